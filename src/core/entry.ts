@@ -1,0 +1,52 @@
+/**
+ * The contract between the pipeline stages: an Entry is what the transform makes of one event
+ * occurrence and what a sink delivers; an outcome is what the sink reports back for it.
+ */
+
+/** Stream labels or structured metadata: name → value. */
+export type LabelMap = Readonly<Record<string, string>>;
+
+/** One Loki log entry. A pure function of one event occurrence, so a re-send is byte-identical. */
+export interface Entry {
+  /** Stream labels, already valid for Loki (names `[a-zA-Z_][a-zA-Z0-9_]*`, values non-empty UTF-8). */
+  readonly labels: LabelMap;
+  /** Nanoseconds since the Unix epoch. */
+  readonly timestampNs: bigint;
+  readonly line: string;
+  /** Loki structured metadata; `{}` when there is none. */
+  readonly structuredMetadata: LabelMap;
+  /** Stable identity of the occurrence: the same occurrence gives the same id in lists, watches and after restarts. */
+  readonly occurrenceId: string;
+}
+
+/** Why an accepted entry was not delivered. Bounded: these are also metric label values. */
+export const SINK_DROP_REASONS = ['loki_rejected', 'too_large', 'retries_exhausted', 'shutdown'] as const;
+export type SinkDropReason = (typeof SINK_DROP_REASONS)[number];
+
+export type DeliveryOutcome =
+  | { readonly kind: 'delivered' }
+  | { readonly kind: 'dropped'; readonly reason: SinkDropReason; readonly detail?: string };
+
+/** Called exactly once per accepted entry. */
+export type OutcomeListener = (outcome: DeliveryOutcome) => void;
+
+export interface CloseReport {
+  readonly delivered: number;
+  readonly dropped: number;
+}
+
+/** Where entries go: Loki, or stdout for a first try. */
+export interface EntrySink {
+  /**
+   * Accepts one entry. Resolves once it is queued; while the queue is full it does not resolve
+   * (backpressure). `onOutcome` is called exactly once, later, with delivered or dropped.
+   */
+  write(entry: Entry, onOutcome: OutcomeListener): Promise<void>;
+  /** Sends what is batched now and resolves when every accepted entry has its outcome. */
+  flush(): Promise<void>;
+  /**
+   * Stops accepting, tries to deliver what it holds within `drainTimeoutMs`; whatever is left is
+   * reported dropped with reason `shutdown`.
+   */
+  close(drainTimeoutMs: number): Promise<CloseReport>;
+}

@@ -1,0 +1,118 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SINK_DROP_REASONS } from '../core/entry.js';
+
+/**
+ * Every metric the shipper exports, in one place. Label values are bounded and listed here, and
+ * every listed combination is pre-set to 0 so dashboards and alerts see a series before the first
+ * increment. Modules receive a `Metrics` object; none reaches for a global registry.
+ */
+export const METRIC_PREFIX = 'kube_event_shipper_';
+
+/** Why an event never became a delivered entry. */
+export const EVENT_DROP_REASONS = ['malformed', ...SINK_DROP_REASONS] as const;
+export type EventDropReason = (typeof EVENT_DROP_REASONS)[number];
+
+/** Which client-side filter left an event out. */
+export const FILTER_KINDS = ['namespace', 'type', 'reason', 'kind'] as const;
+export type FilterKind = (typeof FILTER_KINDS)[number];
+
+/** Why a watch ended and was started again. */
+export const WATCH_RESTART_REASONS = ['server_closed', 'timeout', 'stall', 'error', 'short_watch'] as const;
+export type WatchRestartReason = (typeof WATCH_RESTART_REASONS)[number];
+
+/** Why the source listed again instead of resuming its watch. */
+export const RELIST_REASONS = ['initial', 'gone', 'continue_expired', 'short_watch', 'error'] as const;
+export type RelistReason = (typeof RELIST_REASONS)[number];
+
+export const WATCH_EVENT_TYPES = ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'LISTED'] as const;
+export type WatchEventType = (typeof WATCH_EVENT_TYPES)[number];
+
+export const CHECKPOINT_WRITE_RESULTS = ['success', 'error'] as const;
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** Event objects read from the API server (watch events and listed items), by type. */
+  readonly eventsReceived: Counter<'type'>;
+  /** Occurrences delivered to the sink's destination. */
+  readonly eventsShipped: Counter;
+  readonly eventsDropped: Counter<'reason'>;
+  readonly eventsFiltered: Counter<'filter'>;
+  /** Occurrences seen again (relist overlap, metadata-only updates) and not shipped twice. */
+  readonly eventsDuplicate: Counter;
+  readonly entriesPushed: Counter;
+  /** Compressed request body bytes sent to Loki. */
+  readonly bytesPushed: Counter;
+  /** Push requests by HTTP status code, or `network_error` / `timeout`. */
+  readonly pushRequests: Counter<'status_code'>;
+  readonly pushDuration: Histogram;
+  readonly pushRetries: Counter;
+  readonly queueBytes: Gauge;
+  readonly queueEntries: Gauge;
+  readonly watchRestarts: Counter<'reason'>;
+  readonly relists: Counter<'reason'>;
+  /** Time carried by the newest event received, in seconds since the epoch. */
+  readonly lastEventTimestamp: Gauge;
+  /** Unix time of the last successful checkpoint write. */
+  readonly checkpointLastWrite: Gauge;
+  readonly checkpointWrites: Counter<'result'>;
+  readonly leader: Gauge;
+  readonly buildInfo: Gauge<'version' | 'node_version'>;
+}
+
+export interface MetricsOptions {
+  readonly version: string;
+  /** Also export the process_* and nodejs_* metrics. */
+  readonly processMetrics?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions): Metrics {
+  const registry = new Registry();
+  const name = (n: string): string => METRIC_PREFIX + n;
+  const counter = <L extends string>(n: string, help: string, labelNames: readonly L[] = []): Counter<L> =>
+    new Counter<L>({ name: name(n), help, labelNames, registers: [registry] });
+  const gauge = <L extends string>(n: string, help: string, labelNames: readonly L[] = []): Gauge<L> =>
+    new Gauge<L>({ name: name(n), help, labelNames, registers: [registry] });
+
+  const metrics: Metrics = {
+    registry,
+    eventsReceived: counter('events_received_total', 'Event objects read from the API server, by watch event type.', ['type']),
+    eventsShipped: counter('events_shipped_total', 'Event occurrences delivered to the destination.'),
+    eventsDropped: counter('events_dropped_total', 'Event occurrences that were not delivered, by reason.', ['reason']),
+    eventsFiltered: counter('events_filtered_total', 'Events left out by a client-side filter.', ['filter']),
+    eventsDuplicate: counter('events_duplicate_total', 'Occurrences seen again and not shipped twice.'),
+    entriesPushed: counter('entries_pushed_total', 'Entries in push requests that Loki accepted.'),
+    bytesPushed: counter('bytes_pushed_total', 'Compressed bytes of push requests sent to Loki.'),
+    pushRequests: counter('push_requests_total', 'Push requests to Loki by HTTP status code, network_error or timeout.', ['status_code']),
+    pushDuration: new Histogram({
+      name: name('push_duration_seconds'),
+      help: 'Duration of one push request to Loki.',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: [registry],
+    }),
+    pushRetries: counter('push_retries_total', 'Push requests retried after a 429, 5xx or network error.'),
+    queueBytes: gauge('queue_bytes', 'Bytes of entries waiting in the sink queue.'),
+    queueEntries: gauge('queue_entries', 'Entries waiting in the sink queue.'),
+    watchRestarts: counter('watch_restarts_total', 'Watches started again, by why the previous one ended.', ['reason']),
+    relists: counter('relists_total', 'Lists of all events, by reason.', ['reason']),
+    lastEventTimestamp: gauge('last_event_timestamp_seconds', 'Time of the newest event received, in seconds since the epoch.'),
+    checkpointLastWrite: gauge('checkpoint_last_write_timestamp_seconds', 'Unix time of the last successful checkpoint write.'),
+    checkpointWrites: counter('checkpoint_writes_total', 'Checkpoint writes by result.', ['result']),
+    leader: gauge('leader', '1 while this instance is the leader (or runs without leader election), else 0.'),
+    buildInfo: gauge('build_info', 'Always 1; labels carry the version.', ['version', 'node_version']),
+  };
+
+  for (const type of WATCH_EVENT_TYPES) metrics.eventsReceived.inc({ type }, 0);
+  metrics.eventsShipped.inc(0);
+  for (const reason of EVENT_DROP_REASONS) metrics.eventsDropped.inc({ reason }, 0);
+  for (const filter of FILTER_KINDS) metrics.eventsFiltered.inc({ filter }, 0);
+  metrics.eventsDuplicate.inc(0);
+  metrics.entriesPushed.inc(0);
+  metrics.bytesPushed.inc(0);
+  metrics.pushRetries.inc(0);
+  for (const reason of WATCH_RESTART_REASONS) metrics.watchRestarts.inc({ reason }, 0);
+  for (const reason of RELIST_REASONS) metrics.relists.inc({ reason }, 0);
+  for (const result of CHECKPOINT_WRITE_RESULTS) metrics.checkpointWrites.inc({ result }, 0);
+  metrics.buildInfo.set({ version: options.version, node_version: process.version }, 1);
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  return metrics;
+}
