@@ -126,7 +126,7 @@ function asEvents(m: Model): Record<string, unknown> {
 
 const options: fc.Arbitrary<TransformOptions> = fc.record({
   labels: fc.subarray(['namespace', 'reason', 'type', 'kind', 'source'] as const),
-  staticLabels: fc.constantFrom({}, { job: 'kube-event-shipper' }, { cluster: 'prod-eu', job: 'x' }),
+  staticLabels: fc.constantFrom<Record<string, string>>({}, { job: 'kube-event-shipper' }, { cluster: 'prod-eu', job: 'x' }),
   lineFormat: fc.constantFrom('logfmt' as const, 'json' as const),
   structuredMetadata: fc.boolean(),
   maxMessageBytes: fc.integer({ min: 256, max: 4096 }),
