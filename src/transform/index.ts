@@ -1,5 +1,5 @@
 /** Public API of the transform stage. */
-export { createTransformer, clampEdgeNs, type Transformer, type TransformDeps } from './transformer.js';
+export { createTransformer, clampEdgeNs, futureEdgeNs, FUTURE_GRACE_MS, type Transformer, type TransformDeps } from './transformer.js';
 export {
   MALFORMED_REASONS,
   normalizeEvent,

@@ -9,7 +9,7 @@ import { allCorpusEvents } from '../transform/support/corpus.js';
 const TARGET_EVENTS = 300_000;
 
 function run(format: LineFormat, events: readonly unknown[], rounds: number): { perSecond: number; lineBytes: number } {
-  const transformer = createTransformer({ ...DEFAULT_TRANSFORM_OPTIONS, lineFormat: format }, { now: () => Date.parse('2026-11-26T21:00:00Z') });
+  const transformer = createTransformer({ ...DEFAULT_TRANSFORM_OPTIONS, lineFormat: format }, { now: () => Date.parse('2026-11-27T00:00:00Z') });
   let lineBytes = 0;
   const start = performance.now();
   for (let r = 0; r < rounds; r++) {

@@ -98,6 +98,23 @@ describe('the accept window', () => {
     assert.equal(keys[keys.length - 1], 'original_ts');
   });
 
+  it('an entry more than 5 minutes ahead of the clock moves to now + 5 min, rounded down to the minute', () => {
+    const now = Date.parse('2026-11-26T09:00:30Z'); // the event says 10:23:24.074287Z: a reporter clock far ahead
+    const transformer = createTransformer(DEFAULT_TRANSFORM_OPTIONS, { now: () => now });
+    const entry = transformer.toEntry(normalized(transformer, raw));
+    assert.equal(entry.timestampNs, BigInt(Date.parse('2026-11-26T09:05:00Z')) * 1_000_000n);
+    assert.match(entry.line, / original_ts=2026-11-26T10:23:24.074287Z$/);
+    assert.equal(entry.occurrenceId, 'e2ac2e6c-a2ad-4e45-9ce0-af6009d3becf:1:1795688604074287000');
+  });
+
+  it('an entry less than 5 minutes ahead of the clock keeps its time', () => {
+    const now = Date.parse('2026-11-26T10:19:00Z');
+    const transformer = createTransformer(DEFAULT_TRANSFORM_OPTIONS, { now: () => now });
+    const entry = transformer.toEntry(normalized(transformer, raw));
+    assert.equal(entry.timestampNs, 1795688604074287000n);
+    assert.doesNotMatch(entry.line, /original_ts/);
+  });
+
   it('a shorter window clamps sooner', () => {
     const transformer = createTransformer({ ...DEFAULT_TRANSFORM_OPTIONS, acceptWindowMs: 3_600_000 }, { now: () => NOW });
     const entry = transformer.toEntry(normalized(transformer, raw));

@@ -140,11 +140,9 @@ function entryFor(opts: TransformOptions, raw: unknown): { event: NormalizedEven
   return { event: result.event, entry: transformer.toEntry(result.event) };
 }
 
-/** The original time when the entry was clamped (times from 1971 on are generated, NOW is 2026). */
+/** The original time when the entry was clamped (generated times run from 1971 to 2099, NOW is 2026). */
 function clampedFrom(event: NormalizedEvent, entry: Entry): bigint | undefined {
-  if (entry.timestampNs === event.occurredAtNs) return undefined;
-  assert.ok(entry.timestampNs > event.occurredAtNs);
-  return event.occurredAtNs;
+  return entry.timestampNs === event.occurredAtNs ? undefined : event.occurredAtNs;
 }
 
 function assertValidValue(value: string, what: string): void {
