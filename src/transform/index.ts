@@ -25,3 +25,4 @@ export { CLUSTER_SCOPED_NAMESPACE, EMPTY_LABEL_VALUE, STRUCTURED_METADATA_NAMES 
 export { LINE_KEYS } from './line.js';
 export { occurrenceIdOf } from './identity.js';
 export { formatRfc3339Ns, parseRfc3339Ns } from './time.js';
+export { eventsInDocument, eventsInText, type DocumentEvents } from './documents.js';
