@@ -25,6 +25,8 @@ export type Config = DeepReadonly<
     lokiPassword?: string;
     /** Bearer token, from `--loki-bearer-token-file`. */
     lokiBearerToken?: string;
+    /** PEM contents of `--loki-ca-file`, `--loki-cert-file`, `--loki-key-file`. */
+    lokiTls: { ca?: string; cert?: string; key?: string };
   }
 >;
 
@@ -186,8 +188,22 @@ export function loadConfig(sources: ConfigSources): Config {
     throw new ConfigError('basic auth and --loki-bearer-token-file are both set: expected one way to authenticate to Loki');
   }
 
+  const readPem = (key: 'lokiCaFile' | 'lokiCertFile' | 'lokiKeyFile', what: string): string | undefined => {
+    const path = options[key];
+    return path === undefined ? undefined : readSecretFile(path, what, sources.readFile);
+  };
+  const ca = readPem('lokiCaFile', 'Loki CA file');
+  const cert = readPem('lokiCertFile', 'Loki client certificate file');
+  const key = readPem('lokiKeyFile', 'Loki client key file');
+  const lokiTls = {
+    ...(ca !== undefined ? { ca } : {}),
+    ...(cert !== undefined ? { cert } : {}),
+    ...(key !== undefined ? { key } : {}),
+  };
+
   const config = {
     ...options,
+    lokiTls,
     identity: options.identity ?? sources.hostname,
     ...(lokiPassword !== undefined ? { lokiPassword } : {}),
     ...(lokiBearerToken !== undefined ? { lokiBearerToken } : {}),
@@ -202,5 +218,6 @@ export function redactConfig(config: Config): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...config };
   for (const key of SECRET_KEYS) if (copy[key] !== undefined) copy[key] = '<redacted>';
   copy['lokiHeaders'] = Object.fromEntries(Object.keys(config.lokiHeaders).map((k) => [k, '<redacted>']));
+  copy['lokiTls'] = Object.fromEntries(Object.keys(config.lokiTls).map((k) => [k, '<redacted>']));
   return copy;
 }

@@ -51,7 +51,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'lokiInsecureSkipVerify', kind: 'bool', group: 'loki', default: 'false', description: 'do not verify the Loki TLS certificate' },
   { key: 'lokiTimeout', kind: 'duration', group: 'loki', default: '10s', placeholder: '<duration>', description: 'timeout of one push request' },
   { key: 'batchMaxBytes', kind: 'bytes', group: 'loki', default: '1MiB', placeholder: '<size>', description: 'largest push body before compression' },
-  { key: 'batchMaxEntries', kind: 'int', group: 'loki', default: '1000', placeholder: '<n>', description: 'most entries in one push' },
+  { key: 'batchMaxEntries', kind: 'int', group: 'loki', default: '10000', placeholder: '<n>', description: 'most entries in one push' },
   { key: 'batchMaxWait', kind: 'duration', group: 'loki', default: '1s', placeholder: '<duration>', description: 'longest an entry waits for its batch to fill' },
   { key: 'queueMaxBytes', kind: 'bytes', group: 'loki', default: '16MiB', placeholder: '<size>', description: 'sink queue size; when full, reading events pauses' },
 

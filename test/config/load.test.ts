@@ -60,7 +60,7 @@ describe('loadConfig', () => {
     assert.equal(config.tenant, 'env-tenant');
     assert.equal(config.pageSize, 7);
     assert.equal(config.batchMaxWait, 3000, 'an empty env variable counts as unset');
-    assert.equal(config.batchMaxEntries, 1000);
+    assert.equal(config.batchMaxEntries, 10_000);
   });
 
   it('the config file path may come from KES_CONFIG', () => {
@@ -165,6 +165,14 @@ describe('loadConfig', () => {
       configError(() => loadConfig(sources({ files, flags: { lokiUsername: 'u', lokiPasswordFile: '/pw', lokiBearerTokenFile: '/token' } }))).message,
       /one way to authenticate/,
     );
+  });
+
+  it('TLS files are read at load time, and a missing one is a ConfigError', () => {
+    const files = { '/ca.pem': 'CA\n', '/c.pem': 'CERT\n', '/k.pem': 'KEY\n' };
+    const config = loadConfig(sources({ files, flags: { lokiCaFile: '/ca.pem', lokiCertFile: '/c.pem', lokiKeyFile: '/k.pem' } }));
+    assert.deepEqual(config.lokiTls, { ca: 'CA', cert: 'CERT', key: 'KEY' });
+    assert.doesNotMatch(JSON.stringify(redactConfig(config)), /KEY/);
+    assert.match(configError(() => loadConfig(sources({ flags: { lokiCaFile: '/none.pem' } }))).message, /cannot read Loki CA file \/none\.pem: ENOENT/);
   });
 
   it('a secret never appears in an error message or in the redacted dump', () => {
