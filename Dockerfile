@@ -38,6 +38,10 @@ RUN rm -rf /usr/local/lib/node_modules /usr/local/bin/npm /usr/local/bin/npx \
       /usr/local/bin/corepack /usr/local/bin/yarn /usr/local/bin/yarnpkg /opt/yarn-*
 WORKDIR /app
 COPY --from=deps --chown=0:0 /app ./
+# The only writable place the shipper may need: a checkpoint file on a mounted volume
+# (`--checkpoint-file=/var/lib/kube-event-shipper/checkpoint.json`); a new Docker volume mounted
+# here takes over this owner. In Kubernetes the checkpoint lives in a ConfigMap instead.
+RUN mkdir -p /var/lib/kube-event-shipper && chown 1000:1000 /var/lib/kube-event-shipper
 ENV NODE_ENV=production
 # Numeric uid/gid of the image's `node` user, so Kubernetes' runAsNonRoot can verify it.
 USER 1000:1000
