@@ -156,7 +156,7 @@ function panelJson(spec: PanelSpec, id: number, x: number, y: number, datasource
           : spec.type === 'bargauge'
             ? { orientation: 'horizontal', displayMode: 'basic', showUnfilled: true, reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false } }
             : spec.type === 'table'
-              ? { showHeader: true, sortBy: [{ displayName: 'Value', desc: true }] }
+              ? { showHeader: true, sortBy: [{ displayName: 'Last *', desc: true }] }
               : {};
   return {
     id,
