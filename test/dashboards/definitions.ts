@@ -455,6 +455,16 @@ export const shipperHealth: DashboardSpec = {
       ], 'short', 8),
     ],
     [
+      ts('Memory', 'Resident memory and V8 heap per instance (compare with the container memory limit).', [
+        { expr: `max by (instance) (${M('process_resident_memory_bytes')})`, legend: 'rss {{instance}}' },
+        { expr: `sum by (instance) (${M('nodejs_heap_size_used_bytes')})`, legend: 'heap used {{instance}}' },
+      ], 'bytes', 8),
+      ts('CPU', 'CPU seconds per second per instance.', [{ expr: `sum by (instance) (${rate('process_cpu_seconds_total')})`, legend: '{{instance}}' }], 'percentunit', 8),
+      ts('Event loop lag (p99)', 'Node.js event loop delay; high values delay watches, pushes and probes.', [
+        { expr: `max by (instance) (${M('nodejs_eventloop_lag_p99_seconds')})`, legend: '{{instance}}' },
+      ], 's', 8),
+    ],
+    [
       ts('Leader', 'Which instance holds the lease.', [{ expr: `max by (instance) (${M('leader')})`, legend: '{{instance}}' }], 'short', 12),
       { type: 'table', title: 'Versions', description: 'Shipper and Node.js version per instance.', w: 12, h: 8, targets: [{ expr: `max by (instance, version, node_version) (${M('build_info')})`, legend: '{{instance}} {{version}} node {{node_version}}', instant: true }] },
     ],
