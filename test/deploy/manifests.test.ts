@@ -238,13 +238,23 @@ describe('overlays', () => {
     assert.equal(fromSecret('KES_LOKI_PASSWORD'), 'password');
   });
 
-  it('servicemonitor scrapes /metrics through the Service port', async () => {
-    const objects = await render('overlays/servicemonitor');
-    const monitor = onlyOne<KubeObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] } }>(objects, 'ServiceMonitor');
-    const service = onlyOne<ServiceObject>(objects, 'Service');
-    for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) assert.equal(service.metadata.labels?.[k], v);
-    const serviceMonitorPort = monitor.spec.endpoints[0];
-    assert.equal(serviceMonitorPort?.path, '/metrics');
-    assert.ok(service.spec.ports.some((p) => p.name === serviceMonitorPort.port));
+  it('production combines leader election and the ServiceMonitor', async () => {
+    const objects = await render('overlays/production');
+    const deployment = onlyOne<DeploymentObject>(objects, 'Deployment');
+    assert.equal(deployment.spec.replicas, 2);
+    assert.equal(runFlags(shipperContainer(deployment)).get('leader-elect'), 'true');
+    assert.equal(ofKind(objects, 'ServiceMonitor').length, 1);
   });
+
+  for (const dir of ['overlays/servicemonitor', 'overlays/production']) {
+    it(`${dir} scrapes /metrics through the Service port`, async () => {
+      const objects = await render(dir);
+      const monitor = onlyOne<KubeObject & { spec: { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] } }>(objects, 'ServiceMonitor');
+      const service = onlyOne<ServiceObject>(objects, 'Service');
+      for (const [k, v] of Object.entries(monitor.spec.selector.matchLabels)) assert.equal(service.metadata.labels?.[k], v);
+      const serviceMonitorPort = monitor.spec.endpoints[0];
+      assert.equal(serviceMonitorPort?.path, '/metrics');
+      assert.ok(service.spec.ports.some((p) => p.name === serviceMonitorPort.port));
+    });
+  }
 });

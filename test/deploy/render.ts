@@ -7,7 +7,7 @@ import { repoRoot } from '../support/fixtures.js';
 export const deployRoot = resolve(repoRoot, 'deploy');
 
 /** Every kustomization a user may apply, relative to `deploy/`. */
-export const KUSTOMIZATIONS = ['base', 'overlays/ha', 'overlays/multi-tenant', 'overlays/servicemonitor'] as const;
+export const KUSTOMIZATIONS = ['base', 'overlays/ha', 'overlays/multi-tenant', 'overlays/servicemonitor', 'overlays/production'] as const;
 
 export interface KubeObject {
   readonly apiVersion: string;
