@@ -1,5 +1,17 @@
 /** The real command handlers, wiring config to the pipeline modules. */
+import { createReadStream } from 'node:fs';
+import type { Readable } from 'node:stream';
 import type { Config } from '../config/index.js';
+import type { EntrySink } from '../core/entry.js';
+import { ignoreProgress, type ProgressListener } from '../core/progress.js';
+import { createLokiSink } from '../sink/loki/index.js';
+import { createStdoutSink } from '../sink/stdout/index.js';
+import { createTransformer } from '../transform/index.js';
+import { replay } from './commands/replay.js';
+import { pipelineWork, shipperOptions } from './commands/run.js';
+import { serve } from './commands/serve.js';
+import { installShutdown } from './shutdown.js';
+import type { Runtime } from './runtime.js';
 import { redactConfig } from '../config/index.js';
 import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { bundledDashboardsDir, writeDashboards } from './commands/dashboards.js';
@@ -8,8 +20,14 @@ import { loadKubeConfig } from './kube.js';
 import { lokiDispatcher, lokiHeaders } from './loki-http.js';
 import type { CliIo, CommandHandlers } from './program.js';
 import { ShipperError } from '../core/errors.js';
+import { pushProbe } from './commands/push-probe.js';
+import { createRuntime } from './runtime.js';
+import { lokiSinkOptions, transformOptions } from './sink-options.js';
+import { packageVersion } from './version.js';
 
 async function check(config: Config, io: CliIo): Promise<number> {
+  transformOptions(config);
+  const rt = createRuntime(config, packageVersion());
   const dispatcher = lokiDispatcher(config);
   try {
     const verdicts = await runChecks(config, {
@@ -17,7 +35,7 @@ async function check(config: Config, io: CliIo): Promise<number> {
       lokiHeaders: lokiHeaders(config),
       lokiDispatcher: dispatcher,
       timeoutMs: Math.min(config.lokiTimeout, 10_000),
-      pushProbe: () => Promise.resolve({ ok: false, detail: 'push probe not wired yet' }),
+      pushProbe: () => pushProbe(config, config.lokiUrl ?? '', { ...rt, logger: rt.logger }),
     });
     for (const verdict of verdicts) io.stdout.write(formatVerdict(verdict) + '\n');
     if (config.logLevel === 'debug' || config.logLevel === 'trace') {
@@ -43,9 +61,81 @@ async function dashboards(outDir: string, io: CliIo): Promise<number> {
   }
 }
 
+/** Where entries go: Loki with a URL, else stdout. */
+function createSink(config: Config, io: CliIo, rt: Runtime, progress: ProgressListener): EntrySink {
+  const deps = { metrics: rt.metrics, logger: rt.logger, clock: rt.clock, random: rt.random, progress };
+  return config.lokiUrl !== undefined ? createLokiSink(lokiSinkOptions(config, config.lokiUrl), deps) : createStdoutSink(io.stdout, deps);
+}
+
+/** Opens the replay input, failing early and clearly on a missing or unreadable file. */
+async function openInput(source: string, io: CliIo): Promise<Readable> {
+  if (source === '-') return io.stdin;
+  const stream = createReadStream(source);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', reject);
+  });
+  return stream;
+}
+
+async function replayCommand(config: Config, source: string, io: CliIo): Promise<number> {
+  const options = transformOptions(config);
+  let input: Readable;
+  try {
+    input = await openInput(source, io);
+  } catch (err) {
+    io.stderr.write(`kube-event-shipper: cannot read ${source}: ${(err as NodeJS.ErrnoException).code ?? String(err)}\n`);
+    return EXIT_FAILURE;
+  }
+  const rt = createRuntime(config, packageVersion());
+  const shutdown = installShutdown({ gracePeriodMs: config.gracePeriod, logger: rt.logger, exit: (code) => process.exit(code) });
+  rt.logger.info({ source, destination: config.lokiUrl ?? 'stdout' }, 'replay started');
+  try {
+    const summary = await replay(
+      input,
+      {
+        transformer: createTransformer(options, { now: () => rt.clock.now() }),
+        sink: createSink(config, io, rt, ignoreProgress),
+        logger: rt.logger,
+        metrics: rt.metrics,
+        clock: rt.clock,
+        progressOut: io.stderr,
+        progressEveryMs: 5000,
+        drainTimeoutMs: drainBudget(config.gracePeriod),
+      },
+      shutdown.signal,
+    );
+    return summary.dropped > 0 || summary.malformed > 0 ? EXIT_FAILURE : EXIT_OK;
+  } finally {
+    shutdown.dispose();
+  }
+}
+
+/** What the sink may spend draining: the grace period minus a margin for the checkpoint and the Lease. */
+export function drainBudget(gracePeriodMs: number): number {
+  return Math.max(100, Math.min(gracePeriodMs - 3000, gracePeriodMs * 0.8));
+}
+
+async function runCommand(config: Config, io: CliIo): Promise<number> {
+  const transform = transformOptions(config);
+  const options = shipperOptions(config, drainBudget(config.gracePeriod));
+  const kubeConfig = loadKubeConfig(config);
+  const rt = createRuntime(config, packageVersion());
+  rt.logger.info({ identity: config.identity, leaderElect: config.leaderElect, listen: config.listen }, 'starting');
+  const shutdown = installShutdown({ gracePeriodMs: config.gracePeriod, logger: rt.logger, exit: (code) => process.exit(code) });
+  try {
+    const work = pipelineWork({ rt, kubeConfig, transformOptions: transform, options, createSink: () => createSink(config, io, rt, rt.health) });
+    await serve(rt, work, shutdown.signal, { kubeConfig: () => kubeConfig });
+    rt.logger.info({}, 'stopped');
+    return EXIT_OK;
+  } finally {
+    shutdown.dispose();
+  }
+}
+
 export const handlers: CommandHandlers = {
-  run: () => Promise.reject(new Error('run is not wired yet')),
-  replay: () => Promise.reject(new Error('replay is not wired yet')),
+  run: runCommand,
+  replay: replayCommand,
   check,
   dashboards,
 };
