@@ -1,0 +1,7 @@
+/** The Loki sink's public API. */
+export { createLokiSink, type SinkDeps } from './loki-sink.js';
+export { LOKI_SINK_DEFAULTS, resolveLokiSinkOptions, type LokiSinkOptions, type LokiTlsOptions, type ResolvedLokiSinkOptions } from './options.js';
+export { decodePushBody, decodePushRequest, encodePushBody, encodePushRequest, type PushEntry, type PushStream } from './codec.js';
+export { escapeLabelValue, formatLabels, sanitizeLabelName } from './labels.js';
+export { LokiRejectedError, LokiUnavailableError, PushDecodeError } from './errors.js';
+export { parseRetryAfter, type SendResult } from './push-client.js';

@@ -1,0 +1,36 @@
+import type { LabelMap } from '../../core/entry.js';
+
+const INVALID_NAME_CHARS = /[^a-zA-Z0-9_]/g;
+const NEEDS_ESCAPE = /[\\"\n]/;
+
+/** Makes a label name match `[a-zA-Z_][a-zA-Z0-9_]*`: other characters become `_`, a leading digit gets a `_` prefix. */
+export function sanitizeLabelName(name: string): string {
+  const replaced = name.replace(INVALID_NAME_CHARS, '_');
+  return /^[0-9]/.test(replaced) ? `_${replaced}` : replaced;
+}
+
+/** Escapes a label value for a Prometheus-syntax label string: `\` → `\\`, `"` → `\"`, newline → `\n`. */
+export function escapeLabelValue(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
+  return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
+
+/**
+ * The stream's label string in Prometheus syntax, `{a="x", b="y"}`, as Loki expects it: names
+ * sanitised and sorted, values escaped, empty values dropped. When two names sanitise to the same
+ * one, the first in sorted order of the original names wins, so the result stays deterministic.
+ */
+export function formatLabels(labels: LabelMap): string {
+  const pairs: [string, string][] = [];
+  const seen = new Set<string>();
+  for (const original of Object.keys(labels).sort()) {
+    const value = labels[original];
+    if (value === undefined || value === '' || original === '') continue;
+    const name = sanitizeLabelName(original);
+    if (seen.has(name)) continue;
+    seen.add(name);
+    pairs.push([name, value]);
+  }
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return `{${pairs.map(([name, value]) => `${name}="${escapeLabelValue(value)}"`).join(', ')}}`;
+}

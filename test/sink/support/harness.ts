@@ -1,0 +1,103 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { DeliveryOutcome, Entry, EntrySink } from '../../../src/core/entry.js';
+import type { ProgressListener } from '../../../src/core/progress.js';
+import { createMetrics, type Metrics } from '../../../src/observe/metrics.js';
+import { createLokiSink } from '../../../src/sink/loki/loki-sink.js';
+import type { LokiSinkOptions } from '../../../src/sink/loki/options.js';
+import { startFakeLoki, type FakeLoki, type FakeLokiOptions } from '../../fakes/loki-receiver.js';
+import { TestClock } from './test-clock.js';
+
+export type ProgressCall = 'delivered' | 'unavailable' | 'pending' | 'idle';
+
+export interface Harness {
+  readonly loki: FakeLoki;
+  readonly sink: EntrySink;
+  readonly clock: TestClock;
+  readonly metrics: Metrics;
+  /** Parsed pino lines at level warn and above. */
+  readonly logs: Record<string, unknown>[];
+  readonly progress: ProgressCall[];
+  /** Outcomes per occurrenceId. */
+  readonly outcomes: Map<string, DeliveryOutcome[]>;
+  /** Writes with an outcome recorder; resolves when the sink accepted it. */
+  write(entry: Entry): Promise<void>;
+  /** The value of one sample in the Prometheus text the registry serves. */
+  metric(sample: string): Promise<number | undefined>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly sink?: Partial<LokiSinkOptions>;
+  readonly autoAdvance?: boolean;
+  readonly random?: () => number;
+  readonly fake?: FakeLokiOptions;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const loki = await startFakeLoki(options.fake);
+  const clock = new TestClock(options.autoAdvance ?? true);
+  const metrics = createMetrics({ version: 'test' });
+  const logs: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'warn' },
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
+        done();
+      },
+    }),
+  );
+  const progressCalls: ProgressCall[] = [];
+  const progress: ProgressListener = {
+    sourceActivity: () => undefined,
+    watchOpen: () => undefined,
+    sinkDelivered: () => progressCalls.push('delivered'),
+    sinkUnavailable: () => progressCalls.push('unavailable'),
+    sinkPending: (pending) => progressCalls.push(pending ? 'pending' : 'idle'),
+  };
+  const sink = createLokiSink({ url: loki.url, ...options.sink }, { metrics, logger, clock, random: options.random ?? (() => 0.5), progress });
+  const outcomes = new Map<string, DeliveryOutcome[]>();
+  return {
+    loki,
+    sink,
+    clock,
+    metrics,
+    logs,
+    progress: progressCalls,
+    outcomes,
+    write: (entry) => {
+      outcomes.set(entry.occurrenceId, []);
+      return sink.write(entry, (outcome) => outcomes.get(entry.occurrenceId)?.push(outcome));
+    },
+    metric: async (sample) => {
+      const text = await metrics.registry.metrics();
+      const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
+      return line === undefined ? undefined : Number(line.slice(sample.length + 1));
+    },
+    close: async () => {
+      await sink.close(0);
+      await loki.close();
+    },
+  };
+}
+
+export function entry(i: number, overrides: Partial<Entry> = {}): Entry {
+  return {
+    labels: { job: 'kube-event-shipper', namespace: 'default', reason: 'Started', type: 'Normal' },
+    timestampNs: 1_795_688_199_123_456_000n + BigInt(i),
+    line: `reason=Started msg="entry ${i}"`,
+    structuredMetadata: { event_uid: `uid-${i}` },
+    occurrenceId: `occ-${i}`,
+    ...overrides,
+  };
+}
+
+/** Polls until `condition` holds; bounded. */
+export async function until(condition: () => boolean, what = 'condition', timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+}
