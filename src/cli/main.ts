@@ -1,4 +1,8 @@
 #!/usr/bin/env node
-// Placeholder entry point until the CLI lands (issue 5).
-process.stderr.write('kube-event-shipper: the CLI is not built yet\n');
-process.exitCode = 1;
+import { handlers } from './handlers.js';
+import { runCli } from './program.js';
+
+const code = await runCli(process.argv, { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }, handlers);
+process.exitCode = code;
+// Idle keep-alive sockets must not hold a finished command open.
+setTimeout(() => process.exit(code), 200).unref();

@@ -1,0 +1,95 @@
+/**
+ * A checkpoint in a ConfigMap (default in-cluster: any replica or a new leader resumes from it).
+ * Created when missing; replaced with the resourceVersion we last saw, and on a 409 Conflict read
+ * again and replaced once more (only the leader writes). A ConfigMap of the same name that is not
+ * ours is never overwritten.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { kubeRequest, statusMessage } from '../source/kube-http.js';
+import { CheckpointForeignError, CheckpointReadError, CheckpointWriteError } from './errors.js';
+import { parseCheckpoint, serializeCheckpoint } from './record.js';
+import type { CheckpointRecord, CheckpointStore, LoadResult } from './record.js';
+
+export const CHECKPOINT_KEY = 'checkpoint.json';
+const MANAGED_BY = { 'app.kubernetes.io/managed-by': 'kube-event-shipper' } as const;
+
+export interface ConfigMapStoreOptions {
+  readonly namespace: string;
+  readonly name: string;
+  readonly timeoutMs?: number;
+}
+
+interface ConfigMapLike {
+  metadata?: { resourceVersion?: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+}
+
+export function createConfigMapCheckpointStore(options: ConfigMapStoreOptions, deps: { readonly kubeConfig: KubeConfig }): CheckpointStore {
+  const { namespace, name } = options;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const collection = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps`;
+  const item = `${collection}/${encodeURIComponent(name)}`;
+  let lastResourceVersion: string | undefined;
+
+  const get = async (): Promise<ConfigMapLike | undefined> => {
+    let res;
+    try {
+      res = await kubeRequest(deps.kubeConfig, item, { timeoutMs });
+    } catch (err) {
+      throw new CheckpointReadError(`cannot read configmap ${namespace}/${name}`, { cause: err });
+    }
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw new CheckpointReadError(`cannot read configmap ${namespace}/${name}: HTTP ${res.status} ${statusMessage(res.body) ?? ''}`.trim());
+    return res.body as ConfigMapLike;
+  };
+  const isOurs = (cm: ConfigMapLike): boolean =>
+    cm.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'kube-event-shipper' || Object.keys(cm.data ?? {}).length === 0;
+
+  const write = async (method: 'POST' | 'PUT', text: string, resourceVersion: string | undefined): Promise<number> => {
+    const body = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name, namespace, labels: MANAGED_BY, ...(resourceVersion !== undefined ? { resourceVersion } : {}) },
+      data: { [CHECKPOINT_KEY]: text },
+    };
+    let res;
+    try {
+      res = await kubeRequest(deps.kubeConfig, method === 'POST' ? collection : item, { method, body, timeoutMs });
+    } catch (err) {
+      throw new CheckpointWriteError(`cannot write configmap ${namespace}/${name}`, { cause: err });
+    }
+    if (res.status === 200 || res.status === 201) lastResourceVersion = (res.body as ConfigMapLike).metadata?.resourceVersion;
+    else if (res.status !== 409 && res.status !== 404) {
+      throw new CheckpointWriteError(`cannot write configmap ${namespace}/${name}: HTTP ${res.status} ${statusMessage(res.body) ?? ''}`.trim());
+    }
+    return res.status;
+  };
+
+  return {
+    description: `configmap ${namespace}/${name}`,
+    async load(): Promise<LoadResult> {
+      const cm = await get();
+      if (!cm) return { kind: 'missing' };
+      // Remember where to write only if it is ours: a foreign ConfigMap is never replaced.
+      if (isOurs(cm)) lastResourceVersion = cm.metadata?.resourceVersion;
+      const text = cm.data?.[CHECKPOINT_KEY];
+      if (text === undefined) return { kind: 'invalid', reason: `configmap has no ${CHECKPOINT_KEY} key` };
+      return parseCheckpoint(text);
+    },
+    async save(record: CheckpointRecord): Promise<void> {
+      const text = serializeCheckpoint(record);
+      // Two rounds at most: the first with what we know, the second after reading the current state.
+      for (let round = 0; round < 2; round++) {
+        const status = lastResourceVersion === undefined ? await write('POST', text, undefined) : await write('PUT', text, lastResourceVersion);
+        if (status === 200 || status === 201) return;
+        // 409 (modified or already exists) or 404 (deleted): look at what is there now.
+        const cm = await get().catch((err: unknown) => {
+          throw new CheckpointWriteError(`cannot write configmap ${namespace}/${name}`, { cause: err });
+        });
+        if (cm && !isOurs(cm)) throw new CheckpointForeignError(`configmap ${namespace}/${name} exists and is not a kube-event-shipper checkpoint`);
+        lastResourceVersion = cm?.metadata?.resourceVersion;
+      }
+      throw new CheckpointWriteError(`cannot write configmap ${namespace}/${name}: kept conflicting`);
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The persisted checkpoint: per watched stream the resourceVersion up to which every occurrence
+ * has an outcome, the wall time that position was reached, and the recent occurrence ids.
+ */
+export const CHECKPOINT_FORMAT = 'kube-event-shipper/checkpoint';
+export const CHECKPOINT_VERSION = 1;
+
+export interface CheckpointRecord {
+  /** Stream name (`*` or a namespace) → resourceVersion. */
+  readonly resourceVersions: Readonly<Record<string, string>>;
+  /** Wall time (ms) at which those positions were reached. */
+  readonly positionTimeMs: number;
+  /** `RecentIds.serialize()` of the occurrences with an outcome. */
+  readonly recentIds: string;
+}
+
+export type LoadResult =
+  | { readonly kind: 'found'; readonly record: CheckpointRecord }
+  | { readonly kind: 'missing' }
+  /** Corrupt, foreign or of an unknown version: reported and ignored. */
+  | { readonly kind: 'invalid'; readonly reason: string };
+
+/** Where the checkpoint lives: a file, or a ConfigMap. */
+export interface CheckpointStore {
+  /** For logs: `file /var/lib/…` or `configmap kes/checkpoint`. */
+  readonly description: string;
+  /** Rejects with CheckpointReadError when the store cannot be reached. */
+  load(): Promise<LoadResult>;
+  /** Rejects with CheckpointWriteError (or CheckpointForeignError) when the record could not be stored. */
+  save(record: CheckpointRecord): Promise<void>;
+}
+
+export function serializeCheckpoint(record: CheckpointRecord): string {
+  return JSON.stringify({
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    positionTime: new Date(record.positionTimeMs).toISOString(),
+    resourceVersions: record.resourceVersions,
+    recentIds: record.recentIds,
+  });
+}
+
+export function parseCheckpoint(text: string): LoadResult {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { kind: 'invalid', reason: 'not JSON' };
+  }
+  if (typeof v !== 'object' || v === null) return { kind: 'invalid', reason: 'not an object' };
+  const o = v as Record<string, unknown>;
+  if (o['format'] !== CHECKPOINT_FORMAT) return { kind: 'invalid', reason: 'not a kube-event-shipper checkpoint' };
+  if (o['version'] !== CHECKPOINT_VERSION) return { kind: 'invalid', reason: `unknown checkpoint version ${JSON.stringify(o['version'])}` };
+  const time = typeof o['positionTime'] === 'string' ? Date.parse(o['positionTime']) : Number.NaN;
+  if (Number.isNaN(time)) return { kind: 'invalid', reason: 'bad positionTime' };
+  const rvs = o['resourceVersions'];
+  if (typeof rvs !== 'object' || rvs === null || Array.isArray(rvs)) return { kind: 'invalid', reason: 'bad resourceVersions' };
+  const resourceVersions: Record<string, string> = {};
+  for (const [k, rv] of Object.entries(rvs as Record<string, unknown>)) {
+    if (typeof rv !== 'string' || rv === '') return { kind: 'invalid', reason: `bad resourceVersion for ${k}` };
+    resourceVersions[k] = rv;
+  }
+  const recentIds = o['recentIds'];
+  if (typeof recentIds !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(recentIds)) return { kind: 'invalid', reason: 'bad recentIds' };
+  return { kind: 'found', record: { resourceVersions, positionTimeMs: time, recentIds } };
+}

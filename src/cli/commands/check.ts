@@ -1,0 +1,151 @@
+/**
+ * `check`: one verdict line per item — configuration, API server reachable, may list and watch
+ * events (SelfSubjectAccessReview per verb, for the configured API group and namespaces), may use
+ * the checkpoint ConfigMap and the Lease when configured, Loki `/ready`, and Loki accepting a push.
+ * Nothing here prints a secret: verdicts name URLs and statuses only.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { fetch, type Dispatcher } from 'undici';
+import type { Config } from '../../config/index.js';
+import { createKubeRequest, type KubeRequest } from '../../ha/kube-request.js';
+
+export type VerdictStatus = 'ok' | 'FAIL' | 'skip';
+
+export interface CheckVerdict {
+  readonly item: string;
+  readonly status: VerdictStatus;
+  readonly detail: string;
+}
+
+export interface CheckDeps {
+  /** Throws ConfigError for a bad kubeconfig; that becomes a FAIL line, not an exit 2. */
+  readonly loadKubeConfig: () => KubeConfig;
+  /** Headers and TLS for Loki's `/ready`. */
+  readonly lokiHeaders: Record<string, string>;
+  readonly lokiDispatcher: Dispatcher;
+  /** Pushes one harmless entry; resolves with what happened. */
+  readonly pushProbe: () => Promise<{ readonly ok: boolean; readonly detail: string }>;
+  readonly timeoutMs: number;
+}
+
+function reason(err: unknown): string {
+  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  if (typeof code === 'string') return code;
+  return err instanceof Error ? err.message.split('\n')[0] ?? 'error' : String(err);
+}
+
+interface Access {
+  readonly verb: string;
+  readonly group: string;
+  readonly resource: string;
+  readonly namespace?: string;
+}
+
+async function review(request: KubeRequest, access: Access, timeoutMs: number): Promise<{ allowed: boolean; status: number; why?: string }> {
+  const res = await request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+    timeoutMs,
+    body: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SelfSubjectAccessReview',
+      spec: { resourceAttributes: { verb: access.verb, group: access.group, resource: access.resource, ...(access.namespace ? { namespace: access.namespace } : {}) } },
+    },
+  });
+  const status = (res.body as { status?: { allowed?: unknown; reason?: unknown } } | undefined)?.status;
+  return {
+    allowed: (res.status === 201 || res.status === 200) && status?.allowed === true,
+    status: res.status,
+    ...(typeof status?.reason === 'string' && status.reason !== '' ? { why: status.reason } : {}),
+  };
+}
+
+function scopeText(namespace: string | undefined): string {
+  return namespace ? `in namespace ${namespace}` : 'cluster-wide';
+}
+
+async function checkKubernetes(config: Config, deps: CheckDeps): Promise<CheckVerdict[]> {
+  let kc: KubeConfig;
+  try {
+    kc = deps.loadKubeConfig();
+  } catch (err) {
+    return [{ item: 'kubernetes', status: 'FAIL', detail: reason(err) }];
+  }
+  const server = kc.getCurrentCluster()?.server ?? '(none)';
+  const request = createKubeRequest(kc);
+  const group = config.api === 'core/v1' ? '' : 'events.k8s.io';
+  const groupText = group === '' ? 'events (core/v1)' : 'events.k8s.io/v1 events';
+
+  const wanted: { item: string; access: Access }[] = [];
+  const namespaces: (string | undefined)[] = config.namespaces.length > 0 ? [...config.namespaces] : [undefined];
+  for (const verb of ['list', 'watch']) {
+    for (const namespace of namespaces) {
+      wanted.push({ item: `${verb} events`, access: { verb, group, resource: 'events', ...(namespace ? { namespace } : {}) } });
+    }
+  }
+  if (config.checkpointConfigmap) {
+    for (const verb of ['get', 'create', 'update']) {
+      wanted.push({ item: `${verb} checkpoint`, access: { verb, group: '', resource: 'configmaps', namespace: config.checkpointConfigmap.namespace } });
+    }
+  }
+  if (config.leaderElect && config.lease) {
+    for (const verb of ['get', 'create', 'update']) {
+      wanted.push({ item: `${verb} lease`, access: { verb, group: 'coordination.k8s.io', resource: 'leases', namespace: config.lease.namespace } });
+    }
+  }
+
+  const verdicts: CheckVerdict[] = [];
+  for (const [index, { item, access }] of wanted.entries()) {
+    let answer;
+    try {
+      answer = await review(request, access, deps.timeoutMs);
+    } catch (err) {
+      return [{ item: 'kubernetes', status: 'FAIL', detail: `cannot reach the API server at ${server}: ${reason(err)}` }];
+    }
+    if (answer.status === 401) return [{ item: 'kubernetes', status: 'FAIL', detail: `the API server at ${server} rejected the credentials (401 Unauthorized)` }];
+    if (index === 0) verdicts.push({ item: 'kubernetes', status: 'ok', detail: `API server at ${server} reachable` });
+    const what = access.resource === 'events' ? groupText : access.resource === 'leases' ? `Lease ${config.lease?.name ?? ''}` : `ConfigMap ${config.checkpointConfigmap?.name ?? ''}`;
+    if (answer.status !== 201 && answer.status !== 200) {
+      verdicts.push({ item, status: 'FAIL', detail: `cannot ask whether it may ${access.verb} ${what} ${scopeText(access.namespace)}: HTTP ${answer.status}` });
+    } else if (answer.allowed) {
+      verdicts.push({ item, status: 'ok', detail: `may ${access.verb} ${what} ${scopeText(access.namespace)}` });
+    } else {
+      verdicts.push({ item, status: 'FAIL', detail: `forbidden: may not ${access.verb} ${what} ${scopeText(access.namespace)}${answer.why ? ` (${answer.why})` : ''}` });
+    }
+  }
+  return verdicts;
+}
+
+async function checkLoki(config: Config, deps: CheckDeps): Promise<CheckVerdict[]> {
+  if (config.lokiUrl === undefined) {
+    return [{ item: 'loki', status: 'skip', detail: 'no --loki-url: lines would go to stdout' }];
+  }
+  const readyUrl = `${config.lokiUrl}/ready`;
+  try {
+    const res = await fetch(readyUrl, {
+      headers: deps.lokiHeaders,
+      dispatcher: deps.lokiDispatcher,
+      signal: AbortSignal.timeout(deps.timeoutMs),
+    });
+    const body = (await res.text()).trim().split('\n')[0]?.slice(0, 120) ?? '';
+    if (res.status !== 200) {
+      return [{ item: 'loki ready', status: 'FAIL', detail: `${readyUrl} answered ${res.status}${body ? `: ${body}` : ''}` }];
+    }
+  } catch (err) {
+    return [{ item: 'loki ready', status: 'FAIL', detail: `cannot reach ${readyUrl}: ${reason(err)}` }];
+  }
+  const verdicts: CheckVerdict[] = [{ item: 'loki ready', status: 'ok', detail: `${readyUrl} answered 200` }];
+  const pushed = await deps.pushProbe();
+  verdicts.push({ item: 'loki push', status: pushed.ok ? 'ok' : 'FAIL', detail: pushed.detail });
+  return verdicts;
+}
+
+export async function runChecks(config: Config, deps: CheckDeps): Promise<CheckVerdict[]> {
+  const verdicts: CheckVerdict[] = [{ item: 'config', status: 'ok', detail: 'valid' }];
+  verdicts.push(...(await checkKubernetes(config, deps)));
+  verdicts.push(...(await checkLoki(config, deps)));
+  return verdicts;
+}
+
+export function formatVerdict(v: CheckVerdict): string {
+  return `${v.status.padEnd(4)}  ${v.item.padEnd(18)}  ${v.detail}`;
+}

@@ -1,0 +1,133 @@
+/**
+ * The command line: `run` (default), `replay <file|->`, `check`, `dashboards [--out DIR]`. Options
+ * come from the one catalogue (`config/options.ts`); help lists each with its default and env twin.
+ * Commander only collects flags; the config loader merges flags, env, file and defaults.
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import { Command, CommanderError, Option } from 'commander';
+import { envName, flagName, loadConfig, OPTION_SPECS, PASSWORD_ENV, type Config, type OptionGroup } from '../config/index.js';
+import { ShipperError } from '../core/errors.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { packageVersion } from './version.js';
+
+export interface CliIo {
+  readonly stdin: Readable;
+  readonly stdout: Writable;
+  readonly stderr: Writable;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** What each command does once its configuration is valid; returns the exit code. */
+export interface CommandHandlers {
+  run(config: Config, io: CliIo): Promise<number>;
+  replay(config: Config, source: string, io: CliIo): Promise<number>;
+  check(config: Config, io: CliIo): Promise<number>;
+  dashboards(outDir: string, io: CliIo): Promise<number>;
+}
+
+const COMMAND_GROUPS: Readonly<Record<'run' | 'replay' | 'check', readonly OptionGroup[]>> = {
+  run: ['general', 'loki', 'transform', 'kube', 'source', 'runtime'],
+  replay: ['general', 'loki', 'transform'],
+  check: ['general', 'loki', 'transform', 'kube', 'source', 'runtime'],
+};
+
+function helpText(spec: (typeof OPTION_SPECS)[number]): string {
+  const extra: string[] = [];
+  if (spec.choices) extra.push(`choices: ${spec.choices.join(', ')}`);
+  if (spec.default !== undefined) extra.push(`default: ${spec.default === '' ? 'none' : spec.default}`);
+  extra.push(`env: ${envName(spec.key)}`);
+  if (spec.key === 'lokiPasswordFile') extra.push(`or env ${PASSWORD_ENV}`);
+  return `${spec.description} (${extra.join(', ')})`;
+}
+
+function addOptions(cmd: Command, groups: readonly OptionGroup[]): Command {
+  for (const spec of OPTION_SPECS) {
+    if (!groups.includes(spec.group)) continue;
+    const flags = spec.kind === 'bool' ? `${flagName(spec.key)} [bool]` : `${flagName(spec.key)} ${spec.placeholder ?? '<value>'}`;
+    cmd.addOption(new Option(flags, helpText(spec)));
+  }
+  return cmd;
+}
+
+function loadFor(cmd: Command, io: CliIo): Config {
+  return loadConfig({
+    flags: cmd.opts(),
+    env: io.env,
+    readFile: (path) => readFileSync(path, 'utf8'),
+    hostname: io.env['POD_NAME'] ?? io.env['HOSTNAME'] ?? hostname(),
+  });
+}
+
+export function buildProgram(io: CliIo, handlers: CommandHandlers, setExit: (code: number) => void): Command {
+  const program = new Command('kube-event-shipper')
+    .description('Ships Kubernetes Events into Grafana Loki')
+    .version(packageVersion(), '-V, --version')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: () => undefined,
+    })
+    .showSuggestionAfterError(true);
+
+  addOptions(
+    program.command('run', { isDefault: true }).description('watch events and ship them (to stdout without --loki-url)'),
+    COMMAND_GROUPS.run,
+  ).action(async (_opts, cmd: Command) => {
+    setExit(await handlers.run(loadFor(cmd, io), io));
+  });
+
+  addOptions(
+    program
+      .command('replay')
+      .description('ship events from a file or stdin: kubectl get events -A -o json, Event JSON lines or watch-event JSON lines')
+      .argument('<file|->', 'input file, or - for stdin'),
+    COMMAND_GROUPS.replay,
+  ).action(async (source: string, _opts, cmd: Command) => {
+    setExit(await handlers.replay(loadFor(cmd, io), source, io));
+  });
+
+  addOptions(
+    program.command('check').description('check the configuration, API server access and Loki; one verdict per line'),
+    COMMAND_GROUPS.check,
+  ).action(async (_opts, cmd: Command) => {
+    setExit(await handlers.check(loadFor(cmd, io), io));
+  });
+
+  program
+    .command('dashboards')
+    .description('write the bundled Grafana dashboards')
+    .addOption(new Option('--out <dir>', 'directory to write them to (default: dashboards, env: KES_DASHBOARDS_OUT)'))
+    .action(async (opts: { out?: string }) => {
+      setExit(await handlers.dashboards(opts.out ?? io.env['KES_DASHBOARDS_OUT'] ?? 'dashboards', io));
+    });
+
+  return program;
+}
+
+/** Parses `argv` (with node and script), runs the command, returns the exit code. Never throws. */
+export async function runCli(argv: readonly string[], io: CliIo, handlers: CommandHandlers): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = buildProgram(io, handlers, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0) return EXIT_OK; // --help, --version
+      io.stderr.write(`kube-event-shipper: ${err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')}\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof ShipperError && err.code === 'E_CONFIG') {
+      io.stderr.write(`kube-event-shipper: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    io.stderr.write(`kube-event-shipper: ${message}\n`);
+    return EXIT_FAILURE;
+  }
+}

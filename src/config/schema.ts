@@ -1,0 +1,162 @@
+/**
+ * The one schema of the configuration (zod 4). Values arrive as text (flags, env) or as YAML
+ * natives (file); each field accepts both and parses text with the helpers in `parse.ts`, so a
+ * default, a flag and a file value go through the same code.
+ */
+import { z } from 'zod';
+import {
+  parseBoolean,
+  parseByteSize,
+  parseDuration,
+  parseInitial,
+  parseInteger,
+  parseKeyValues,
+  parseList,
+  parseListenAddress,
+  parseNamespacedName,
+  ValueError,
+} from './parse.js';
+
+type Scalar = string | number | boolean;
+const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a single value' });
+
+/** A field given as text or a YAML scalar, parsed from its text form. */
+function fromText<T>(parse: (text: string) => T) {
+  return scalar.transform((value: Scalar, ctx): T => {
+    try {
+      return parse(String(value));
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof ValueError ? err.message : String(err), input: value });
+      return z.NEVER;
+    }
+  });
+}
+
+const text = () =>
+  fromText((v) => {
+    if (v.trim() === '') throw new ValueError('a non-empty value');
+    return v.trim();
+  });
+const duration = () => fromText(parseDuration);
+const bytes = () =>
+  fromText((v) => {
+    const n = parseByteSize(v);
+    if (n < 1) throw new ValueError('a byte size ≥ 1');
+    return n;
+  });
+const integer = (min: number) => fromText((v) => parseInteger(v, min));
+const bool = () => fromText(parseBoolean);
+const namespacedName = () => fromText(parseNamespacedName);
+const url = () =>
+  fromText((v) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(v.trim());
+    } catch {
+      throw new ValueError('an http:// or https:// URL');
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ValueError('an http:// or https:// URL');
+    if (parsed.username !== '' || parsed.password !== '') {
+      throw new ValueError('a URL without credentials (use --loki-username and --loki-password-file)');
+    }
+    return parsed.href.replace(/\/+$/, '');
+  });
+function oneOf<const T extends readonly string[]>(choices: T) {
+  return fromText((v): T[number] => {
+    const found = choices.find((c) => c === v.trim());
+    if (found === undefined) throw new ValueError(`one of ${choices.join(', ')}`);
+    return found;
+  });
+}
+
+/** A comma-separated string or a YAML list of scalars. */
+const list = () =>
+  z.union([
+    fromText(parseList),
+    z.array(scalar, { error: 'expected a comma-separated list' }).transform((items) =>
+      items.map((item) => String(item).trim()).filter((item) => item !== ''),
+    ),
+  ]);
+
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+function checkLabelNames(map: Record<string, string>, ctx: z.RefinementCtx): Record<string, string> {
+  for (const key of Object.keys(map)) {
+    if (!LABEL_NAME.test(key)) ctx.addIssue({ code: 'custom', message: `expected label names matching [a-zA-Z_][a-zA-Z0-9_]* (got "${key}")`, input: map });
+  }
+  return map;
+}
+
+/** `k=v,…` or a YAML mapping of scalars. */
+const keyValues = () =>
+  z.union([
+    fromText(parseKeyValues),
+    z.record(z.string(), scalar, { error: 'expected comma-separated key=value pairs' }).transform((record) =>
+      Object.fromEntries(Object.entries(record).map(([k, v]) => [k, String(v)])),
+    ),
+  ]);
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export const configSchema = z
+  .object({
+    config: text().optional(),
+    logLevel: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
+
+    lokiUrl: url().optional(),
+    tenant: text().optional(),
+    lokiUsername: text().optional(),
+    lokiPasswordFile: text().optional(),
+    lokiBearerTokenFile: text().optional(),
+    lokiHeaders: keyValues().transform((map, ctx) => {
+      for (const key of Object.keys(map)) {
+        if (!HEADER_NAME.test(key)) ctx.addIssue({ code: 'custom', message: `expected HTTP header names (got "${key}")`, input: map });
+      }
+      return map;
+    }),
+    lokiCaFile: text().optional(),
+    lokiCertFile: text().optional(),
+    lokiKeyFile: text().optional(),
+    lokiInsecureSkipVerify: bool(),
+    lokiTimeout: duration(),
+    batchMaxBytes: bytes(),
+    batchMaxEntries: integer(1),
+    batchMaxWait: duration(),
+    queueMaxBytes: bytes(),
+
+    lineFormat: oneOf(['logfmt', 'json'] as const),
+    labels: list(),
+    staticLabels: keyValues().transform(checkLabelNames),
+    structuredMetadata: bool(),
+    maxMessageBytes: bytes(),
+    acceptWindow: duration(),
+
+    kubeconfig: text().optional(),
+    context: text().optional(),
+    api: oneOf(['core/v1', 'events.k8s.io/v1'] as const),
+
+    namespaces: list(),
+    excludeNamespaces: list(),
+    fieldSelector: text().optional(),
+    types: list(),
+    reasons: list(),
+    kinds: list(),
+    initial: fromText(parseInitial),
+    pageSize: integer(1),
+    stallTimeout: duration(),
+    checkpointFile: text().optional(),
+    checkpointConfigmap: namespacedName().optional(),
+    checkpointInterval: duration(),
+
+    listen: fromText(parseListenAddress),
+    healthStallTimeout: duration(),
+    leaderElect: bool(),
+    lease: namespacedName().optional(),
+    leaseDuration: duration(),
+    leaseRenewDeadline: duration(),
+    leaseRetryPeriod: duration(),
+    identity: text().optional(),
+    gracePeriod: duration(),
+  })
+  .strict();
+
+export type ParsedOptions = z.output<typeof configSchema>;

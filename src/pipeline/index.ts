@@ -1,0 +1,8 @@
+/**
+ * The pipeline's public API for the CLI: `createShipper(options, deps).run(signal)`.
+ * See shipper.ts for the wiring and README's `source` section for the guarantees.
+ */
+export { createShipper } from './shipper.js';
+export type { EventTransformer, Shipper, ShipperDeps, ShipperOptions } from './shipper.js';
+export { Watermark } from './watermark.js';
+export type { Position } from './watermark.js';

@@ -1,0 +1,257 @@
+/**
+ * The pipeline: source → filters → transform → de-duplication → sink, with the checkpoint
+ * advanced only to the low-watermark below which every occurrence has an outcome.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { RecentIds, DEFAULT_RECENT_CAPACITY } from '../checkpoint/recent-ids.js';
+import type { CheckpointRecord, CheckpointStore } from '../checkpoint/record.js';
+import type { Clock, Random } from '../core/clock.js';
+import type { Entry, EntrySink } from '../core/entry.js';
+import type { ProgressListener } from '../core/progress.js';
+import type { Metrics } from '../observe/metrics.js';
+import { Backoff, DEFAULT_BACKOFF } from '../source/backoff.js';
+import { filteredBy } from '../source/filters.js';
+import type { EventFilterOptions } from '../source/filters.js';
+import { createEventSource } from '../source/index.js';
+import type { SourceHandler, SourceItem, SourceOptions, StreamStart } from '../source/index.js';
+import { Watermark } from './watermark.js';
+
+/** What the pipeline needs of the transform (src/transform's `Transformer` fits). */
+export interface EventTransformer<E> {
+  normalize(raw: unknown): { readonly ok: true; readonly event: E } | { readonly ok: false; readonly reason: string; readonly detail: string };
+  toEntry(event: E): Entry;
+}
+
+export interface ShipperOptions {
+  readonly source: SourceOptions;
+  /** Client-side filters on type, reason and kind (namespaces come from `source.excludeNamespaces`). */
+  readonly filters: Omit<EventFilterOptions, 'excludeNamespaces'>;
+  /** The checkpoint is written at most this often (and once more on shutdown). */
+  readonly checkpointIntervalMs: number;
+  /** How long the sink may keep delivering what it holds after the stop signal. */
+  readonly drainTimeoutMs: number;
+  /** Recent occurrence ids remembered (and checkpointed) to skip re-seen occurrences. */
+  readonly recentIdCapacity?: number;
+}
+
+export interface ShipperDeps<E> {
+  readonly kubeConfig: KubeConfig;
+  readonly sink: EntrySink;
+  readonly transformer: EventTransformer<E>;
+  /** Where to resume from and record progress; undefined runs without a checkpoint. */
+  readonly checkpoint: CheckpointStore | undefined;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly progress: ProgressListener;
+}
+
+export interface Shipper {
+  /**
+   * Resumes from the checkpoint, ships until `signal` aborts, then stops watching, lets the sink
+   * deliver what it holds (up to `drainTimeoutMs`, closing it), and writes the final checkpoint.
+   * Resolves after that clean stop. API errors are retried inside, not thrown.
+   */
+  run(signal: AbortSignal): Promise<void>;
+}
+
+export function createShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>): Shipper {
+  return { run: (signal) => runShipper(options, deps, signal) };
+}
+
+async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, signal: AbortSignal): Promise<void> {
+  const { metrics, logger: log, clock, sink, transformer } = deps;
+  const filters: EventFilterOptions = { ...options.filters, excludeNamespaces: options.source.excludeNamespaces };
+  const recent = new RecentIds(options.recentIdCapacity ?? DEFAULT_RECENT_CAPACITY);
+  const inflight = new Set<string>();
+  const watermarks = new Map<string, Watermark>();
+  let closing = false;
+
+  const handler: SourceHandler = {
+    async onItem(stream: string, item: SourceItem): Promise<void> {
+      const wm = watermarks.get(stream);
+      if (!wm) return;
+      const seq = wm.begin(item.resourceVersion, clock.now());
+      const done = (): void => wm.complete(seq);
+      if (item.type === 'DELETED') return done();
+      const filter = filteredBy(item.object, filters);
+      if (filter !== undefined) {
+        metrics.eventsFiltered.inc({ filter });
+        return done();
+      }
+      const normalized = transformer.normalize(item.object);
+      if (!normalized.ok) {
+        metrics.eventsDropped.inc({ reason: 'malformed' });
+        const meta = item.object['metadata'] as { uid?: unknown; namespace?: unknown; name?: unknown } | undefined;
+        log.warn({ stream, reason: normalized.reason, detail: normalized.detail, uid: meta?.uid, namespace: meta?.namespace, name: meta?.name }, 'malformed event dropped');
+        return done();
+      }
+      const entry = transformer.toEntry(normalized.event);
+      const id = entry.occurrenceId;
+      if (recent.has(id) || inflight.has(id)) {
+        metrics.eventsDuplicate.inc();
+        return done();
+      }
+      // Written after the stop signal, an entry could not be delivered: leave it for the next run.
+      if (closing) return;
+      inflight.add(id);
+      try {
+        await sink.write(entry, (outcome) => {
+          inflight.delete(id);
+          // Dropped at shutdown: no final outcome, so the watermark stays before it.
+          if (outcome.kind === 'dropped' && outcome.reason === 'shutdown') return;
+          recent.add(id);
+          done();
+        });
+      } catch (err) {
+        inflight.delete(id);
+        if (!closing) throw err;
+      }
+    },
+    onPosition(stream: string, resourceVersion: string): void {
+      watermarks.get(stream)?.mark(resourceVersion, clock.now());
+    },
+  };
+
+  const source = createEventSource(options.source, {
+    kubeConfig: deps.kubeConfig,
+    handler,
+    metrics,
+    logger: log,
+    clock,
+    random: deps.random,
+    progress: deps.progress,
+  });
+
+  const starts = await loadCheckpoint(deps, source.streams, recent, signal);
+  if (starts === undefined) return; // stopped while waiting for the checkpoint store
+  for (const stream of source.streams) {
+    const s = starts[stream];
+    watermarks.set(stream, new Watermark(s ? { resourceVersion: s.resourceVersion, atMs: s.sinceMs } : undefined));
+  }
+
+  const writer = deps.checkpoint ? new CheckpointWriter(deps.checkpoint, deps, watermarks, recent) : undefined;
+  const stopWriter = new AbortController();
+  const writing = writer?.loop(options.checkpointIntervalMs, stopWriter.signal);
+
+  const sourceDone = source.run(starts, signal);
+  let closed: Promise<unknown> | undefined;
+  const close = (): Promise<unknown> => {
+    if (!closed) {
+      closing = true;
+      log.info({ drainTimeoutMs: options.drainTimeoutMs }, 'stopping: draining the sink');
+      closed = sink.close(options.drainTimeoutMs);
+    }
+    return closed;
+  };
+  // Close the sink as soon as the stop signal comes, even while the source is blocked on a full queue.
+  const onAbort = (): void => void close();
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    await sourceDone;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    const report = await close();
+    stopWriter.abort();
+    await writing;
+    if (writer) await writer.saveIfChanged();
+    log.info({ report, inflight: inflight.size }, 'stopped');
+  }
+}
+
+/** Reads the checkpoint (retrying while the store cannot be reached); undefined if stopped meanwhile. */
+async function loadCheckpoint<E>(
+  deps: ShipperDeps<E>,
+  streams: readonly string[],
+  recent: RecentIds,
+  signal: AbortSignal,
+): Promise<Record<string, StreamStart> | undefined> {
+  const store = deps.checkpoint;
+  const log = deps.logger;
+  if (!store) return {};
+  const backoff = new Backoff(DEFAULT_BACKOFF, deps.clock, deps.random);
+  while (!signal.aborted) {
+    let result;
+    try {
+      result = await store.load();
+    } catch (err) {
+      const delay = backoff.next();
+      log.warn({ err, store: store.description, retryInMs: delay }, 'cannot read the checkpoint; retrying');
+      await deps.clock.sleep(delay, signal).catch(() => undefined);
+      continue;
+    }
+    if (result.kind === 'missing') {
+      log.info({ store: store.description }, 'no checkpoint yet; first start');
+      return {};
+    }
+    if (result.kind === 'invalid') {
+      log.warn({ store: store.description, reason: result.reason }, 'checkpoint ignored');
+      return {};
+    }
+    const starts: Record<string, StreamStart> = {};
+    for (const stream of streams) {
+      const rv = result.record.resourceVersions[stream];
+      if (rv !== undefined) starts[stream] = { resourceVersion: rv, sinceMs: result.record.positionTimeMs };
+    }
+    if (!recent.load(result.record.recentIds)) log.warn({ store: store.description }, 'checkpoint recent ids ignored');
+    log.info({ store: store.description, resourceVersions: result.record.resourceVersions, recentIds: recent.size }, 'resuming from checkpoint');
+    return starts;
+  }
+  return undefined;
+}
+
+/** Writes the checkpoint every interval when it changed, and once more at the end. */
+class CheckpointWriter<E> {
+  private lastWritten: string | undefined;
+
+  constructor(
+    private readonly store: CheckpointStore,
+    private readonly deps: ShipperDeps<E>,
+    private readonly watermarks: ReadonlyMap<string, Watermark>,
+    private readonly recent: RecentIds,
+  ) {}
+
+  async loop(intervalMs: number, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        await this.deps.clock.sleep(intervalMs, signal);
+      } catch {
+        return;
+      }
+      await this.saveIfChanged();
+    }
+  }
+
+  private record(): CheckpointRecord | undefined {
+    const resourceVersions: Record<string, string> = {};
+    let positionTimeMs = Number.POSITIVE_INFINITY;
+    for (const [stream, wm] of this.watermarks) {
+      const p = wm.position;
+      if (!p) continue;
+      resourceVersions[stream] = p.resourceVersion;
+      positionTimeMs = Math.min(positionTimeMs, p.atMs);
+    }
+    if (Object.keys(resourceVersions).length === 0) return undefined;
+    return { resourceVersions, positionTimeMs, recentIds: this.recent.serialize() };
+  }
+
+  async saveIfChanged(): Promise<void> {
+    const record = this.record();
+    if (!record) return;
+    const key = JSON.stringify(record.resourceVersions) + record.recentIds;
+    if (key === this.lastWritten) return;
+    const { metrics, logger, clock } = this.deps;
+    try {
+      await this.store.save(record);
+      this.lastWritten = key;
+      metrics.checkpointWrites.inc({ result: 'success' });
+      metrics.checkpointLastWrite.set(clock.now() / 1000);
+    } catch (err) {
+      metrics.checkpointWrites.inc({ result: 'error' });
+      logger.warn({ err, store: this.store.description }, 'checkpoint write failed');
+    }
+  }
+}

@@ -1,0 +1,466 @@
+/**
+ * One list-then-watch loop over one events collection (cluster-wide or one namespace), in the
+ * manner of client-go's reflector: list in pages to get a resourceVersion, watch from it, re-watch
+ * from the last resourceVersion seen, relist when it is gone. Holds no cache of Events: every
+ * listed page and every watch event is handed to the handler and forgotten.
+ */
+import { Watch } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { Clock, Random } from '../core/clock.js';
+import type { Metrics, RelistReason, WatchRestartReason } from '../observe/metrics.js';
+import { Backoff } from './backoff.js';
+import type { BackoffOptions } from './backoff.js';
+import { compareResourceVersions, isRawEvent, occurrenceTimeMs, resourceVersionOf } from './event-fields.js';
+import type { RawEvent } from './event-fields.js';
+import { kubeRequest, statusMessage } from './kube-http.js';
+
+export type EventApi = 'core/v1' | 'events.k8s.io/v1';
+
+/** What a first start (no checkpoint) ships of the events that already exist. */
+export type InitialPolicy = { readonly kind: 'none' } | { readonly kind: 'all' } | { readonly kind: 'since'; readonly maxAgeMs: number };
+
+export interface SourceItem {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'LISTED';
+  /** The Event exactly as the API server sent it (listed items get `kind`/`apiVersion` added, as watch objects have them). */
+  readonly object: RawEvent;
+  /** The stream position once this item is handled; undefined for listed items (a list's position comes at its end). */
+  readonly resourceVersion: string | undefined;
+}
+
+/** Where a reflector sends what it reads. Calls are sequential; the reflector awaits `onItem` (backpressure). */
+export interface SourceHandler {
+  onItem(stream: string, item: SourceItem): Promise<void>;
+  /** Everything of `stream` up to `resourceVersion` has been handed over (end of a list, a bookmark). */
+  onPosition(stream: string, resourceVersion: string): void;
+}
+
+/** Where to resume a stream: a checkpointed resourceVersion and the wall time it was reached. */
+export interface StreamStart {
+  readonly resourceVersion: string;
+  readonly sinceMs: number;
+}
+
+export interface ReflectorOptions {
+  readonly api: EventApi;
+  /** One namespace, or undefined for all. */
+  readonly namespace: string | undefined;
+  readonly fieldSelector: string | undefined;
+  readonly pageSize: number;
+  readonly initial: InitialPolicy;
+  /** The watch's `timeoutSeconds` is drawn from this range, so many shippers do not re-watch in step. */
+  readonly watchTimeoutSeconds: { readonly min: number; readonly max: number };
+  /** client-node's inactivity timeout: a watch silent this long ends (a normal re-watch on a quiet cluster). */
+  readonly requestTimeoutMs: number;
+  /** A watch that delivers no event or bookmark this long (while bytes may still trickle) is aborted. */
+  readonly stallTimeoutMs: number;
+  readonly listTimeoutMs: number;
+  /** A watch that ends on its own sooner than this without delivering anything is "short". */
+  readonly shortWatchMs: number;
+  /** After this many short watches in a row, relist. */
+  readonly shortWatchLimit: number;
+  /** On a relist, events older than the last contact minus this margin are not shipped again. */
+  readonly relistMarginMs: number;
+  /** Delay between tries while the API server answers 401/403. */
+  readonly authRetryMs: number;
+  readonly backoff: BackoffOptions;
+  /** Watch events read ahead of the handler before the watch is cut and resumed later. */
+  readonly maxQueuedEvents: number;
+}
+
+export interface ReflectorDeps {
+  readonly kubeConfig: KubeConfig;
+  readonly handler: SourceHandler;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly random: Random;
+  /** A page, a watch event or a bookmark arrived. */
+  readonly onActivity: () => void;
+  readonly onWatchOpen: (open: boolean) => void;
+  /** The API answered 404 for events.k8s.io/v1: the caller decides whether to fall back. */
+  readonly onApiNotFound?: (api: EventApi) => EventApi | undefined;
+}
+
+type Failure =
+  | { readonly kind: 'gone' }
+  | { readonly kind: 'auth'; readonly status: number; readonly message: string | undefined }
+  | { readonly kind: 'not_found' }
+  | { readonly kind: 'error'; readonly err: unknown; readonly status?: number };
+
+type ListEnd = { readonly kind: 'ok'; readonly resourceVersion: string } | { readonly kind: 'continue_expired' } | { readonly kind: 'aborted' } | Failure;
+
+type WatchEnd =
+  | { readonly kind: 'closed'; readonly events: number; readonly durationMs: number }
+  | { readonly kind: 'timeout' }
+  | { readonly kind: 'stall' }
+  | { readonly kind: 'overflow' }
+  | { readonly kind: 'aborted' }
+  | Failure;
+
+/** What a relist ships: the initial policy on first start, else only what changed since the last position. */
+type ListScope = { readonly kind: 'initial' } | { readonly kind: 'since'; readonly resourceVersion: string; readonly sinceMs: number };
+
+interface StatusError {
+  statusCode?: unknown;
+  name?: unknown;
+}
+
+export class Reflector {
+  private api: EventApi;
+  private resourceVersion: string | undefined;
+  /** Wall time up to which the stream is known to be complete. */
+  private lastContactMs: number;
+  private readonly backoff: Backoff;
+  private shortWatches = 0;
+
+  constructor(
+    readonly stream: string,
+    private readonly options: ReflectorOptions,
+    private readonly deps: ReflectorDeps,
+    start: StreamStart | undefined,
+  ) {
+    this.api = options.api;
+    this.resourceVersion = start?.resourceVersion;
+    this.lastContactMs = start?.sinceMs ?? deps.clock.now();
+    this.backoff = new Backoff(options.backoff, deps.clock, deps.random);
+  }
+
+  /** Lists and watches until `signal` aborts; never rejects for API errors (they are retried). */
+  async run(signal: AbortSignal): Promise<void> {
+    const log = this.deps.logger;
+    let relist: RelistReason | undefined = this.resourceVersion === undefined ? 'initial' : undefined;
+    let scope: ListScope = this.resourceVersion === undefined ? { kind: 'initial' } : { kind: 'since', resourceVersion: this.resourceVersion, sinceMs: this.lastContactMs };
+    while (!signal.aborted) {
+      if (relist !== undefined) {
+        this.deps.metrics.relists.inc({ reason: relist });
+        log.info({ stream: this.stream, reason: relist, api: this.api }, 'listing events');
+        const end = await this.list(scope, signal);
+        if (end.kind === 'aborted') return;
+        if (end.kind === 'ok') {
+          this.resourceVersion = end.resourceVersion;
+          this.lastContactMs = this.deps.clock.now();
+          this.deps.handler.onPosition(this.stream, end.resourceVersion);
+          relist = undefined;
+        } else if (end.kind === 'continue_expired') {
+          relist = 'continue_expired';
+          continue;
+        } else {
+          relist = (await this.failed(end, 'list', signal)) ?? 'error';
+          continue;
+        }
+      }
+
+      const rv = this.resourceVersion ?? '';
+      const end = await this.watch(rv, signal);
+      this.deps.onWatchOpen(false);
+      if (end.kind === 'aborted') return;
+      const restart = (reason: WatchRestartReason): void => {
+        this.deps.metrics.watchRestarts.inc({ reason });
+        log.debug({ stream: this.stream, reason, resourceVersion: this.resourceVersion }, 'watching again');
+      };
+      switch (end.kind) {
+        case 'closed':
+          if (end.events === 0 && end.durationMs < this.options.shortWatchMs) {
+            this.shortWatches += 1;
+            restart('short_watch');
+            if (this.shortWatches >= this.options.shortWatchLimit) {
+              log.warn({ stream: this.stream, shortWatches: this.shortWatches }, 'watch keeps ending at once; listing again');
+              this.shortWatches = 0;
+              relist = 'short_watch';
+              scope = this.sinceScope();
+            }
+            await this.sleep(this.backoff.next(), signal);
+          } else {
+            this.shortWatches = 0;
+            this.lastContactMs = this.deps.clock.now();
+            restart('server_closed');
+          }
+          break;
+        case 'timeout':
+          // client-node's inactivity timeout: on a quiet cluster without bookmarks this is normal.
+          this.shortWatches = 0;
+          this.lastContactMs = this.deps.clock.now();
+          restart('timeout');
+          break;
+        case 'stall':
+          log.warn({ stream: this.stream, stallTimeoutMs: this.options.stallTimeoutMs }, 'watch stalled; watching again');
+          restart('stall');
+          break;
+        case 'overflow':
+          // The handler is slower than the stream: cut it, and resume from what was handed over.
+          log.debug({ stream: this.stream }, 'watch read ahead too far; resuming later');
+          break;
+        case 'gone':
+          log.info({ stream: this.stream, resourceVersion: rv }, 'resourceVersion gone; listing again');
+          relist = 'gone';
+          scope = this.sinceScope();
+          break;
+        default: {
+          const next = await this.failed(end, 'watch', signal);
+          if (next !== undefined) {
+            relist = next;
+            scope = this.sinceScope();
+          } else restart('error');
+        }
+      }
+    }
+  }
+
+  private sinceScope(): ListScope {
+    return this.resourceVersion === undefined ? { kind: 'initial' } : { kind: 'since', resourceVersion: this.resourceVersion, sinceMs: this.lastContactMs };
+  }
+
+  /** Logs and waits after a failed list or watch; returns a relist reason when one is needed. */
+  private async failed(f: Failure, during: 'list' | 'watch', signal: AbortSignal): Promise<RelistReason | undefined> {
+    const log = this.deps.logger;
+    switch (f.kind) {
+      case 'gone':
+        return 'gone';
+      case 'not_found': {
+        const next = this.deps.onApiNotFound?.(this.api);
+        if (next !== undefined && next !== this.api) {
+          log.warn({ stream: this.stream, api: this.api, fallback: next }, 'events API not served; falling back');
+          this.api = next;
+          return during === 'list' ? 'error' : undefined;
+        }
+        log.error({ stream: this.stream, api: this.api, status: 404 }, 'events API not found');
+        await this.sleep(this.backoff.next(), signal);
+        return undefined;
+      }
+      case 'auth': {
+        const group = this.api === 'core/v1' ? '""' : 'events.k8s.io';
+        const where = this.options.namespace === undefined ? 'cluster-wide' : `in namespace ${this.options.namespace}`;
+        log.error(
+          { stream: this.stream, status: f.status, serverMessage: f.message, needs: `list and watch on events (apiGroup ${group}) ${where}`, retryInMs: this.options.authRetryMs },
+          f.status === 401 ? 'API server rejected the credentials' : 'missing permission to read events',
+        );
+        await this.sleep(this.options.authRetryMs, signal);
+        return undefined;
+      }
+      case 'error': {
+        const delay = this.backoff.next();
+        log.warn({ stream: this.stream, during, status: f.status, err: f.err, retryInMs: delay }, 'API server request failed; retrying');
+        await this.sleep(delay, signal);
+        return undefined;
+      }
+    }
+  }
+
+  private async sleep(ms: number, signal: AbortSignal): Promise<void> {
+    try {
+      await this.deps.clock.sleep(ms, signal);
+    } catch {
+      // aborted: the loop checks the signal
+    }
+  }
+
+  private path(): string {
+    const ns = this.options.namespace;
+    const base = this.api === 'core/v1' ? '/api/v1' : '/apis/events.k8s.io/v1';
+    return ns === undefined ? `${base}/events` : `${base}/namespaces/${encodeURIComponent(ns)}/events`;
+  }
+
+  private shouldShipListed(e: RawEvent, scope: ListScope): boolean {
+    if (scope.kind === 'initial') {
+      const initial = this.options.initial;
+      if (initial.kind === 'none') return false;
+      if (initial.kind === 'all') return true;
+      const t = occurrenceTimeMs(e);
+      return t === undefined || t >= this.deps.clock.now() - initial.maxAgeMs;
+    }
+    const rv = resourceVersionOf(e);
+    if (rv !== undefined) {
+      const cmp = compareResourceVersions(rv, scope.resourceVersion);
+      if (cmp !== undefined && cmp <= 0) return false; // unchanged since the position we had
+    }
+    const t = occurrenceTimeMs(e);
+    return t === undefined || t >= scope.sinceMs - this.options.relistMarginMs;
+  }
+
+  /** A paged list; hands each page's items over before asking for the next (one page in memory). */
+  private async list(scope: ListScope, signal: AbortSignal): Promise<ListEnd> {
+    let token: string | undefined;
+    for (;;) {
+      const query = new URLSearchParams({ limit: String(this.options.pageSize) });
+      if (token !== undefined) query.set('continue', token);
+      if (this.options.fieldSelector) query.set('fieldSelector', this.options.fieldSelector);
+      let res;
+      try {
+        res = await kubeRequest(this.deps.kubeConfig, `${this.path()}?${query.toString()}`, { signal, timeoutMs: this.options.listTimeoutMs });
+      } catch (err) {
+        if (signal.aborted) return { kind: 'aborted' };
+        return { kind: 'error', err };
+      }
+      if (res.status === 410) return token !== undefined ? { kind: 'continue_expired' } : { kind: 'gone' };
+      if (res.status === 401 || res.status === 403) return { kind: 'auth', status: res.status, message: statusMessage(res.body) };
+      if (res.status === 404) return { kind: 'not_found' };
+      if (res.status !== 200) return { kind: 'error', status: res.status, err: new Error(statusMessage(res.body) ?? `HTTP ${res.status}`) };
+      const page = res.body as { apiVersion?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown } | undefined;
+      if (!page || !Array.isArray(page.items) || typeof page.metadata?.resourceVersion !== 'string') {
+        return { kind: 'error', status: 200, err: new Error('list answer is not an EventList') };
+      }
+      this.deps.onActivity();
+      const apiVersion = typeof page.apiVersion === 'string' ? page.apiVersion : this.api === 'core/v1' ? 'v1' : 'events.k8s.io/v1';
+      const items = page.items as unknown[];
+      for (let i = 0; i < items.length; i++) {
+        const raw = items[i];
+        items[i] = undefined; // let each handed-over item go
+        this.deps.metrics.eventsReceived.inc({ type: 'LISTED' });
+        if (!isRawEvent(raw)) continue;
+        const object: RawEvent = { kind: 'Event', apiVersion, ...raw };
+        this.noteEventTime(object);
+        if (!this.shouldShipListed(object, scope)) continue;
+        await this.deps.handler.onItem(this.stream, { type: 'LISTED', object, resourceVersion: undefined });
+        if (signal.aborted) return { kind: 'aborted' };
+      }
+      const next = page.metadata.continue;
+      if (typeof next !== 'string' || next === '') return { kind: 'ok', resourceVersion: page.metadata.resourceVersion };
+      token = next;
+    }
+  }
+
+  private noteEventTime(e: RawEvent): void {
+    const t = occurrenceTimeMs(e);
+    if (t === undefined) return;
+    const g = this.deps.metrics.lastEventTimestamp;
+    // prom-client gauges have no max(); keep the newest seen.
+    if (t / 1000 > this.newestEventSeconds) {
+      this.newestEventSeconds = t / 1000;
+      g.set(this.newestEventSeconds);
+    }
+  }
+
+  private newestEventSeconds = 0;
+
+  /** One watch from `rv`, until the server ends it, it fails, stalls, or `signal` aborts. */
+  private async watch(rv: string, signal: AbortSignal): Promise<WatchEnd> {
+    const { clock, random } = this.deps;
+    const started = clock.now();
+    const watcher = new Watch(this.deps.kubeConfig);
+    // A plain property at runtime, declared private in the typings.
+    (watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = this.options.requestTimeoutMs;
+    const { min, max } = this.options.watchTimeoutSeconds;
+    const timeoutSeconds = Math.floor(min + random() * (max - min + 1));
+    const query: Record<string, string | number | boolean> = { allowWatchBookmarks: true, timeoutSeconds };
+    if (rv !== '') query['resourceVersion'] = rv;
+    if (this.options.fieldSelector) query['fieldSelector'] = this.options.fieldSelector;
+
+    const queue: { type: string; object: unknown }[] = [];
+    let ended = false;
+    let endErr: unknown = null;
+    let why: 'stall' | 'gone' | 'overflow' | 'aborted' | undefined;
+    let controller: AbortController | undefined;
+    let wake: (() => void) | undefined;
+    const poke = (): void => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const stop = (reason: NonNullable<typeof why>): void => {
+      why ??= reason;
+      controller?.abort();
+      poke();
+    };
+    const onAbort = (): void => stop('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+    // The stall watchdog runs on real time: it guards a live socket, and is re-armed by every
+    // event or bookmark. Silence alone is caught earlier by client-node's requestTimeoutMs.
+    const watchdog = setTimeout(() => stop('stall'), this.options.stallTimeoutMs);
+
+    const started$ = watcher
+      .watch(
+        this.path(),
+        query,
+        (type: string, object: unknown) => {
+          if (why !== undefined) return;
+          watchdog.refresh();
+          queue.push({ type, object });
+          if (queue.length > this.options.maxQueuedEvents) stop('overflow');
+          poke();
+        },
+        (err: unknown) => {
+          ended = true;
+          endErr = err;
+          poke();
+        },
+      )
+      .then(
+        (c) => {
+          controller = c;
+          if (why !== undefined) c.abort();
+          else if (!ended) this.deps.onWatchOpen(true);
+        },
+        (err: unknown) => {
+          ended = true;
+          endErr = err;
+          poke();
+        },
+      );
+
+    let events = 0;
+    try {
+      for (;;) {
+        const item = queue.shift();
+        if (item !== undefined && (why === undefined || why === 'overflow')) {
+          const handled = await this.handleWatchItem(item.type, item.object);
+          if (handled === 'gone') {
+            stop('gone');
+            continue;
+          }
+          if (handled === 'error') return { kind: 'error', err: new Error('in-stream error event') };
+          if (handled === 'event' || handled === 'bookmark') events += 1;
+          continue;
+        }
+        if (why !== undefined || ended) break;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(watchdog);
+      controller?.abort();
+      void started$;
+    }
+
+    if (signal.aborted || why === 'aborted') return { kind: 'aborted' };
+    if (why === 'gone') return { kind: 'gone' };
+    if (why === 'stall') return { kind: 'stall' };
+    if (why === 'overflow') return { kind: 'overflow' };
+    const err = endErr as StatusError | null | undefined;
+    if (err === null || err === undefined) return { kind: 'closed', events, durationMs: clock.now() - started };
+    if (err.name === 'TimeoutError') return { kind: 'timeout' };
+    const status = typeof err.statusCode === 'number' ? err.statusCode : undefined;
+    if (status === 410) return { kind: 'gone' };
+    if (status === 401 || status === 403) return { kind: 'auth', status, message: undefined };
+    if (status === 404) return { kind: 'not_found' };
+    return { kind: 'error', err: endErr, ...(status !== undefined ? { status } : {}) };
+  }
+
+  private async handleWatchItem(type: string, object: unknown): Promise<'event' | 'bookmark' | 'gone' | 'error' | 'ignored'> {
+    this.deps.onActivity();
+    if (type === 'ERROR') {
+      const code = (object as { code?: unknown } | null)?.code;
+      if (code === 410) return 'gone';
+      this.deps.logger.warn({ stream: this.stream, status: code, serverMessage: statusMessage(object) }, 'watch sent an error');
+      return 'error';
+    }
+    if (!isRawEvent(object)) return 'ignored';
+    const rv = resourceVersionOf(object);
+    if (type === 'BOOKMARK') {
+      this.deps.metrics.eventsReceived.inc({ type: 'BOOKMARK' });
+      if (rv !== undefined) {
+        this.resourceVersion = rv;
+        this.lastContactMs = this.deps.clock.now();
+        this.deps.handler.onPosition(this.stream, rv);
+      }
+      return 'bookmark';
+    }
+    if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return 'ignored';
+    this.deps.metrics.eventsReceived.inc({ type });
+    this.noteEventTime(object);
+    await this.deps.handler.onItem(this.stream, { type, object, resourceVersion: rv });
+    if (rv !== undefined) this.resourceVersion = rv;
+    this.shortWatches = 0;
+    return 'event';
+  }
+}

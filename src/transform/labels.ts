@@ -1,0 +1,65 @@
+/** Stream labels and structured metadata: low-cardinality names, values valid for Loki. */
+import type { LabelMap } from '../core/entry.js';
+import type { NormalizedEvent } from './normalize.js';
+import { MAX_LABEL_VALUE_BYTES, type EventLabel, type TransformOptions } from './options.js';
+import { cutUtf8 } from './text.js';
+
+/** The `namespace` label of events about cluster-scoped objects (nodes, PVs, CRDs without namespace). */
+export const CLUSTER_SCOPED_NAMESPACE = '_cluster';
+/** Loki drops labels with empty values; an event without a reason still gets one. */
+export const EMPTY_LABEL_VALUE = '_none';
+/** Ends a label or metadata value that was cut to MAX_LABEL_VALUE_BYTES. */
+export const VALUE_CUT_MARKER = '…';
+
+/** Names of the structured metadata, in the order they are sent. */
+export const STRUCTURED_METADATA_NAMES = ['object_name', 'object_uid', 'node', 'event_uid'] as const;
+
+export function labelValue(value: string): string {
+  return value === '' ? EMPTY_LABEL_VALUE : cutUtf8(value, MAX_LABEL_VALUE_BYTES, VALUE_CUT_MARKER);
+}
+
+function eventLabelValue(event: NormalizedEvent, label: EventLabel): string {
+  switch (label) {
+    case 'namespace':
+      return event.objectNamespace === '' ? CLUSTER_SCOPED_NAMESPACE : labelValue(event.objectNamespace);
+    case 'reason':
+      return labelValue(event.reason);
+    case 'type':
+      return labelValue(event.type);
+    case 'kind':
+      return labelValue(event.objectKind);
+    case 'source':
+      return labelValue(event.reporter);
+  }
+}
+
+/** Builds labels for one options set; keys come out sorted so equal maps are equal byte for byte. */
+export function labelBuilder(options: TransformOptions): (event: NormalizedEvent) => LabelMap {
+  const names = [...options.labels, ...Object.keys(options.staticLabels)].sort();
+  const eventLabels = new Set<string>(options.labels);
+  return (event) => {
+    const labels: Record<string, string> = {};
+    for (const name of names) {
+      labels[name] = eventLabels.has(name) ? eventLabelValue(event, name as EventLabel) : (options.staticLabels[name] ?? '');
+    }
+    return labels;
+  };
+}
+
+/** The node an event happened on: the reporting host, or the object itself when it is a Node. */
+export function nodeOf(event: NormalizedEvent): string {
+  if (event.sourceHost !== '') return event.sourceHost;
+  return event.objectKind === 'Node' ? event.objectName : '';
+}
+
+export function structuredMetadataOf(event: NormalizedEvent): LabelMap {
+  const metadata: Record<string, string> = {};
+  const put = (name: (typeof STRUCTURED_METADATA_NAMES)[number], value: string): void => {
+    if (value !== '') metadata[name] = cutUtf8(value, MAX_LABEL_VALUE_BYTES, VALUE_CUT_MARKER);
+  };
+  put('object_name', event.objectName);
+  put('object_uid', event.objectUid);
+  put('node', nodeOf(event));
+  put('event_uid', event.uid);
+  return metadata;
+}

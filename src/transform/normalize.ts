@@ -1,0 +1,255 @@
+/**
+ * Validation of one Kubernetes Event in either API shape (core/v1 or events.k8s.io/v1) into one
+ * flat, typed record. Both shapes of the same event normalize to the same record, so the entry
+ * does not depend on which API the source watched.
+ */
+import { ShipperError } from '../core/errors.js';
+import { parseRfc3339Ns } from './time.js';
+import { isBinaryText, utf8Length, withoutReplacementChar } from './text.js';
+
+/** Why an object was rejected. Bounded: log it as a field, count it as `malformed`. */
+export const MALFORMED_REASONS = [
+  'not_an_object',
+  'not_an_event',
+  'missing_metadata',
+  'missing_involved_object',
+  'missing_timestamp',
+  'wrong_type',
+  'invalid_timestamp',
+  'binary_text',
+  'message_too_large',
+  'field_too_large',
+] as const;
+export type MalformedReason = (typeof MALFORMED_REASONS)[number];
+
+export type NormalizeResult =
+  | { readonly ok: true; readonly event: NormalizedEvent }
+  | { readonly ok: false; readonly reason: MalformedReason; readonly detail: string };
+
+export type EventApi = 'core/v1' | 'events.k8s.io/v1';
+
+/** Which field gave the occurrence time (the first one present, in this order). */
+export type OccurrenceTimeSource = 'series.lastObservedTime' | 'lastTimestamp' | 'eventTime' | 'firstTimestamp' | 'metadata.creationTimestamp';
+
+/** One event, validated. Strings are '' when the event leaves them out. */
+export interface NormalizedEvent {
+  readonly api: EventApi;
+  readonly uid: string;
+  readonly name: string;
+  /** metadata.namespace of the Event itself (`default` for events about cluster-scoped objects). */
+  readonly eventNamespace: string;
+  readonly resourceVersion: string;
+  readonly objectKind: string;
+  /** '' for a cluster-scoped object. */
+  readonly objectNamespace: string;
+  readonly objectName: string;
+  readonly objectUid: string;
+  readonly objectFieldPath: string;
+  readonly reason: string;
+  readonly type: string;
+  /** `message` (core/v1) or `note` (events.k8s.io/v1), full length. */
+  readonly message: string;
+  /** Cumulative: `series.count`, else `count`, else 1. */
+  readonly count: number;
+  /** `reportingController` / `reportingComponent`, else `source.component`. */
+  readonly reporter: string;
+  readonly reportingInstance: string;
+  /** `source.host` (core/v1) or `deprecatedSource.host`. */
+  readonly sourceHost: string;
+  readonly action: string;
+  /** `Kind/namespace/name` (or `Kind/name`) of the secondary object, '' when none. */
+  readonly related: string;
+  readonly firstSeenNs: bigint | undefined;
+  readonly lastSeenNs: bigint | undefined;
+  /** The occurrence time, in nanoseconds since the epoch, with the precision the event has. */
+  readonly occurredAtNs: bigint;
+  readonly occurredAtSource: OccurrenceTimeSource;
+}
+
+/** Bigger than anything etcd stores (1.5 MiB per object): such a message cannot be a real event. */
+export const MAX_RAW_MESSAGE_BYTES = 2 * 1024 * 1024;
+/** Names, reasons and the like are short in Kubernetes; anything this long is garbage. */
+export const MAX_RAW_FIELD_BYTES = 64 * 1024;
+
+type Json = Readonly<Record<string, unknown>>;
+
+/** Thrown inside this module only; `normalizeEvent` turns it into a result. */
+class Malformed extends ShipperError {
+  readonly code = 'E_MALFORMED_EVENT';
+  constructor(
+    readonly reason: MalformedReason,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+export function normalizeEvent(raw: unknown): NormalizeResult {
+  try {
+    return { ok: true, event: read(raw) };
+  } catch (e) {
+    if (e instanceof Malformed) return { ok: false, reason: e.reason, detail: e.detail };
+    // Only reachable through a bug here; still never throw at the caller.
+    return { ok: false, reason: 'wrong_type', detail: `unexpected: ${String(e)}` };
+  }
+}
+
+function read(raw: unknown): NormalizedEvent {
+  if (!isObject(raw)) throw new Malformed('not_an_object', `expected an Event object, got ${describe(raw)}`);
+  const kind = optionalString(raw, 'kind', 'kind');
+  if (kind !== '' && kind !== 'Event') throw new Malformed('not_an_event', `kind is "${cutForDetail(kind)}", not Event`);
+  const apiVersion = optionalString(raw, 'apiVersion', 'apiVersion');
+  const api: EventApi =
+    apiVersion.startsWith('events.k8s.io/') || (apiVersion === '' && 'regarding' in raw && !('involvedObject' in raw))
+      ? 'events.k8s.io/v1'
+      : 'core/v1';
+  const f = api === 'core/v1' ? CORE_FIELDS : EVENTS_FIELDS;
+
+  const metadata = raw.metadata;
+  if (!isObject(metadata)) throw new Malformed('missing_metadata', 'metadata is missing or not an object');
+  const uid = optionalString(metadata, 'uid', 'metadata.uid');
+  if (uid === '') throw new Malformed('missing_metadata', 'metadata.uid is missing');
+  const name = optionalString(metadata, 'name', 'metadata.name');
+  if (name === '') throw new Malformed('missing_metadata', 'metadata.name is missing');
+
+  const object = raw[f.object];
+  if (!isObject(object)) throw new Malformed('missing_involved_object', `${f.object} is missing or not an object`);
+  const source = optionalObject(raw, f.source, f.source);
+  const series = optionalObject(raw, 'series', 'series');
+
+  const seriesLast = optionalTime(series, 'lastObservedTime', 'series.lastObservedTime');
+  const last = optionalTime(raw, f.lastTimestamp, f.lastTimestamp);
+  const eventTime = optionalTime(raw, 'eventTime', 'eventTime');
+  const first = optionalTime(raw, f.firstTimestamp, f.firstTimestamp);
+  const created = optionalTime(metadata, 'creationTimestamp', 'metadata.creationTimestamp');
+  const [occurredAtNs, occurredAtSource] = firstPresent([
+    [seriesLast, 'series.lastObservedTime'],
+    [last, 'lastTimestamp'],
+    [eventTime, 'eventTime'],
+    [first, 'firstTimestamp'],
+    [created, 'metadata.creationTimestamp'],
+  ]);
+
+  const seriesCount = optionalCount(series, 'count', 'series.count');
+  const plainCount = optionalCount(raw, f.count, f.count);
+
+  const message = optionalString(raw, f.message, f.message, MAX_RAW_MESSAGE_BYTES, 'message_too_large');
+
+  return {
+    api,
+    uid,
+    name,
+    eventNamespace: optionalString(metadata, 'namespace', 'metadata.namespace'),
+    resourceVersion: optionalString(metadata, 'resourceVersion', 'metadata.resourceVersion'),
+    objectKind: optionalString(object, 'kind', `${f.object}.kind`),
+    objectNamespace: optionalString(object, 'namespace', `${f.object}.namespace`),
+    objectName: optionalString(object, 'name', `${f.object}.name`),
+    objectUid: optionalString(object, 'uid', `${f.object}.uid`),
+    objectFieldPath: optionalString(object, 'fieldPath', `${f.object}.fieldPath`),
+    reason: optionalString(raw, 'reason', 'reason'),
+    type: optionalString(raw, 'type', 'type'),
+    message,
+    count: seriesCount ?? plainCount ?? 1,
+    reporter: optionalString(raw, f.reporter, f.reporter) || optionalString(source, 'component', `${f.source}.component`),
+    reportingInstance: optionalString(raw, 'reportingInstance', 'reportingInstance'),
+    sourceHost: optionalString(source, 'host', `${f.source}.host`),
+    action: optionalString(raw, 'action', 'action'),
+    related: relatedRef(optionalObject(raw, 'related', 'related')),
+    firstSeenNs: first ?? eventTime,
+    lastSeenNs: seriesLast ?? last ?? eventTime ?? first,
+    occurredAtNs,
+    occurredAtSource,
+  };
+}
+
+const CORE_FIELDS = {
+  object: 'involvedObject',
+  message: 'message',
+  source: 'source',
+  firstTimestamp: 'firstTimestamp',
+  lastTimestamp: 'lastTimestamp',
+  count: 'count',
+  reporter: 'reportingComponent',
+} as const;
+
+const EVENTS_FIELDS = {
+  object: 'regarding',
+  message: 'note',
+  source: 'deprecatedSource',
+  firstTimestamp: 'deprecatedFirstTimestamp',
+  lastTimestamp: 'deprecatedLastTimestamp',
+  count: 'deprecatedCount',
+  reporter: 'reportingController',
+} as const;
+
+function firstPresent(
+  candidates: readonly (readonly [bigint | undefined, OccurrenceTimeSource])[],
+): readonly [bigint, OccurrenceTimeSource] {
+  for (const [ns, source] of candidates) if (ns !== undefined) return [ns, source];
+  throw new Malformed('missing_timestamp', 'no series.lastObservedTime, lastTimestamp, eventTime, firstTimestamp or metadata.creationTimestamp');
+}
+
+function relatedRef(ref: Json | undefined): string {
+  if (ref === undefined) return '';
+  const kind = optionalString(ref, 'kind', 'related.kind');
+  const namespace = optionalString(ref, 'namespace', 'related.namespace');
+  const name = optionalString(ref, 'name', 'related.name');
+  return [kind, namespace, name].filter((part) => part !== '').join('/');
+}
+
+function optionalString(
+  from: Json | undefined,
+  key: string,
+  path: string,
+  maxBytes = MAX_RAW_FIELD_BYTES,
+  tooLarge: MalformedReason = 'field_too_large',
+): string {
+  const value = from?.[key];
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw new Malformed('wrong_type', `${path} is ${describe(value)}, not a string`);
+  if (value.length * 3 > maxBytes && utf8Length(value) > maxBytes) {
+    throw new Malformed(tooLarge, `${path} has ${utf8Length(value)} bytes, more than ${maxBytes}`);
+  }
+  if (isBinaryText(value)) throw new Malformed('binary_text', `${path} holds NUL bytes or invalid UTF-16`);
+  return withoutReplacementChar(value);
+}
+
+function optionalObject(from: Json | undefined, key: string, path: string): Json | undefined {
+  const value = from?.[key];
+  if (value === undefined || value === null) return undefined;
+  if (!isObject(value)) throw new Malformed('wrong_type', `${path} is ${describe(value)}, not an object`);
+  return value;
+}
+
+function optionalTime(from: Json | undefined, key: string, path: string): bigint | undefined {
+  const text = optionalString(from, key, path);
+  if (text === '') return undefined;
+  const ns = parseRfc3339Ns(text);
+  if (ns === undefined) throw new Malformed('invalid_timestamp', `${path} "${cutForDetail(text)}" is not an RFC 3339 time`);
+  return ns;
+}
+
+/** A positive count, or undefined when missing (0 means the same as missing). */
+function optionalCount(from: Json | undefined, key: string, path: string): number | undefined {
+  const value = from?.[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new Malformed('wrong_type', `${path} is ${describe(value)}, not a count`);
+  }
+  return value === 0 ? undefined : value;
+}
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'number') return `the number ${value}`;
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+function cutForDetail(text: string): string {
+  return text.length > 64 ? `${text.slice(0, 64)}…` : text;
+}

@@ -1,0 +1,72 @@
+/** From a raw Kubernetes Event to a Loki Entry. */
+import type { Entry } from '../core/entry.js';
+import { occurrenceIdOf } from './identity.js';
+import { labelBuilder, structuredMetadataOf } from './labels.js';
+import { buildLine } from './line.js';
+import { normalizeEvent, type NormalizedEvent, type NormalizeResult } from './normalize.js';
+import { resolveTransformOptions, type TransformOptions } from './options.js';
+
+export interface Transformer {
+  /** Validates either API shape (core/v1 or events.k8s.io/v1); never throws. */
+  normalize(raw: unknown): NormalizeResult;
+  /** Pure: same event (and same `now` window) → byte-identical Entry. */
+  toEntry(event: NormalizedEvent): Entry;
+}
+
+export interface TransformDeps {
+  /** Milliseconds since the epoch; only used to keep entry times inside what Loki accepts. */
+  readonly now: () => number;
+}
+
+const HOUR_NS = 3_600_000_000_000n;
+const MINUTE_NS = 60_000_000_000n;
+const NS_PER_MS = 1_000_000n;
+/** Loki rejects entries more than `creation_grace_period` (10 min by default) ahead of its clock. */
+export const FUTURE_GRACE_MS = 5 * 60_000;
+
+/**
+ * The oldest time an entry may carry: `now - acceptWindow`, rounded up to a whole hour so that a
+ * clamped entry re-sent within the same hour is byte-identical.
+ */
+export function clampEdgeNs(nowMs: number, acceptWindowMs: number): bigint {
+  const edge = BigInt(Math.floor(nowMs - acceptWindowMs)) * NS_PER_MS;
+  const rest = ((edge % HOUR_NS) + HOUR_NS) % HOUR_NS;
+  return rest === 0n ? edge : edge - rest + HOUR_NS;
+}
+
+/**
+ * The newest time an entry may carry: `now + FUTURE_GRACE_MS`, rounded down to the minute. Only a
+ * reporter with a clock far ahead produces such times; Loki would reject them with a 400.
+ */
+export function futureEdgeNs(nowMs: number): bigint {
+  const edge = BigInt(Math.floor(nowMs + FUTURE_GRACE_MS)) * NS_PER_MS;
+  return edge - (((edge % MINUTE_NS) + MINUTE_NS) % MINUTE_NS);
+}
+
+/** The entry time: the occurrence time, moved inside [clamp edge, future edge] when outside. */
+function entryTimeNs(occurredAtNs: bigint, nowMs: number, acceptWindowMs: number): bigint {
+  const oldest = clampEdgeNs(nowMs, acceptWindowMs);
+  if (occurredAtNs < oldest) return oldest;
+  const newest = futureEdgeNs(nowMs);
+  return occurredAtNs > newest ? newest : occurredAtNs;
+}
+
+/** Validates `options` (throws `ConfigError`, like `resolveTransformOptions`). */
+export function createTransformer(options: TransformOptions, deps: TransformDeps): Transformer {
+  const resolved = resolveTransformOptions(options);
+  const labelsOf = labelBuilder(resolved);
+  return {
+    normalize: normalizeEvent,
+    toEntry(event) {
+      const timestampNs = entryTimeNs(event.occurredAtNs, deps.now(), resolved.acceptWindowMs);
+      const clamped = timestampNs !== event.occurredAtNs;
+      return {
+        labels: labelsOf(event),
+        timestampNs,
+        line: buildLine(event, resolved.lineFormat, resolved.maxMessageBytes, clamped ? event.occurredAtNs : undefined),
+        structuredMetadata: resolved.structuredMetadata ? structuredMetadataOf(event) : {},
+        occurrenceId: occurrenceIdOf(event),
+      };
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import {
+  CHECKPOINT_KEY,
+  RecentIds,
+  createConfigMapCheckpointStore,
+  createFileCheckpointStore,
+  serializeCheckpoint,
+} from '../../src/checkpoint/index.js';
+import type { CheckpointRecord } from '../../src/checkpoint/index.js';
+import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
+
+function record(n: number, rv = '123'): CheckpointRecord {
+  const ids = new RecentIds();
+  for (let i = 0; i < n; i++) ids.add(`occurrence-${i}`);
+  return { resourceVersions: { '*': rv }, positionTimeMs: Date.parse('2026-11-26T10:00:00.000Z'), recentIds: ids.serialize() };
+}
+
+describe('recent occurrence ids', () => {
+  it('remembers ids and evicts the oldest beyond capacity', () => {
+    const ids = new RecentIds(3);
+    for (const id of ['a', 'b', 'c', 'd']) ids.add(id);
+    assert.equal(ids.size, 3);
+    assert.equal(ids.has('a'), false);
+    assert.ok(ids.has('b') && ids.has('c') && ids.has('d'));
+    ids.add('b'); // refreshed: now the newest
+    ids.add('e');
+    assert.equal(ids.has('c'), false);
+    assert.ok(ids.has('b'));
+  });
+
+  it('round-trips through its serialised form, keeping the order', () => {
+    const ids = new RecentIds(10);
+    for (let i = 0; i < 10; i++) ids.add(`id-${i}`);
+    const copy = new RecentIds(5);
+    assert.ok(copy.load(ids.serialize()));
+    assert.equal(copy.size, 5);
+    assert.ok(copy.has('id-9') && copy.has('id-5') && !copy.has('id-4'));
+    assert.equal(new RecentIds().load('not base64!'), false);
+  });
+
+  it('keeps a full checkpoint well under the 1 MiB ConfigMap limit', () => {
+    const full = record(20_000);
+    const bytes = Buffer.byteLength(serializeCheckpoint(full));
+    assert.ok(bytes < 300 * 1024, `${bytes} bytes`);
+    const ids = new RecentIds();
+    assert.ok(ids.load(full.recentIds));
+    assert.equal(ids.size, 20_000);
+  });
+});
+
+describe('the file checkpoint store', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kes-checkpoint-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('reports a missing file as missing', async () => {
+    assert.deepEqual(await createFileCheckpointStore(join(dir, 'none.json')).load(), { kind: 'missing' });
+  });
+
+  it('round-trips a record and leaves no temporary file behind', async () => {
+    const store = createFileCheckpointStore(join(dir, 'sub', 'cp.json'));
+    await store.save(record(5, '42'));
+    await store.save(record(7, '43'));
+    const loaded = await store.load();
+    assert.equal(loaded.kind, 'found');
+    assert.deepEqual(loaded.kind === 'found' && loaded.record, record(7, '43'));
+    assert.deepEqual(await readdir(join(dir, 'sub')), ['cp.json']);
+  });
+
+  for (const [what, text] of [
+    ['corrupt JSON', '{"format": "kube-event-shipper/chec'],
+    ['a foreign file', JSON.stringify({ hello: 'world' })],
+    ['an unknown version', JSON.stringify({ format: 'kube-event-shipper/checkpoint', version: 99 })],
+    ['a bad resourceVersion', JSON.stringify({ format: 'kube-event-shipper/checkpoint', version: 1, positionTime: '2026-01-01T00:00:00Z', resourceVersions: { '*': 5 }, recentIds: '' })],
+  ] as const) {
+    it(`reports ${what} as invalid instead of failing`, async () => {
+      const path = join(dir, `${what.replace(/ /g, '-')}.json`);
+      await writeFile(path, text);
+      const loaded = await createFileCheckpointStore(path).load();
+      assert.equal(loaded.kind, 'invalid');
+    });
+  }
+
+  it('fails a write with a coded error when the directory cannot be made', async () => {
+    const blocker = join(dir, 'blocker');
+    await writeFile(blocker, 'a file, not a directory');
+    await assert.rejects(() => createFileCheckpointStore(join(blocker, 'cp.json')).save(record(1)), { code: 'E_CHECKPOINT_WRITE' });
+  });
+});
+
+describe('the ConfigMap checkpoint store', () => {
+  let fake: FakeKubeApiServer;
+  before(async () => {
+    fake = await FakeKubeApiServer.start();
+  });
+  after(() => fake.close());
+
+  it('creates the ConfigMap when missing and round-trips the record through the API server', async () => {
+    const store = createConfigMapCheckpointStore({ namespace: 'kes', name: 'cp' }, { kubeConfig: fake.kubeConfig() });
+    assert.deepEqual(await store.load(), { kind: 'missing' });
+    await store.save(record(3, '100'));
+    await store.save(record(4, '101'));
+    const stored = fake.getObject('configmaps', 'kes', 'cp');
+    assert.equal((stored?.['metadata'] as { labels: Record<string, string> }).labels['app.kubernetes.io/managed-by'], 'kube-event-shipper');
+    const fresh = createConfigMapCheckpointStore({ namespace: 'kes', name: 'cp' }, { kubeConfig: fake.kubeConfig() });
+    const loaded = await fresh.load();
+    assert.deepEqual(loaded.kind === 'found' && loaded.record, record(4, '101'));
+    assert.equal(fake.requests.filter((r) => r.endpoint === 'configmaps' && r.method === 'POST').length, 1);
+  });
+
+  it('survives a conflicting write by reading again and replacing', async () => {
+    const store = createConfigMapCheckpointStore({ namespace: 'kes', name: 'conflict' }, { kubeConfig: fake.kubeConfig() });
+    await store.save(record(1, '1'));
+    const cm = fake.getObject('configmaps', 'kes', 'conflict')!;
+    fake.putObject('configmaps', cm); // someone else bumps the resourceVersion
+    await store.save(record(2, '2'));
+    const loaded = await store.load();
+    assert.deepEqual(loaded.kind === 'found' && loaded.record.resourceVersions, { '*': '2' });
+  });
+
+  it('ignores and never overwrites a foreign ConfigMap of the same name', async () => {
+    fake.putObject('configmaps', { metadata: { namespace: 'kes', name: 'theirs' }, data: { 'app.conf': 'x=1' } });
+    const store = createConfigMapCheckpointStore({ namespace: 'kes', name: 'theirs' }, { kubeConfig: fake.kubeConfig() });
+    const loaded = await store.load();
+    assert.equal(loaded.kind, 'invalid');
+    await assert.rejects(() => store.save(record(1)), { code: 'E_CHECKPOINT_FOREIGN' });
+    assert.deepEqual(fake.getObject('configmaps', 'kes', 'theirs')?.['data'], { 'app.conf': 'x=1' });
+  });
+
+  it('reports a corrupt checkpoint in our ConfigMap as invalid, then replaces it', async () => {
+    fake.putObject('configmaps', { metadata: { namespace: 'kes', name: 'corrupt', labels: { 'app.kubernetes.io/managed-by': 'kube-event-shipper' } }, data: { [CHECKPOINT_KEY]: '{{{' } });
+    const store = createConfigMapCheckpointStore({ namespace: 'kes', name: 'corrupt' }, { kubeConfig: fake.kubeConfig() });
+    assert.equal((await store.load()).kind, 'invalid');
+    await store.save(record(1, '9'));
+    assert.equal((await store.load()).kind, 'found');
+  });
+
+  it('fails a read with a coded error when the API server refuses', async () => {
+    const store = createConfigMapCheckpointStore({ namespace: 'kes', name: 'cp' }, { kubeConfig: fake.kubeConfig() });
+    const kc = fake.kubeConfig();
+    const wrong = createConfigMapCheckpointStore({ namespace: 'kes', name: 'cp' }, { kubeConfig: withToken(kc, 'wrong') });
+    await assert.rejects(() => wrong.load(), { code: 'E_CHECKPOINT_READ' });
+    assert.equal((await store.load()).kind, 'found');
+  });
+});
+
+function withToken(kc: ReturnType<FakeKubeApiServer['kubeConfig']>, token: string): typeof kc {
+  const copy = new (kc.constructor as new () => typeof kc)();
+  copy.loadFromOptions({
+    clusters: kc.clusters,
+    users: [{ name: 'fake-user', token }],
+    contexts: kc.contexts,
+    currentContext: kc.currentContext,
+  });
+  return copy;
+}
+

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { envName, flagName, OPTION_SPECS } from '../../src/config/index.js';
+import { cleanEnv, runCliToEnd } from './run-cli.js';
+
+/** Help entries by option, with commander's wrapped continuation lines joined. */
+function optionEntries(help: string): string[] {
+  const entries: string[] = [];
+  for (const line of help.split('\n')) {
+    if (/^ {2}-/.test(line)) entries.push(line.trim());
+    else if (/^ {4,}\S/.test(line) && entries.length > 0) entries[entries.length - 1] += ' ' + line.trim();
+  }
+  return entries;
+}
+
+function oneLine(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1, `expected one line on stderr, got: ${stderr}`);
+  return lines[0] ?? '';
+}
+
+describe('kube-event-shipper usage errors', () => {
+  const cases: { name: string; args: string[]; env?: Record<string, string>; file?: string; reason: RegExp }[] = [
+    { name: 'an unknown flag gives exit 2 and a suggestion', args: ['run', '--lok-url', 'http://x'], reason: /unknown option '--lok-url' \(Did you mean --loki-url\?\)\n$/ },
+    { name: 'a bad duration flag names the flag and the expected form', args: ['run', '--grace-period', 'soon'], reason: /invalid --grace-period "soon": expected a duration like/ },
+    { name: 'a bad boolean flag value is refused', args: ['run', '--leader-elect=maybe'], reason: /invalid --leader-elect "maybe": expected true or false/ },
+    { name: 'a bad env value names the env variable', args: ['run'], env: { KES_API: 'v3' }, reason: /invalid KES_API "v3": expected one of core\/v1, events\.k8s\.io\/v1/ },
+    { name: 'leader election without a lease is refused', args: ['run', '--leader-elect'], reason: /--leader-elect is on but --lease is not set/ },
+    { name: 'a bad config file value names the key and the file', args: ['run'], file: 'pageSize: lots\n', reason: /invalid pageSize in .*config\.yaml "lots": expected a whole number/ },
+    { name: 'an unknown config file key is refused', args: ['check'], file: 'lokiURL: http://x\n', reason: /unknown key "lokiURL" in config file/ },
+    { name: 'a missing config file is refused', args: ['run', '--config', '/nonexistent/kes.yaml'], reason: /cannot read config file \/nonexistent\/kes\.yaml: ENOENT/ },
+    { name: 'a missing replay argument is a usage error', args: ['replay'], reason: /missing required argument/ },
+    { name: 'an unknown command is a usage error', args: ['frobnicate'], reason: /too many arguments|unknown command/ },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      const env = cleanEnv(c.env);
+      const args = [...c.args];
+      if (c.file !== undefined) {
+        const path = join(env['HOME'] ?? '', 'config.yaml');
+        writeFileSync(path, c.file);
+        args.push('--config', path);
+      }
+      const result = await runCliToEnd(args, { env });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(oneLine(result.stderr), /^kube-event-shipper: /);
+      assert.match(result.stderr, c.reason);
+      assert.equal(result.stdout, '');
+    });
+  }
+
+  it('a secret in a config error never reaches stderr', async () => {
+    const env = cleanEnv({ KES_LOKI_PASSWORD: 'hunter2-secret' });
+    const result = await runCliToEnd(['check'], { env });
+    assert.equal(result.code, 2);
+    assert.doesNotMatch(result.stderr, /hunter2/);
+    assert.match(result.stderr, /--loki-username and a password .* go together/);
+  });
+});
+
+describe('kube-event-shipper --help', () => {
+  it('run --help lists every option with its env variable and its default', async () => {
+    const result = await runCliToEnd(['run', '--help'], { env: cleanEnv() });
+    assert.equal(result.code, 0);
+    for (const spec of OPTION_SPECS) {
+      const line = optionEntries(result.stdout).find((l) => l.startsWith(flagName(spec.key) + ' '));
+      assert.ok(line, `${flagName(spec.key)} is listed`);
+      assert.ok(line.includes(`env: ${envName(spec.key)}`), `${flagName(spec.key)} shows its env twin: ${line}`);
+      if (spec.default !== undefined) assert.ok(line.includes('default: '), `${flagName(spec.key)} shows its default: ${line}`);
+    }
+  });
+
+  it('each command has its own help, and secrets are not shown', async () => {
+    const env = cleanEnv({ KES_LOKI_PASSWORD: 'hunter2-secret' });
+    for (const command of ['replay', 'check', 'dashboards']) {
+      const result = await runCliToEnd([command, '--help'], { env });
+      assert.equal(result.code, 0, command);
+      assert.match(result.stdout, new RegExp(`^Usage: kube-event-shipper ${command}`));
+      assert.doesNotMatch(result.stdout, /hunter2/);
+    }
+    const replay = await runCliToEnd(['replay', '--help'], { env });
+    assert.ok(optionEntries(replay.stdout).some((l) => /^--loki-url <url> .*env: KES_LOKI_URL/.test(l)));
+    assert.doesNotMatch(replay.stdout, /--lease /, 'replay has no leader election');
+  });
+
+  it('--version prints the package version', async () => {
+    const result = await runCliToEnd(['--version']);
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+});

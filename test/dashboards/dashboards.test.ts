@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { METRIC_PREFIX } from '../../src/observe/metrics.js';
+import { repoRoot } from '../support/fixtures.js';
+import { renderDashboards } from './definitions.js';
+import { dashboardText } from './generate.js';
+import { checkLabelValuesQuery, checkLogql } from './logql.js';
+import { checkPromql, parseExposition, type Scrape } from './promql.js';
+import { scrapeShipperMetrics } from './scrape.js';
+import { LOKI_VALUES, PROMETHEUS_VALUES, substitute } from './substitute.js';
+
+const dashboardsDir = resolve(repoRoot, 'dashboards');
+
+interface Target {
+  readonly expr?: string;
+  readonly datasource?: { readonly type?: string; readonly uid?: string };
+}
+interface Panel {
+  readonly id: number;
+  readonly type: string;
+  readonly title: string;
+  readonly description?: string;
+  readonly datasource?: { readonly type?: string; readonly uid?: string };
+  readonly targets?: Target[];
+  readonly repeat?: string;
+  readonly gridPos: { readonly x: number; readonly y: number; readonly w: number; readonly h: number };
+}
+interface Variable {
+  readonly name: string;
+  readonly type: string;
+  readonly query?: string | { readonly query?: string };
+  readonly datasource?: { readonly type?: string; readonly uid?: string };
+}
+interface Dashboard {
+  readonly uid: string;
+  readonly title: string;
+  readonly tags: string[];
+  readonly schemaVersion: number;
+  readonly id?: unknown;
+  readonly panels: Panel[];
+  readonly templating: { readonly list: Variable[] };
+}
+
+function loadDashboards(): Map<string, Dashboard> {
+  const files = readdirSync(dashboardsDir).filter((f) => f.endsWith('.json')).sort();
+  return new Map(files.map((f) => [f, JSON.parse(readFileSync(resolve(dashboardsDir, f), 'utf8')) as Dashboard]));
+}
+
+const dashboards = loadDashboards();
+const kindOf = (d: Dashboard): string => d.templating.list.find((v) => v.type === 'datasource')?.query as string;
+
+/** Every datasource reference anywhere in the JSON. */
+function datasourceRefs(value: unknown, path = '$'): { path: string; uid: unknown; type: unknown }[] {
+  if (Array.isArray(value)) return value.flatMap((v, i) => datasourceRefs(v, `${path}[${String(i)}]`));
+  if (typeof value !== 'object' || value === null) return [];
+  const refs: { path: string; uid: unknown; type: unknown }[] = [];
+  for (const [key, inner] of Object.entries(value)) {
+    if (key === 'datasource' && typeof inner === 'object' && inner !== null) {
+      const { uid, type } = inner as Record<string, unknown>;
+      refs.push({ path: `${path}.${key}`, uid, type });
+    } else {
+      refs.push(...datasourceRefs(inner, `${path}.${key}`));
+    }
+  }
+  return refs;
+}
+
+describe('dashboards/', () => {
+  it('holds exactly what test/dashboards/definitions.ts generates (run generate.ts after editing)', () => {
+    const generated = renderDashboards();
+    assert.deepEqual([...dashboards.keys()].sort(), [...generated.keys()].sort());
+    for (const [file, json] of generated) {
+      assert.equal(readFileSync(resolve(dashboardsDir, file), 'utf8'), dashboardText(json), `dashboards/${file} is stale`);
+    }
+  });
+
+  it('ships the overview, drill-down, nodes and shipper health dashboards with stable unique uids', () => {
+    const uids = [...dashboards.values()].map((d) => d.uid);
+    assert.deepEqual(uids.sort(), ['kes-events-overview', 'kes-nodes-scheduling', 'kes-object-drilldown', 'kes-shipper-health']);
+    for (const uid of uids) assert.ok(uid.length <= 40 && /^[a-z0-9-]+$/.test(uid));
+  });
+});
+
+for (const [file, dashboard] of dashboards) {
+  describe(`dashboards/${file}`, () => {
+    const kind = kindOf(dashboard);
+    const names = dashboard.templating.list.map((v) => v.name);
+
+    it('imports anywhere: current schema, tags, no id, a datasource variable and no hard-coded datasource uid', () => {
+      assert.ok(dashboard.schemaVersion >= 39, `schemaVersion ${String(dashboard.schemaVersion)}`);
+      assert.ok(dashboard.tags.includes('kube-event-shipper'));
+      assert.equal(dashboard.id, undefined, 'no numeric id: Grafana assigns one on import');
+      assert.ok(['loki', 'prometheus'].includes(kind), 'a datasource variable of type loki or prometheus');
+      const refs = datasourceRefs(dashboard);
+      assert.ok(refs.length > 0);
+      for (const ref of refs) {
+        if (ref.type === 'grafana') continue; // the built-in annotations
+        assert.equal(ref.uid, '${datasource}', `${ref.path} uses the datasource variable`);
+        assert.equal(ref.type, kind, `${ref.path} has the datasource's type`);
+      }
+    });
+
+    it('has filter variables and no repeat', () => {
+      const wanted = kind === 'loki' ? ['cluster', 'namespace', 'kind', 'reason', 'type', 'search'] : ['cluster', 'namespace', 'job', 'instance'];
+      for (const name of wanted) assert.ok(names.includes(name), `variable ${name}`);
+      assert.equal(JSON.stringify(dashboard).includes('"repeat"'), false);
+    });
+
+    it('lays panels out without overlap, each with a title, a description and a query', () => {
+      const taken = new Set<string>();
+      for (const panel of dashboard.panels) {
+        assert.ok(panel.title !== '' && (panel.description ?? '') !== '', `panel ${String(panel.id)} has a title and a description`);
+        assert.ok((panel.targets ?? []).length > 0 && panel.targets?.every((t) => (t.expr ?? '') !== ''), `${panel.title} has queries`);
+        const { x, y, w, h } = panel.gridPos;
+        assert.ok(x >= 0 && x + w <= 24, `${panel.title} fits the 24-column grid`);
+        for (let i = x; i < x + w; i++) for (let j = y; j < y + h; j++) {
+          assert.ok(!taken.has(`${String(i)},${String(j)}`), `${panel.title} overlaps another panel`);
+          taken.add(`${String(i)},${String(j)}`);
+        }
+      }
+      assert.equal(new Set(dashboard.panels.map((p) => p.id)).size, dashboard.panels.length, 'unique panel ids');
+    });
+
+    if (kind === 'loki') {
+      it('parses every LogQL query with Grafana\'s grammar and uses only labels and keys the shipper writes', () => {
+        const problems: string[] = [];
+        let checked = 0;
+        for (const lineFormat of ['logfmt', 'json']) {
+          const values = { ...LOKI_VALUES, line_format: lineFormat };
+          for (const panel of dashboard.panels) {
+            for (const target of panel.targets ?? []) {
+              checked++;
+              for (const p of checkLogql(substitute(target.expr ?? '', values))) problems.push(`${panel.title} (${lineFormat}): ${p.problem} in ${p.expr}`);
+            }
+          }
+          for (const variable of dashboard.templating.list.filter((v) => v.type === 'query')) {
+            const query = typeof variable.query === 'string' ? variable.query : (variable.query?.query ?? '');
+            for (const p of checkLabelValuesQuery(substitute(query, values))) problems.push(`variable ${variable.name}: ${p.problem} in ${p.expr}`);
+          }
+        }
+        assert.ok(checked > 0);
+        assert.deepEqual(problems, []);
+      });
+    } else {
+      let scrape: Scrape;
+      before(async () => {
+        scrape = parseExposition(await scrapeShipperMetrics());
+      });
+
+      it('names only metrics the shipper exports, checked against a real /metrics scrape', () => {
+        const problems: string[] = [];
+        const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => `${p.title}: ${t.expr ?? ''}`));
+        for (const variable of dashboard.templating.list.filter((v) => v.type === 'query')) {
+          const query = typeof variable.query === 'string' ? variable.query : (variable.query?.query ?? '');
+          const inner = /^label_values\((.*),\s*[A-Za-z_]+\)$/.exec(query)?.[1];
+          assert.ok(inner, `variable ${variable.name} is label_values(metric, label)`);
+          exprs.push(`variable ${variable.name}: ${inner}`);
+        }
+        for (const line of exprs) {
+          const [where, expr = ''] = line.split(/: (.*)/s);
+          for (const p of checkPromql(substitute(expr, PROMETHEUS_VALUES), scrape, METRIC_PREFIX)) problems.push(`${where ?? ''}: ${p}`);
+        }
+        assert.ok(exprs.length > 10);
+        assert.deepEqual(problems, []);
+      });
+    }
+  });
+}

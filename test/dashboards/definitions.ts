@@ -1,0 +1,481 @@
+/**
+ * The four bundled dashboards. `generate.ts` writes them to `dashboards/*.json`; a test checks the
+ * committed files are exactly what this produces.
+ *
+ * Query rules: select by stream labels first (job, cluster, namespace, reason, type, kind), filter
+ * on structured metadata (object_name, node, event_uid) without parsing, and parse the line only to
+ * read `count`. One line is shipped per count increase and carries the new total, so
+ * `count_over_time` counts *updates*; occurrences are counted per event_uid as
+ * max(count) − min(count) + 1 over the window (exact when each update raises the count by one,
+ * an undercount when the API server coalesced several occurrences into one update).
+ */
+import {
+  constantVariable,
+  customVariable,
+  dashboardJson,
+  datasourceVariable,
+  queryVariable,
+  textVariable,
+  type DashboardSpec,
+  type JsonObject,
+  type PanelSpec,
+  type VariableSpec,
+} from './model.js';
+
+const TAGS = ['kube-event-shipper', 'kubernetes', 'events'];
+
+/** Stream selector with the dashboard filters, plus extra matchers (`reason="BackOff"`, …). */
+function selector(extra: readonly string[] = [], filters: readonly ('namespace' | 'kind' | 'reason' | 'type')[] = ['namespace', 'kind', 'reason', 'type']): string {
+  const matchers = ['job="$job"', 'cluster=~"$cluster"', ...filters.map((f) => `${f}=~"$${f}"`), ...extra];
+  return `{${matchers.join(', ')}}`;
+}
+
+const SEARCH = '|~ "(?i)$search"';
+
+/** Occurrences per group over a window, from the cumulative `count` of each event (see above). */
+function occurrences(stream: string, groupBy: readonly string[], window: string): string {
+  const by = ['event_uid', ...groupBy].join(', ');
+  const counted = `${stream} | $line_format count="count", event_uid="event_uid" | unwrap count | __error__=""`;
+  const inner = `max_over_time(${counted} [${window}]) by (${by}) - min_over_time(${counted} [${window}]) by (${by}) + 1`;
+  return groupBy.length === 0 ? `sum(${inner})` : `sum by (${groupBy.join(', ')}) (${inner})`;
+}
+
+/** Updates (shipped lines) per group over a window: cheap, no parsing. */
+function updates(stream: string, groupBy: readonly string[], window: string): string {
+  const inner = `count_over_time(${stream} [${window}])`;
+  return groupBy.length === 0 ? `sum(${inner})` : `sum by (${groupBy.join(', ')}) (${inner})`;
+}
+
+const OCCURRENCES_NOTE =
+  'Occurrences are counted from the cumulative count field: per event, max − min + 1 within the window (an undercount only when Kubernetes folded several occurrences into one update).';
+const UPDATES_NOTE = 'Counts shipped lines: one per event update (a new event or a raised count), not occurrences.';
+
+function lokiVariables(extra: readonly VariableSpec[] = []): VariableSpec[] {
+  const stream = '{job="$job"}';
+  return [
+    datasourceVariable('loki', 'Loki'),
+    constantVariable('job', 'kube-event-shipper'),
+    queryVariable('loki', 'cluster', 'Cluster', `label_values(${stream}, cluster)`),
+    queryVariable('loki', 'namespace', 'Namespace', `label_values({job="$job", cluster=~"$cluster"}, namespace)`),
+    queryVariable('loki', 'kind', 'Kind', `label_values({job="$job", cluster=~"$cluster", namespace=~"$namespace"}, kind)`),
+    queryVariable('loki', 'reason', 'Reason', `label_values({job="$job", cluster=~"$cluster", namespace=~"$namespace", kind=~"$kind"}, reason)`),
+    queryVariable('loki', 'type', 'Type', `label_values({job="$job", cluster=~"$cluster"}, type)`),
+    ...extra,
+    textVariable('search', 'Search', 'Case-insensitive regular expression matched against the whole line (message, object name, …).'),
+    customVariable('line_format', 'Line format', ['logfmt', 'json'], 'The --line-format the shipper writes.'),
+  ];
+}
+
+/** A stat panel: occurrences of one failure family over the dashboard's time range. */
+function failureStat(title: string, matchers: readonly string[], description: string, lineFilter = ''): PanelSpec {
+  const stream = `${selector(matchers, ['namespace'])}${lineFilter === '' ? '' : ` ${lineFilter}`}`;
+  return {
+    type: 'stat',
+    title,
+    description: `${description} ${OCCURRENCES_NOTE}`,
+    w: 3,
+    h: 4,
+    targets: [{ expr: occurrences(stream, [], '$__range'), instant: true }],
+  };
+}
+
+export const FAILURES = {
+  crashLoop: { matchers: ['reason="BackOff"', 'kind="Pod"'], line: '|= "restarting failed container"' },
+  oom: { matchers: ['reason=~"OOMKilling|SystemOOM"'], line: '' },
+  failedScheduling: { matchers: ['reason="FailedScheduling"'], line: '' },
+  evicted: { matchers: ['reason=~"Evicted|TaintManagerEviction"'], line: '' },
+  failedMount: { matchers: ['reason=~"FailedMount|FailedAttachVolume"'], line: '' },
+  unhealthy: { matchers: ['reason="Unhealthy"'], line: '' },
+  imagePull: { matchers: ['reason=~"Failed|BackOff|ErrImagePull|ImagePullBackOff|ErrImageNeverPull|InspectFailed"', 'kind="Pod"'], line: '|~ "(?i)image"' },
+  nodeNotReady: { matchers: ['reason="NodeNotReady"'], line: '' },
+} as const;
+
+const NODE_CONDITION_REASONS =
+  'NodeNotReady|NodeReady|NodeNotSchedulable|NodeSchedulable|NodeHasDiskPressure|NodeHasNoDiskPressure|NodeHasInsufficientMemory|NodeHasSufficientMemory|NodeHasInsufficientPID|NodeHasSufficientPID|EvictionThresholdMet|Rebooted|RegisteredNode|RemovingNode|DeletingNode|NodeAllocatableEnforced|SystemOOM|OOMKilling|KernelDeadlock|ContainerGCFailed|ImageGCFailed|InvalidDiskCapacity|FreeDiskSpaceFailed';
+
+const dashboardLink = (title: string, uid: string): JsonObject => ({
+  title,
+  type: 'link',
+  url: `/d/${uid}?\${__url_time_range}&\${__all_variables}`,
+  icon: 'dashboard',
+  targetBlank: false,
+  keepTime: false,
+  includeVars: false,
+});
+
+const LINKS = [
+  dashboardLink('Events overview', 'kes-events-overview'),
+  dashboardLink('Object drill-down', 'kes-object-drilldown'),
+  dashboardLink('Nodes and scheduling', 'kes-nodes-scheduling'),
+];
+
+export const eventsOverview: DashboardSpec = {
+  uid: 'kes-events-overview',
+  title: 'Kubernetes events / Overview',
+  description: 'Kubernetes Events shipped to Loki by kube-event-shipper: what happens, where, and the classic failures.',
+  tags: TAGS,
+  datasource: 'loki',
+  variables: lokiVariables(),
+  links: LINKS,
+  rows: [
+    [
+      failureStat('CrashLoop / BackOff', FAILURES.crashLoop.matchers, 'Containers restarting after failing (BackOff "restarting failed container").', FAILURES.crashLoop.line),
+      failureStat('OOM killed', FAILURES.oom.matchers, 'Processes killed for lack of memory (OOMKilling, SystemOOM).'),
+      failureStat('FailedScheduling', FAILURES.failedScheduling.matchers, 'Pods the scheduler could not place.'),
+      failureStat('Evicted', FAILURES.evicted.matchers, 'Pods evicted by the kubelet (node pressure) or for taints.'),
+      failureStat('FailedMount', FAILURES.failedMount.matchers, 'Volumes that could not be attached or mounted.'),
+      failureStat('Unhealthy', FAILURES.unhealthy.matchers, 'Failed liveness, readiness or startup probes.'),
+      failureStat('Image pull failures', FAILURES.imagePull.matchers, 'Images that could not be pulled (Failed / BackOff events about an image).', FAILURES.imagePull.line),
+      failureStat('NodeNotReady', FAILURES.nodeNotReady.matchers, 'Nodes that turned NotReady.'),
+    ],
+    [
+      {
+        type: 'timeseries',
+        title: 'Events by type',
+        description: `Event updates per interval, by type. ${UPDATES_NOTE}`,
+        w: 12,
+        h: 8,
+        bars: true,
+        stack: true,
+        targets: [{ expr: updates(`${selector()} ${SEARCH}`, ['type'], '$__interval'), legend: '{{type}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Warnings by reason',
+        description: `Warning event updates per interval, by reason. ${UPDATES_NOTE}`,
+        w: 12,
+        h: 8,
+        bars: true,
+        stack: true,
+        targets: [{ expr: updates(`${selector(['type="Warning"'])} ${SEARCH}`, ['reason'], '$__interval'), legend: '{{reason}}' }],
+      },
+    ],
+    [
+      {
+        type: 'timeseries',
+        title: 'Events by namespace (top 10)',
+        description: `Event updates per interval in the 10 busiest namespaces (_cluster: cluster-scoped objects such as nodes). ${UPDATES_NOTE}`,
+        w: 12,
+        h: 8,
+        stack: true,
+        targets: [{ expr: `topk(10, ${updates(`${selector()} ${SEARCH}`, ['namespace'], '$__interval')})`, legend: '{{namespace}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Events by kind',
+        description: `Event updates per interval, by kind of the involved object. ${UPDATES_NOTE}`,
+        w: 12,
+        h: 8,
+        stack: true,
+        targets: [{ expr: updates(`${selector()} ${SEARCH}`, ['kind'], '$__interval'), legend: '{{kind}}' }],
+      },
+    ],
+    [
+      {
+        type: 'timeseries',
+        title: 'Warning occurrences by reason',
+        description: `How often each warning happened per interval. ${OCCURRENCES_NOTE}`,
+        w: 24,
+        h: 8,
+        bars: true,
+        stack: true,
+        targets: [{ expr: occurrences(`${selector(['type="Warning"'])} ${SEARCH}`, ['reason'], '$__interval'), legend: '{{reason}}' }],
+      },
+    ],
+    [
+      {
+        type: 'bargauge',
+        title: 'Top reasons',
+        description: `The 15 most frequent reasons over the time range, in occurrences. ${OCCURRENCES_NOTE}`,
+        w: 12,
+        h: 10,
+        targets: [{ expr: `topk(15, ${occurrences(`${selector()} ${SEARCH}`, ['reason', 'type'], '$__range')})`, legend: '{{reason}} ({{type}})', instant: true }],
+      },
+      {
+        type: 'table',
+        title: 'Top objects with warnings',
+        description: `The 20 objects with the most warning occurrences over the time range (object_name is structured metadata). ${OCCURRENCES_NOTE}`,
+        w: 12,
+        h: 10,
+        targets: [
+          {
+            expr: `topk(20, ${occurrences(`${selector(['type="Warning"'])} ${SEARCH}`, ['namespace', 'kind', 'object_name'], '$__range')})`,
+            legend: '{{namespace}} {{kind}}/{{object_name}}',
+            instant: true,
+          },
+        ],
+      },
+    ],
+    [
+      {
+        type: 'logs',
+        title: 'Events',
+        description: 'The events as shipped, newest first, with the filters and the search above applied.',
+        w: 24,
+        h: 14,
+        targets: [{ expr: `${selector()} ${SEARCH}` }],
+      },
+    ],
+  ],
+};
+
+const OBJECT_FILTER = '| object_name=~".*$object.*"';
+const MESSAGE_FORMAT = '| $line_format | line_format "{{.last_seen}} {{.type}} {{.reason}} {{.kind}}/{{.name}} count={{.count}} {{.msg}}"';
+
+export const objectDrilldown: DashboardSpec = {
+  uid: 'kes-object-drilldown',
+  title: 'Kubernetes events / Object drill-down',
+  description: 'The event history of one object (or of all objects whose name contains the text): timeline and messages.',
+  tags: TAGS,
+  datasource: 'loki',
+  variables: lokiVariables([textVariable('object', 'Object name', 'Part of the involved object name (structured metadata object_name), e.g. a pod or deployment name.')]),
+  links: LINKS,
+  rows: [
+    [
+      {
+        type: 'timeseries',
+        title: 'Timeline',
+        description: `Event updates of the matching objects per interval, by reason and type. ${UPDATES_NOTE}`,
+        w: 16,
+        h: 9,
+        bars: true,
+        stack: true,
+        targets: [{ expr: updates(`${selector()} ${OBJECT_FILTER} ${SEARCH}`, ['reason', 'type'], '$__interval'), legend: '{{reason}} ({{type}})' }],
+      },
+      {
+        type: 'table',
+        title: 'Matching objects',
+        description: `Objects whose name contains the text, with their event occurrences over the time range. ${OCCURRENCES_NOTE}`,
+        w: 8,
+        h: 9,
+        targets: [{ expr: `topk(50, ${occurrences(`${selector()} ${OBJECT_FILTER} ${SEARCH}`, ['namespace', 'kind', 'object_name'], '$__range')})`, legend: '{{namespace}} {{kind}}/{{object_name}}', instant: true }],
+      },
+    ],
+    [
+      {
+        type: 'table',
+        title: 'Occurrences by reason',
+        description: `How often each reason happened to the matching objects over the time range. ${OCCURRENCES_NOTE}`,
+        w: 8,
+        h: 12,
+        targets: [{ expr: occurrences(`${selector()} ${OBJECT_FILTER} ${SEARCH}`, ['reason', 'type'], '$__range'), legend: '{{reason}} ({{type}})', instant: true }],
+      },
+      {
+        type: 'logs',
+        title: 'Messages',
+        description: 'Every update of the matching objects: last seen, type, reason, object, cumulative count and message.',
+        w: 16,
+        h: 12,
+        targets: [{ expr: `${selector()} ${OBJECT_FILTER} ${SEARCH} ${MESSAGE_FORMAT}` }],
+      },
+    ],
+  ],
+};
+
+const NODE_STREAM = selector(['kind="Node"'], ['reason', 'type']);
+const SCHEDULING_STREAM = selector([`reason="FailedScheduling"`], ['namespace', 'kind']);
+const EVICTION_STREAM = selector([`reason=~"Evicted|TaintManagerEviction|Preempted"`], ['namespace', 'kind']);
+
+export const nodesScheduling: DashboardSpec = {
+  uid: 'kes-nodes-scheduling',
+  title: 'Kubernetes events / Nodes and scheduling',
+  description: 'Node conditions, evictions and scheduling failures from Kubernetes Events.',
+  tags: [...TAGS, 'nodes'],
+  datasource: 'loki',
+  variables: lokiVariables(),
+  links: LINKS,
+  rows: [
+    [
+      failureStat('NodeNotReady', FAILURES.nodeNotReady.matchers, 'Nodes that turned NotReady.'),
+      failureStat('Node pressure', ['reason=~"NodeHasDiskPressure|NodeHasInsufficientMemory|NodeHasInsufficientPID|EvictionThresholdMet"'], 'Disk, memory or PID pressure on nodes.'),
+      failureStat('Evictions', FAILURES.evicted.matchers, 'Pods evicted by the kubelet or for taints.'),
+      failureStat('FailedScheduling', FAILURES.failedScheduling.matchers, 'Pods the scheduler could not place.'),
+      failureStat('Preempted', ['reason="Preempted"'], 'Pods preempted for higher-priority pods.'),
+      failureStat('OOM killed', FAILURES.oom.matchers, 'Processes killed for lack of memory.'),
+      failureStat('Rebooted', ['reason="Rebooted"'], 'Node reboots seen by the kubelet.'),
+      failureStat('Image GC / container GC failures', ['reason=~"ImageGCFailed|ContainerGCFailed|FreeDiskSpaceFailed"'], 'The kubelet could not free disk space.'),
+    ],
+    [
+      {
+        type: 'timeseries',
+        title: 'Node condition events',
+        description: `Node events per interval, by reason (${NODE_CONDITION_REASONS.split('|').length} known node reasons and any other). ${UPDATES_NOTE}`,
+        w: 12,
+        h: 9,
+        bars: true,
+        stack: true,
+        targets: [{ expr: updates(`${NODE_STREAM} ${SEARCH}`, ['reason'], '$__interval'), legend: '{{reason}}' }],
+      },
+      {
+        type: 'table',
+        title: 'Node condition changes per node',
+        description: `Per node and reason over the time range. ${OCCURRENCES_NOTE}`,
+        w: 12,
+        h: 9,
+        targets: [{ expr: occurrences(`${selector(['kind="Node"', `reason=~"${NODE_CONDITION_REASONS}"`], ['type'])} ${SEARCH}`, ['object_name', 'reason'], '$__range'), legend: '{{object_name}} {{reason}}', instant: true }],
+      },
+    ],
+    [
+      {
+        type: 'timeseries',
+        title: 'Evictions by namespace',
+        description: `Evicted, TaintManagerEviction and Preempted occurrences per interval. ${OCCURRENCES_NOTE}`,
+        w: 12,
+        h: 8,
+        bars: true,
+        stack: true,
+        targets: [{ expr: occurrences(`${EVICTION_STREAM} ${SEARCH}`, ['namespace', 'reason'], '$__interval'), legend: '{{namespace}} {{reason}}' }],
+      },
+      {
+        type: 'timeseries',
+        title: 'Scheduling failures by namespace',
+        description: `FailedScheduling occurrences per interval. ${OCCURRENCES_NOTE}`,
+        w: 12,
+        h: 8,
+        bars: true,
+        stack: true,
+        targets: [{ expr: occurrences(`${SCHEDULING_STREAM} ${SEARCH}`, ['namespace'], '$__interval'), legend: '{{namespace}}' }],
+      },
+    ],
+    [
+      {
+        type: 'table',
+        title: 'Pods waiting to be scheduled',
+        description: `Pods with the most FailedScheduling occurrences over the time range. ${OCCURRENCES_NOTE}`,
+        w: 10,
+        h: 10,
+        targets: [{ expr: `topk(25, ${occurrences(`${SCHEDULING_STREAM} ${SEARCH}`, ['namespace', 'object_name'], '$__range')})`, legend: '{{namespace}}/{{object_name}}', instant: true }],
+      },
+      {
+        type: 'table',
+        title: 'Warnings by node',
+        description: 'Warning event updates per node the involved object runs on (structured metadata node), over the time range.',
+        w: 6,
+        h: 10,
+        targets: [{ expr: `topk(25, ${updates(`${selector(['type="Warning"'])} | node!="" ${SEARCH}`, ['node'], '$__range')})`, legend: '{{node}}', instant: true }],
+      },
+      {
+        type: 'logs',
+        title: 'Scheduling failures',
+        description: 'Why the scheduler could not place pods.',
+        w: 8,
+        h: 10,
+        targets: [{ expr: `${SCHEDULING_STREAM} ${SEARCH}` }],
+      },
+    ],
+    [
+      {
+        type: 'logs',
+        title: 'Node and eviction events',
+        description: 'Events about nodes, and evictions.',
+        w: 24,
+        h: 12,
+        targets: [{ expr: `${NODE_STREAM} ${SEARCH}` }, { expr: `${EVICTION_STREAM} ${SEARCH}` }],
+      },
+    ],
+  ],
+};
+
+// ---- Shipper health (Prometheus) ----
+const M = (name: string, extra = ''): string => `kube_event_shipper_${name}{cluster=~"$cluster", namespace=~"$namespace", job=~"$job", instance=~"$instance"${extra}}`;
+const rate = (name: string, extra = ''): string => `rate(${M(name, extra)}[$__rate_interval])`;
+
+function promVariables(): VariableSpec[] {
+  const info = 'kube_event_shipper_build_info';
+  return [
+    datasourceVariable('prometheus', 'Prometheus'),
+    queryVariable('prometheus', 'cluster', 'Cluster', `label_values(${info}, cluster)`),
+    queryVariable('prometheus', 'namespace', 'Namespace', `label_values(${info}{cluster=~"$cluster"}, namespace)`),
+    queryVariable('prometheus', 'job', 'Job', `label_values(${info}{cluster=~"$cluster", namespace=~"$namespace"}, job)`),
+    queryVariable('prometheus', 'instance', 'Instance', `label_values(${info}{cluster=~"$cluster", namespace=~"$namespace", job=~"$job"}, instance)`),
+  ];
+}
+
+const ts = (title: string, description: string, targets: PanelSpec['targets'], unit = 'short', w = 12): PanelSpec => ({ type: 'timeseries', title, description, w, h: 8, unit, targets });
+
+export const shipperHealth: DashboardSpec = {
+  uid: 'kes-shipper-health',
+  title: 'kube-event-shipper / Health',
+  description: "The shipper's own metrics: throughput, drops, Loki pushes, queue, watches, checkpoint, leader.",
+  tags: ['kube-event-shipper', 'prometheus'],
+  datasource: 'prometheus',
+  variables: promVariables(),
+  links: LINKS,
+  rows: [
+    [
+      { type: 'stat', title: 'Leader', description: 'Instances that hold the lease (or run without leader election). Exactly 1 is healthy.', w: 4, h: 4, targets: [{ expr: `sum(${M('leader')})`, instant: true }], fieldConfig: { defaults: { color: { mode: 'thresholds' }, thresholds: { mode: 'absolute', steps: [{ color: 'red', value: null }, { color: 'green', value: 1 }, { color: 'red', value: 2 }] } }, overrides: [] } },
+      { type: 'stat', title: 'Events in /s', description: 'Event objects read from the API server (watch and list).', w: 4, h: 4, unit: 'reqps', redFrom: 1e12, targets: [{ expr: `sum(${rate('events_received_total')})`, instant: true }] },
+      { type: 'stat', title: 'Shipped /s', description: 'Occurrences delivered to Loki.', w: 4, h: 4, unit: 'reqps', redFrom: 1e12, targets: [{ expr: `sum(${rate('events_shipped_total')})`, instant: true }] },
+      { type: 'stat', title: 'Dropped (range)', description: 'Occurrences not delivered over the time range, any reason.', w: 4, h: 4, targets: [{ expr: `sum(increase(${M('events_dropped_total')}[$__range]))`, instant: true }] },
+      { type: 'stat', title: 'Checkpoint age', description: 'Seconds since the leader last wrote its checkpoint (kube_event_shipper_checkpoint_last_write_timestamp_seconds).', w: 4, h: 4, unit: 's', redFrom: 300, targets: [{ expr: `max(time() - (${M('checkpoint_last_write_timestamp_seconds')} > 0))`, instant: true }] },
+      { type: 'stat', title: 'Newest event age', description: 'Seconds since the time of the newest event received. High on a quiet cluster too.', w: 4, h: 4, unit: 's', redFrom: 3600, targets: [{ expr: `min(time() - (${M('last_event_timestamp_seconds')} > 0))`, instant: true }] },
+    ],
+    [
+      ts('Events in and out', 'Read from the API server by watch event type, and delivered to Loki.', [
+        { expr: `sum by (type) (${rate('events_received_total')})`, legend: 'in {{type}}' },
+        { expr: `sum(${rate('events_shipped_total')})`, legend: 'shipped' },
+        { expr: `sum(${rate('events_duplicate_total')})`, legend: 'duplicate (not shipped twice)' },
+      ], 'reqps'),
+      ts('Drops and filters', 'Occurrences dropped, by reason (malformed, loki_rejected, too_large, retries_exhausted, shutdown), and events left out by filters.', [
+        { expr: `sum by (reason) (${rate('events_dropped_total')})`, legend: 'dropped {{reason}}' },
+        { expr: `sum by (filter) (${rate('events_filtered_total')})`, legend: 'filtered {{filter}}' },
+      ], 'reqps'),
+    ],
+    [
+      ts('Push latency', 'Duration of push requests to Loki.', [
+        { expr: `histogram_quantile(0.5, sum by (le) (${rate('push_duration_seconds_bucket')}))`, legend: 'p50' },
+        { expr: `histogram_quantile(0.9, sum by (le) (${rate('push_duration_seconds_bucket')}))`, legend: 'p90' },
+        { expr: `histogram_quantile(0.99, sum by (le) (${rate('push_duration_seconds_bucket')}))`, legend: 'p99' },
+      ], 's'),
+      ts('Push requests by status', 'Push requests per second by HTTP status code, network_error or timeout; and retries.', [
+        { expr: `sum by (status_code) (${rate('push_requests_total')})`, legend: '{{status_code}}' },
+        { expr: `sum(${rate('push_retries_total')})`, legend: 'retries' },
+      ], 'reqps'),
+    ],
+    [
+      ts('Queue', 'Entries and bytes waiting in the sink queue; a full queue pauses reading.', [
+        { expr: `sum(${M('queue_entries')})`, legend: 'entries' },
+      ], 'short', 8),
+      ts('Queue bytes and push throughput', 'Bytes queued, and compressed bytes pushed per second.', [
+        { expr: `sum(${M('queue_bytes')})`, legend: 'queued bytes' },
+        { expr: `sum(${rate('bytes_pushed_total')})`, legend: 'pushed bytes/s' },
+      ], 'bytes', 8),
+      ts('Entries pushed', 'Entries in push requests Loki accepted.', [{ expr: `sum(${rate('entries_pushed_total')})`, legend: 'entries/s' }], 'reqps', 8),
+    ],
+    [
+      ts('Watch restarts', 'Watches started again, by why the previous one ended. A timeout every ~30 s on a quiet cluster is normal.', [
+        { expr: `sum by (reason) (increase(${M('watch_restarts_total')}[$__rate_interval]))`, legend: '{{reason}}' },
+      ], 'short', 8),
+      ts('Relists', 'Full lists, by reason. On a quiet cluster a relist every few minutes (gone, after etcd compaction) is expected.', [
+        { expr: `sum by (reason) (increase(${M('relists_total')}[$__rate_interval]))`, legend: '{{reason}}' },
+      ], 'short', 8),
+      ts('Checkpoint', 'Age of the last checkpoint write, and writes by result.', [
+        { expr: `max(time() - (${M('checkpoint_last_write_timestamp_seconds')} > 0))`, legend: 'age (s)' },
+        { expr: `sum by (result) (increase(${M('checkpoint_writes_total')}[$__rate_interval]))`, legend: 'writes {{result}}' },
+      ], 'short', 8),
+    ],
+    [
+      ts('Memory', 'Resident memory and V8 heap per instance (compare with the container memory limit).', [
+        { expr: `max by (instance) (${M('process_resident_memory_bytes')})`, legend: 'rss {{instance}}' },
+        { expr: `sum by (instance) (${M('nodejs_heap_size_used_bytes')})`, legend: 'heap used {{instance}}' },
+      ], 'bytes', 8),
+      ts('CPU', 'CPU seconds per second per instance.', [{ expr: `sum by (instance) (${rate('process_cpu_seconds_total')})`, legend: '{{instance}}' }], 'percentunit', 8),
+      ts('Event loop lag (p99)', 'Node.js event loop delay; high values delay watches, pushes and probes.', [
+        { expr: `max by (instance) (${M('nodejs_eventloop_lag_p99_seconds')})`, legend: '{{instance}}' },
+      ], 's', 8),
+    ],
+    [
+      ts('Leader', 'Which instance holds the lease.', [{ expr: `max by (instance) (${M('leader')})`, legend: '{{instance}}' }], 'short', 12),
+      { type: 'table', title: 'Versions', description: 'Shipper and Node.js version per instance.', w: 12, h: 8, targets: [{ expr: `max by (instance, version, node_version) (${M('build_info')})`, legend: '{{instance}} {{version}} node {{node_version}}', instant: true }] },
+    ],
+  ],
+};
+
+export const DASHBOARDS: readonly DashboardSpec[] = [eventsOverview, objectDrilldown, nodesScheduling, shipperHealth];
+
+/** File name → dashboard JSON, as written to `dashboards/`. */
+export function renderDashboards(): Map<string, JsonObject> {
+  const files = new Map<string, JsonObject>();
+  for (const spec of DASHBOARDS) files.set(`${spec.uid.replace(/^kes-/, '')}.json`, dashboardJson(spec));
+  return files;
+}

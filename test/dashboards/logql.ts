@@ -1,0 +1,126 @@
+/**
+ * Checks a LogQL expression with Grafana's own grammar (`@grafana/lezer-logql`): it parses with
+ * no error node, selects only stream labels the shipper emits, and filters, groups, extracts and
+ * formats only structured metadata and line keys it writes (names from the common conventions).
+ */
+import { parser } from '@grafana/lezer-logql';
+
+/** lezer's node type, taken from the parser rather than from an undeclared `@lezer/common` import. */
+type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
+
+/** Stream labels: the event labels plus the default static `job` and the usual `cluster`. */
+export const STREAM_LABELS = ['namespace', 'reason', 'type', 'kind', 'source', 'cluster', 'job'] as const;
+export const METADATA_KEYS = ['object_name', 'object_uid', 'node', 'event_uid'] as const;
+export const LINE_KEYS = [
+  'kind', 'namespace', 'name', 'reason', 'type', 'count', 'msg', 'first_seen', 'last_seen', 'source',
+  'instance', 'host', 'action', 'related', 'event', 'event_uid', 'object_uid', 'original_ts',
+] as const;
+/** Labels Loki itself adds while querying. */
+const LOKI_LABELS = ['__error__', '__error_details__'];
+
+const streamLabels = new Set<string>(STREAM_LABELS);
+const lineKeys = new Set<string>(LINE_KEYS);
+/** After a parser, a line key that clashes with a stream label or metadata name gets `_extracted`. */
+const queryLabels = new Set<string>([
+  ...STREAM_LABELS,
+  ...METADATA_KEYS,
+  ...LINE_KEYS,
+  ...LINE_KEYS.map((k) => `${k}_extracted`),
+  ...LOKI_LABELS,
+]);
+
+export interface LogqlProblem {
+  readonly expr: string;
+  readonly problem: string;
+}
+
+function unquote(text: string): string {
+  if (text.startsWith('`')) return text.slice(1, -1);
+  return JSON.parse(text) as string;
+}
+
+function children(node: SyntaxNode, name: string): SyntaxNode[] {
+  const found: SyntaxNode[] = [];
+  for (let child = node.firstChild; child !== null; child = child.nextSibling) if (child.name === name) found.push(child);
+  return found;
+}
+
+function insideOf(node: SyntaxNode, name: string): boolean {
+  for (let parent = node.parent; parent !== null; parent = parent.parent) if (parent.name === name) return true;
+  return false;
+}
+
+/** Every problem with one expression; an empty list means it is fine. */
+export function checkLogql(expr: string): LogqlProblem[] {
+  const problems: LogqlProblem[] = [];
+  const report = (problem: string): void => void problems.push({ expr, problem });
+  const text = (node: SyntaxNode): string => expr.slice(node.from, node.to);
+  if (expr.includes('$')) report('a template variable is left in the expression');
+  const tree = parser.parse(expr);
+  let sawSelector = false;
+  tree.iterate({
+    enter(ref) {
+      const node = ref.node;
+      if (ref.type.isError) {
+        report(`syntax error at ${String(ref.from)}: "${expr.slice(Math.max(0, ref.from - 20), ref.to + 20)}"`);
+        return;
+      }
+      switch (ref.name) {
+        case 'Selector':
+          sawSelector = true;
+          break;
+        case 'Matcher': {
+          const [name] = children(node, 'Identifier');
+          if (name === undefined) break;
+          const label = text(name);
+          if (insideOf(node, 'Selector')) {
+            if (!streamLabels.has(label)) report(`stream selector uses "${label}", not a stream label the shipper emits`);
+          } else if (!queryLabels.has(label)) {
+            report(`label filter uses "${label}", which the shipper neither labels, attaches nor writes`);
+          }
+          break;
+        }
+        case 'Grouping':
+          node.cursor().iterate((inner) => {
+            if (inner.name === 'Identifier' && !queryLabels.has(expr.slice(inner.from, inner.to))) {
+              report(`groups by "${expr.slice(inner.from, inner.to)}", which the shipper neither labels, attaches nor writes`);
+            }
+          });
+          break;
+        case 'LabelExtractionExpression': {
+          const [target] = children(node, 'Identifier');
+          const [source] = children(node, 'String');
+          const key = source === undefined ? (target === undefined ? '' : text(target)) : unquote(text(source));
+          if (!lineKeys.has(key)) report(`extracts "${key}", not a key of the shipper's lines`);
+          break;
+        }
+        case 'UnwrapExpr': {
+          for (const id of children(node, 'Identifier')) if (!queryLabels.has(text(id))) report(`unwraps "${text(id)}", not a key the shipper writes`);
+          break;
+        }
+        case 'LineFormatExpr':
+          for (const str of children(node, 'String')) {
+            for (const match of unquote(text(str)).matchAll(/\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) {
+              const key = match[1] ?? '';
+              if (!queryLabels.has(key)) report(`line_format reads "${key}", which the shipper does not write`);
+            }
+          }
+          break;
+        default:
+          break;
+      }
+    },
+  });
+  if (!sawSelector) report('no stream selector');
+  return problems;
+}
+
+/** `label_values({selector}, label)`: the selector and the label, checked like an expression. */
+export function checkLabelValuesQuery(query: string): LogqlProblem[] {
+  const match = /^label_values\((\{.*\}),\s*([A-Za-z_][A-Za-z0-9_]*)\)$/s.exec(query);
+  if (match === null) return [{ expr: query, problem: 'not label_values({selector}, label)' }];
+  const [, selector = '', label = ''] = match;
+  const problems = checkLogql(selector);
+  if (!streamLabels.has(label)) problems.push({ expr: query, problem: `lists values of "${label}", not a stream label` });
+  return problems;
+}

@@ -1,0 +1,118 @@
+/** Shared set-up for the source tests: a real source against the fake API server, recording what it hands over. */
+import pino from 'pino';
+import type { Clock } from '../../src/core/clock.js';
+import type { ProgressListener } from '../../src/core/progress.js';
+import { createMetrics } from '../../src/observe/metrics.js';
+import type { Metrics } from '../../src/observe/metrics.js';
+import { createEventSource } from '../../src/source/index.js';
+import type { SourceItem, SourceOptions, StreamStart } from '../../src/source/index.js';
+import type { FakeKubeApiServer } from '../fakes/kube-api-server.js';
+
+/** Real time for `now`, but sleeps (backoff) return at once and are recorded. */
+export function fastClock(): Clock & { readonly sleeps: number[] } {
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => Date.now(),
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        sleeps.push(ms);
+        if (signal?.aborted) reject(signal.reason as Error);
+        else setImmediate(resolve);
+      }),
+  };
+}
+
+export interface Recorded {
+  readonly stream: string;
+  readonly item: SourceItem;
+  /** List requests the fake had served when this item was handed over. */
+  readonly listsServed: number;
+}
+
+export interface RunningSource {
+  readonly items: Recorded[];
+  readonly positions: { stream: string; resourceVersion: string }[];
+  readonly metrics: Metrics;
+  readonly clock: ReturnType<typeof fastClock>;
+  readonly watchOpen: boolean[];
+  names(): string[];
+  stop(): Promise<void>;
+}
+
+export const TEST_SOURCE_OPTIONS: SourceOptions = {
+  api: 'core/v1',
+  namespaces: [],
+  excludeNamespaces: [],
+  pageSize: 500,
+  initial: { kind: 'none' },
+  stallTimeoutMs: 2_000,
+  requestTimeoutMs: 5_000,
+  watchTimeoutSeconds: { min: 60, max: 60 },
+  listTimeoutMs: 5_000,
+  authRetryMs: 10,
+};
+
+export function startSource(fake: FakeKubeApiServer, overrides: Partial<SourceOptions> = {}, starts: Record<string, StreamStart> = {}): RunningSource {
+  const items: Recorded[] = [];
+  const positions: { stream: string; resourceVersion: string }[] = [];
+  const metrics = createMetrics({ version: 'test' });
+  const clock = fastClock();
+  const watchOpen: boolean[] = [];
+  const progress: ProgressListener = {
+    sourceActivity: () => undefined,
+    watchOpen: (open) => watchOpen.push(open),
+    sinkDelivered: () => undefined,
+    sinkUnavailable: () => undefined,
+    sinkPending: () => undefined,
+  };
+  const source = createEventSource(
+    { ...TEST_SOURCE_OPTIONS, ...overrides },
+    {
+      kubeConfig: fake.kubeConfig(),
+      handler: {
+        onItem: (stream, item) => {
+          items.push({ stream, item, listsServed: fake.count('list') });
+          return Promise.resolve();
+        },
+        onPosition: (stream, resourceVersion) => positions.push({ stream, resourceVersion }),
+      },
+      metrics,
+      logger: pino({ level: 'silent' }),
+      clock,
+      random: () => 0.5,
+      progress,
+    },
+  );
+  const controller = new AbortController();
+  const done = source.run(starts, controller.signal);
+  return {
+    items,
+    positions,
+    metrics,
+    clock,
+    watchOpen,
+    names: () => items.map((r) => `${r.item.type} ${String((r.item.object['metadata'] as { name?: string }).name)}`),
+    stop: async () => {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+/** Waits (bounded) until `cond` holds. */
+export async function until(cond: () => boolean, what = 'condition', timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** The value of one sample in the Prometheus text the registry serves. */
+export async function metricValue(metrics: Metrics, name: string, labels = ''): Promise<number> {
+  const text = await metrics.registry.metrics();
+  const line = text.split('\n').find((l) => l.startsWith(`kube_event_shipper_${name}${labels ? `{${labels}}` : ''} `));
+  if (line === undefined) throw new Error(`no sample ${name}{${labels}}`);
+  return Number(line.split(' ')[1]);
+}

@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
+import { coreEvent, newEvent } from '../fakes/kube-events.js';
+import { metricValue, startSource, until } from './harness.js';
+import type { RunningSource } from './harness.js';
+
+const NOW = () => new Date().toISOString();
+
+describe('the Kubernetes source', () => {
+  let fake: FakeKubeApiServer;
+  let running: RunningSource | undefined;
+  beforeEach(async () => {
+    fake = await FakeKubeApiServer.start();
+  });
+  afterEach(async () => {
+    await running?.stop();
+    running = undefined;
+    await fake.close();
+  });
+
+  it('ships nothing that existed before a first start with --initial none, then every new occurrence', async () => {
+    fake.createEvent(coreEvent({ name: 'old', time: NOW() }));
+    running = startSource(fake);
+    await until(() => fake.openWatches === 1, 'watch open');
+    fake.createEvent(coreEvent({ name: 'new', time: NOW() }));
+    fake.bumpCount('default/old', NOW());
+    await until(() => running!.items.length === 2, 'two items');
+    assert.deepEqual(running.names(), ['ADDED new', 'MODIFIED old']);
+    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="initial"'), 1);
+    assert.equal(await metricValue(running.metrics, 'events_received_total', 'type="LISTED"'), 1);
+    assert.deepEqual(running.watchOpen, [true]);
+  });
+
+  it('hands a paged list over one page at a time (never holding more than one page)', async () => {
+    for (let i = 0; i < 25; i++) fake.createEvent(coreEvent({ name: `e${String(i).padStart(2, '0')}` }));
+    running = startSource(fake, { pageSize: 10, initial: { kind: 'all' } });
+    await until(() => running!.items.length === 25, 'all listed');
+    const lists = fake.requests.filter((r) => r.endpoint === 'list');
+    assert.equal(lists.length, 3);
+    assert.ok(lists.every((r) => r.query.get('limit') === '10'));
+    // Item i arrives while exactly floor(i/10)+1 pages have been fetched: no page is fetched ahead.
+    running.items.forEach((r, i) => assert.equal(r.listsServed, Math.floor(i / 10) + 1, `item ${i}`));
+    assert.ok(running.items.every((r) => r.item.type === 'LISTED' && r.item.object['kind'] === 'Event' && r.item.object['apiVersion'] === 'v1'));
+  });
+
+  it('ships only events younger than --initial <age> on a first start', async () => {
+    fake.createEvent(coreEvent({ name: 'ancient', time: '2020-01-01T00:00:00Z' }));
+    fake.createEvent(coreEvent({ name: 'recent', time: NOW() }));
+    running = startSource(fake, { initial: { kind: 'since', maxAgeMs: 3_600_000 } });
+    await until(() => fake.openWatches === 1, 'watch open');
+    assert.deepEqual(running.names(), ['LISTED recent']);
+  });
+
+  it('re-watches from the last resourceVersion after a connection drop mid-stream, losing and repeating nothing', async () => {
+    running = startSource(fake);
+    await until(() => fake.openWatches === 1, 'watch open');
+    fake.injectFault('watch', { kind: 'drop', afterEvents: 0 }); // the re-watch is dropped at once too
+    fake.endWatches();
+    await until(() => fake.count('watch') >= 2, 'second watch');
+    await until(() => fake.openWatches === 1, 'third watch open');
+    fake.createEvent(coreEvent({ name: 'a' }));
+    fake.createEvent(coreEvent({ name: 'b' }));
+    await until(() => running!.items.length === 2, 'a and b');
+    const watch = fake.requests.filter((r) => r.endpoint === 'watch');
+    const lastRv = watch[watch.length - 1]!.query.get('resourceVersion');
+    assert.equal(lastRv, watch[0]!.query.get('resourceVersion'), 'every re-watch resumes from the listed resourceVersion');
+    assert.equal(watch[0]!.query.get('allowWatchBookmarks'), 'true');
+    assert.deepEqual(running.names(), ['ADDED a', 'ADDED b']);
+    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="gone"'), 0);
+  });
+
+  it('follows bookmarks and resumes from the bookmarked resourceVersion', async () => {
+    running = startSource(fake);
+    await until(() => fake.openWatches === 1, 'watch open');
+    fake.createEvent(coreEvent({ namespace: 'x', name: 'moves-rv' }));
+    await until(() => running!.items.length === 1, 'item');
+    fake.putObject('configmaps', { metadata: { namespace: 'x', name: 'bump' } }); // revision moves without events
+    fake.sendBookmark();
+    await until(() => running!.positions.some((p) => p.resourceVersion === String(fake.resourceVersion)), 'bookmark position');
+    fake.endWatches();
+    await until(() => fake.count('watch') === 2, 're-watch');
+    assert.equal(fake.requests.filter((r) => r.endpoint === 'watch')[1]!.query.get('resourceVersion'), String(fake.resourceVersion));
+    assert.equal(await metricValue(running.metrics, 'events_received_total', 'type="BOOKMARK"'), 1);
+  });
+
+  for (const form of ['gone-in-stream', 'gone'] as const) {
+    it(`relists after a 410 (${form === 'gone' ? 'HTTP status' : 'in-stream ERROR'}) and ships only what changed since`, async () => {
+      fake.createEvent(coreEvent({ name: 'before', time: NOW() }));
+      running = startSource(fake);
+      await until(() => fake.openWatches === 1, 'watch open');
+      fake.createEvent(coreEvent({ name: 'seen', time: NOW() }));
+      await until(() => running!.items.length === 1, 'seen');
+      // The watch breaks; while it is down an event is created and another bumped.
+      fake.injectFault('watch', { kind: form });
+      fake.endWatches();
+      fake.createEvent(coreEvent({ name: 'missed', time: NOW() }));
+      fake.bumpCount('default/before', NOW());
+      await until(() => running!.items.length === 3, 'relisted');
+      assert.deepEqual(running.names(), ['ADDED seen', 'LISTED before', 'LISTED missed']);
+      assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="gone"'), 1);
+    });
+  }
+
+  it('relists with a fresh start when a continue token expires', async () => {
+    for (let i = 0; i < 6; i++) fake.createEvent(coreEvent({ name: `p${i}` }));
+    fake.injectFault('list', { kind: 'expired-continue' });
+    running = startSource(fake, { pageSize: 4, initial: { kind: 'all' } });
+    await until(() => fake.openWatches === 1, 'watch open');
+    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="continue_expired"'), 1);
+    const lists = fake.requests.filter((r) => r.endpoint === 'list');
+    assert.equal(lists.length, 4);
+    assert.equal(lists[2]!.query.get('continue'), null, 'the list starts over');
+    assert.deepEqual(new Set(running.names()), new Set(['LISTED p0', 'LISTED p1', 'LISTED p2', 'LISTED p3', 'LISTED p4', 'LISTED p5']));
+  });
+
+  it('detects a stalled watch that trickles bytes but no events, and recovers', async () => {
+    fake.injectFault('watch', { kind: 'stall', trickle: true, trickleMs: 20 });
+    running = startSource(fake, { stallTimeoutMs: 200 });
+    await until(() => fake.count('watch') === 2 && fake.openWatches === 1, 'second watch', 3_000);
+    fake.createEvent(coreEvent({ name: 'after-stall' }));
+    await until(() => running!.items.length === 1, 'item after stall');
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 1);
+  });
+
+  it('treats client-node\'s inactivity timeout on a silent watch as a normal re-watch', async () => {
+    running = startSource(fake, { requestTimeoutMs: 100, stallTimeoutMs: 10_000 });
+    await until(() => fake.count('watch') >= 3, 'three watches');
+    assert.ok((await metricValue(running.metrics, 'watch_restarts_total', 'reason="timeout"')) >= 2);
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
+    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="short_watch"'), 0);
+    assert.deepEqual(running.clock.sleeps, [], 'no backoff for a normal re-watch');
+  });
+
+  it('backs off watches that end at once (empty 200) and then relists, never busy-looping', async () => {
+    fake.injectFault('watch', { kind: 'empty-200' }, 3);
+    running = startSource(fake, { shortWatchLimit: 3 });
+    await until(() => fake.count('list') === 2 && fake.openWatches === 1, 'relist then watch');
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="short_watch"'), 3);
+    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="short_watch"'), 1);
+    assert.equal(running.clock.sleeps.length, 3);
+    assert.ok(running.clock.sleeps[1]! > running.clock.sleeps[0]!, 'the delay grows');
+  });
+
+  it('retries 500s with growing, jittered delays', async () => {
+    fake.injectFault('watch', { kind: 'status', code: 500 }, 3);
+    running = startSource(fake);
+    await until(() => fake.count('watch') === 4 && fake.openWatches === 1, 'fourth watch');
+    // initial 800 ms, doubling, +50 % jitter at random()=0.5 → ×1.25
+    assert.deepEqual(running.clock.sleeps, [1000, 2000, 4000]);
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="error"'), 3);
+  });
+
+  it('logs a 403 with the missing permission and retries slowly until it is granted', async () => {
+    fake.injectFault('list', { kind: 'status', code: 403 }, 2);
+    running = startSource(fake, { authRetryMs: 12_345 });
+    await until(() => fake.openWatches === 1, 'watch open after permission granted');
+    assert.deepEqual(running.clock.sleeps, [12_345, 12_345]);
+  });
+
+  it('falls back to core/v1 when events.k8s.io/v1 is not served', async () => {
+    fake.disableApi('events.k8s.io/v1');
+    running = startSource(fake, { api: 'events.k8s.io/v1' });
+    await until(() => fake.openWatches === 1, 'watch open');
+    fake.createEvent(newEvent({ name: 'n' }));
+    await until(() => running!.items.length === 1, 'item');
+    assert.equal(running.items[0]!.item.object['apiVersion'], 'v1');
+    assert.ok(fake.requests.some((r) => r.api === 'events.k8s.io/v1'));
+    assert.equal(fake.requests[fake.requests.length - 1]!.api, 'core/v1');
+  });
+
+  it('watches each included namespace on its own and sends the field selector to the server', async () => {
+    running = startSource(fake, { namespaces: ['a', 'b'], fieldSelector: 'type=Warning' });
+    await until(() => fake.openWatches === 2, 'two watches');
+    fake.createEvent(coreEvent({ namespace: 'a', name: 'wa', type: 'Warning' }));
+    fake.createEvent(coreEvent({ namespace: 'b', name: 'nb', type: 'Normal' }));
+    fake.createEvent(coreEvent({ namespace: 'c', name: 'wc', type: 'Warning' }));
+    fake.createEvent(coreEvent({ namespace: 'b', name: 'wb', type: 'Warning' }));
+    await until(() => running!.items.length === 2, 'two items');
+    assert.deepEqual(running.items.map((r) => `${r.stream} ${String((r.item.object['metadata'] as { name: string }).name)}`).sort(), ['a wa', 'b wb']);
+    assert.ok(fake.requests.filter((r) => r.endpoint === 'watch').every((r) => r.path.includes('/namespaces/')));
+  });
+
+  it('leaves excluded namespaces out with a server-side field selector', async () => {
+    running = startSource(fake, { excludeNamespaces: ['kube-system'] });
+    await until(() => fake.openWatches === 1, 'watch open');
+    fake.createEvent(coreEvent({ namespace: 'kube-system', name: 'sys' }));
+    fake.createEvent(coreEvent({ namespace: 'apps', name: 'app' }));
+    await until(() => running!.items.length === 1, 'item');
+    assert.deepEqual(running.names(), ['ADDED app']);
+    assert.equal(fake.requests[0]!.query.get('fieldSelector'), 'metadata.namespace!=kube-system');
+  });
+
+  it('resumes from a checkpointed resourceVersion without listing', async () => {
+    fake.createEvent(coreEvent({ name: 'old' }));
+    const rv = String(fake.resourceVersion);
+    fake.createEvent(coreEvent({ name: 'while-down' }));
+    running = startSource(fake, {}, { '*': { resourceVersion: rv, sinceMs: Date.now() } });
+    await until(() => running!.items.length === 1, 'item');
+    assert.deepEqual(running.names(), ['ADDED while-down']);
+    assert.equal(fake.count('list'), 0);
+  });
+});
