@@ -7,7 +7,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { fetch, type Dispatcher } from 'undici';
 import type { Config } from '../../config/index.js';
-import { createKubeRequest, type KubeRequest } from '../../ha/kube-request.js';
+import { createKubeRequest, KubeUnreachableError, type KubeRequest } from '../../ha/kube-request.js';
 
 export type VerdictStatus = 'ok' | 'FAIL' | 'skip';
 
@@ -28,11 +28,17 @@ export interface CheckDeps {
   readonly timeoutMs: number;
 }
 
+/** The most telling part of an error: a system code (ECONNREFUSED) from its cause chain, else the deepest message. */
 function reason(err: unknown): string {
-  const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
-  const code = (cause as { code?: unknown } | undefined)?.code;
-  if (typeof code === 'string') return code;
-  return err instanceof Error ? err.message.split('\n')[0] ?? 'error' : String(err);
+  let current: unknown = err;
+  let deepest = err instanceof Error ? err.message : String(err);
+  for (let depth = 0; current instanceof Error && depth < 8; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code) && code !== 'E_CONFIG' && !code.startsWith('E_K8S')) return code;
+    deepest = current.message;
+    current = current.cause;
+  }
+  return deepest.split('\n')[0] ?? 'error';
 }
 
 interface Access {
@@ -99,7 +105,8 @@ async function checkKubernetes(config: Config, deps: CheckDeps): Promise<CheckVe
     try {
       answer = await review(request, access, deps.timeoutMs);
     } catch (err) {
-      return [{ item: 'kubernetes', status: 'FAIL', detail: `cannot reach the API server at ${server}: ${reason(err)}` }];
+      const why = err instanceof KubeUnreachableError && err.cause !== undefined ? reason(err.cause) : reason(err);
+      return [{ item: 'kubernetes', status: 'FAIL', detail: `cannot reach the API server at ${server}: ${why}` }];
     }
     if (answer.status === 401) return [{ item: 'kubernetes', status: 'FAIL', detail: `the API server at ${server} rejected the credentials (401 Unauthorized)` }];
     if (index === 0) verdicts.push({ item: 'kubernetes', status: 'ok', detail: `API server at ${server} reachable` });

@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
+import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
+import { writeKubeconfig } from './kube-env.js';
+import { cleanEnv, runCliToEnd } from './run-cli.js';
+
+interface Line {
+  status: string;
+  item: string;
+  detail: string;
+}
+
+function verdicts(stdout: string): Line[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const m = /^(ok|FAIL|skip)\s+(.+?)\s{2,}(.*)$/.exec(l);
+      assert.ok(m, `a verdict line: ${l}`);
+      return { status: m[1] ?? '', item: m[2] ?? '', detail: m[3] ?? '' };
+    });
+}
+
+function verdict(lines: Line[], item: string): Line {
+  const found = lines.find((l) => l.item === item);
+  assert.ok(found, `a verdict for ${item} in ${JSON.stringify(lines)}`);
+  return found;
+}
+
+/** A port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('check', () => {
+  let kube: FakeKubeApiServer;
+  let loki: FakeLoki;
+  let env: Record<string, string>;
+  let kubeconfig: string;
+  before(async () => {
+    kube = await FakeKubeApiServer.start();
+    loki = await startFakeLoki();
+    env = cleanEnv();
+    kubeconfig = writeKubeconfig(env['HOME'] ?? '', kube.url);
+  });
+  after(async () => {
+    await kube.close();
+    await loki.close();
+  });
+
+  it('everything in order: one ok line per item and exit 0', async () => {
+    const result = await runCliToEnd(['check', '--kubeconfig', kubeconfig, '--loki-url', loki.url, '--tenant', 'check-ok'], { env });
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const lines = verdicts(result.stdout);
+    assert.deepEqual(
+      lines.map((l) => [l.status, l.item]),
+      [
+        ['ok', 'config'],
+        ['ok', 'kubernetes'],
+        ['ok', 'list events'],
+        ['ok', 'watch events'],
+        ['ok', 'loki ready'],
+        ['ok', 'loki push'],
+      ],
+    );
+    const pushed = loki.entries().filter((e) => e.tenant === 'check-ok');
+    assert.equal(pushed.length, 1);
+    assert.match(pushed[0]?.labels ?? '', /reason="ShipperCheck"/);
+  });
+
+  it('the API server unreachable is a FAIL naming the server', async () => {
+    const home = cleanEnv()['HOME'] ?? '';
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const result = await runCliToEnd(['check', '--kubeconfig', writeKubeconfig(home, url)], { env });
+    assert.equal(result.code, 1);
+    const line = verdict(verdicts(result.stdout), 'kubernetes');
+    assert.equal(line.status, 'FAIL');
+    assert.match(line.detail, new RegExp(`cannot reach the API server at ${url.replace(/[.]/g, '\\.')}: ECONNREFUSED`));
+    assert.equal(verdict(verdicts(result.stdout), 'loki').status, 'skip');
+  });
+
+  it('rejected credentials are a FAIL saying 401', async () => {
+    const home = cleanEnv()['HOME'] ?? '';
+    const result = await runCliToEnd(['check', '--kubeconfig', writeKubeconfig(home, kube.url, 'wrong-token')], { env });
+    assert.equal(result.code, 1);
+    assert.match(verdict(verdicts(result.stdout), 'kubernetes').detail, /rejected the credentials \(401 Unauthorized\)/);
+  });
+
+  it('an identity that may list but not watch gets a forbidden FAIL for watch only', async () => {
+    kube.deny({ verb: 'watch', resource: 'events', group: 'events.k8s.io' });
+    const result = await runCliToEnd(['check', '--kubeconfig', kubeconfig, '--api', 'events.k8s.io/v1'], { env });
+    assert.equal(result.code, 1);
+    const lines = verdicts(result.stdout);
+    assert.equal(verdict(lines, 'list events').status, 'ok');
+    const watch = verdict(lines, 'watch events');
+    assert.equal(watch.status, 'FAIL');
+    assert.match(watch.detail, /^forbidden: may not watch events\.k8s\.io\/v1 events cluster-wide/);
+  });
+
+  it('with namespaces, access is reviewed per namespace, and the lease and checkpoint too', async () => {
+    const result = await runCliToEnd(
+      ['check', '--kubeconfig', kubeconfig, '--namespaces', 'a,b', '--checkpoint-configmap', 'kes/cp', '--leader-elect', '--lease', 'kes/lease'],
+      { env },
+    );
+    assert.equal(result.code, 0, result.stdout);
+    const details = verdicts(result.stdout).map((l) => l.detail);
+    for (const text of [
+      'may list events (core/v1) in namespace a',
+      'may watch events (core/v1) in namespace b',
+      'may update ConfigMap cp in namespace kes',
+      'may create Lease lease in namespace kes',
+    ]) {
+      assert.ok(details.includes(text), `${text} in ${JSON.stringify(details)}`);
+    }
+  });
+
+  it('Loki not ready is a FAIL with the status and no push is tried', async () => {
+    loki.setReady(503);
+    try {
+      const before = loki.requests.length;
+      const result = await runCliToEnd(['check', '--kubeconfig', kubeconfig, '--loki-url', loki.url], { env });
+      assert.equal(result.code, 1);
+      const lines = verdicts(result.stdout);
+      assert.match(verdict(lines, 'loki ready').detail, /\/ready answered 503: not ready$/);
+      assert.equal(lines.some((l) => l.item === 'loki push'), false);
+      assert.equal(loki.requests.length, before);
+    } finally {
+      loki.setReady(200);
+    }
+  });
+
+  it('Loki rejecting the push is a FAIL with its answer', async () => {
+    loki.script({ status: 400, body: 'stream limit exceeded for tenant' });
+    const result = await runCliToEnd(['check', '--kubeconfig', kubeconfig, '--loki-url', loki.url], { env });
+    assert.equal(result.code, 1);
+    const lines = verdicts(result.stdout);
+    assert.equal(verdict(lines, 'loki ready').status, 'ok');
+    const push = verdict(lines, 'loki push');
+    assert.equal(push.status, 'FAIL');
+    assert.match(push.detail, /HTTP 400: stream limit exceeded for tenant/);
+  });
+
+  it('Loki unreachable is a FAIL naming the URL', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const result = await runCliToEnd(['check', '--kubeconfig', kubeconfig, '--loki-url', url], { env });
+    assert.equal(result.code, 1);
+    assert.match(verdict(verdicts(result.stdout), 'loki ready').detail, /cannot reach .*\/ready: ECONNREFUSED/);
+  });
+
+  it('check output never shows a secret', async () => {
+    const secretEnv = { ...env, KES_LOKI_PASSWORD: 'hunter2-secret', KES_LOKI_USERNAME: 'shipper' };
+    const result = await runCliToEnd(['check', '--kubeconfig', kubeconfig, '--loki-url', loki.url, '--log-level', 'debug'], { env: secretEnv });
+    assert.doesNotMatch(result.stdout + result.stderr, /hunter2/);
+    const push = loki.requests.at(-1);
+    assert.equal(push?.authorization, `Basic ${Buffer.from('shipper:hunter2-secret').toString('base64')}`, 'the password was used');
+  });
+});
