@@ -82,3 +82,15 @@ export async function runCliToEnd(args: readonly string[], options: { env?: Reco
     clearTimeout(timer);
   }
 }
+
+/** The port the spawned shipper's observe server listens on (from its start-up log line). */
+export async function observePort(spawned: Spawned): Promise<number> {
+  await spawned.waitFor('stderr', /"msg":"observe server listening"/);
+  const line = spawned
+    .output()
+    .stderr.split('\n')
+    .find((l) => l.includes('"msg":"observe server listening"'));
+  const port = (JSON.parse(line ?? '{}') as { port?: unknown }).port;
+  if (typeof port !== 'number') throw new Error(`no port in ${line}`);
+  return port;
+}

@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
+import { coreEvent } from '../fakes/kube-events.js';
+import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
+import { parsePromText, sampleValue } from '../observe/prom-text.js';
+import { writeKubeconfig } from './kube-env.js';
+import { cleanEnv, observePort, startCli } from './run-cli.js';
+
+const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+describe('run', () => {
+  let kube: FakeKubeApiServer;
+  let loki: FakeLoki;
+  before(async () => {
+    kube = await FakeKubeApiServer.start();
+    loki = await startFakeLoki();
+  });
+  after(async () => {
+    await kube.close();
+    await loki.close();
+  });
+
+  it('ships listed and watched events, serves metrics and health, and on SIGTERM flushes, checkpoints and exits 0', async () => {
+    for (let i = 0; i < 5; i++) kube.createEvent(coreEvent({ namespace: 'shop', objectName: `web-${i}`, time: now() }));
+    const env = cleanEnv();
+    const home = env['HOME'] ?? '';
+    const checkpoint = join(home, 'checkpoint.json');
+    // A batch goes out at 5 entries or after an hour: the sixth entry can only arrive by the shutdown flush.
+    const cli = startCli(
+      [
+        'run',
+        '--kubeconfig', writeKubeconfig(home, kube.url),
+        '--loki-url', loki.url,
+        '--tenant', 'run-test',
+        '--listen', '127.0.0.1:0',
+        '--checkpoint-file', checkpoint,
+        '--batch-max-entries', '5',
+        '--batch-max-wait', '1h',
+        '--static-labels', 'job=kes,cluster=test',
+      ],
+      { env },
+    );
+    const entries = (): number => loki.entries().filter((e) => e.tenant === 'run-test').length;
+    try {
+      const port = await observePort(cli);
+      const scrape = async () => parsePromText(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+      await loki.waitForEntries(5, 10_000);
+      assert.equal(entries(), 5);
+
+      let metrics = await scrape();
+      assert.equal(sampleValue(metrics, 'kube_event_shipper_events_shipped_total'), 5);
+      assert.equal(sampleValue(metrics, 'kube_event_shipper_entries_pushed_total'), 5);
+      assert.equal(sampleValue(metrics, 'kube_event_shipper_events_received_total', { type: 'LISTED' }), 5);
+      assert.equal(sampleValue(metrics, 'kube_event_shipper_leader'), 1);
+      assert.equal(sampleValue(metrics, 'kube_event_shipper_events_dropped_total', { reason: 'malformed' }), 0);
+      assert.equal(sampleValue(metrics, 'kube_event_shipper_push_requests_total', { status_code: '204' }), 1);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+
+      // A watched event arrives after the list and waits in the batch.
+      kube.createEvent(coreEvent({ namespace: 'shop', objectName: 'web-late', reason: 'Killing', time: now() }));
+      const deadline = Date.now() + 10_000;
+      do {
+        await new Promise((r) => setTimeout(r, 20));
+        metrics = await scrape();
+      } while (sampleValue(metrics, 'kube_event_shipper_events_received_total', { type: 'ADDED' }) < 1 && Date.now() < deadline);
+      assert.equal(sampleValue(metrics, 'kube_event_shipper_queue_entries'), 1);
+      assert.equal(entries(), 5);
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    const result = await cli.result;
+    assert.equal(result.code, 0, result.stderr.slice(-3000));
+    assert.match(result.stderr, /"msg":"shutting down"/);
+    assert.match(result.stderr, /"msg":"stopped"/);
+    assert.equal(entries(), 6, 'the held entry was flushed on shutdown');
+    assert.ok(existsSync(checkpoint), 'checkpoint written');
+    const record = JSON.parse(readFileSync(checkpoint, 'utf8')) as { resourceVersions: Record<string, string> };
+    assert.equal(record.resourceVersions['*'], String(kube.resourceVersion), 'the checkpoint covers the flushed event');
+  });
+
+  it('without --loki-url, run writes one line per event to stdout', async () => {
+    const env = cleanEnv();
+    const home = env['HOME'] ?? '';
+    const before = kube.events().length;
+    const cli = startCli(['run', '--kubeconfig', writeKubeconfig(home, kube.url), '--listen', '127.0.0.1:0'], { env });
+    try {
+      await cli.waitFor('stdout', new RegExp(`^(.*\\n){${before}}`));
+    } finally {
+      cli.child.kill('SIGINT');
+    }
+    const result = await cli.result;
+    assert.equal(result.code, 0, result.stderr.slice(-2000));
+    const lines = result.stdout.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, before);
+    assert.ok(lines.every((l) => /^kind=\S+ namespace=/.test(l)), lines[0]);
+  });
+
+  it('a port already in use fails start-up with exit 1 and a reason', async () => {
+    const env = cleanEnv();
+    const home = env['HOME'] ?? '';
+    const first = startCli(['run', '--kubeconfig', writeKubeconfig(home, kube.url), '--listen', '127.0.0.1:0', '--loki-url', loki.url], { env });
+    try {
+      const port = await observePort(first);
+      const second = startCli(['run', '--kubeconfig', writeKubeconfig(home, kube.url), '--listen', `127.0.0.1:${port}`, '--loki-url', loki.url], { env });
+      const result = await second.result;
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, /EADDRINUSE/);
+    } finally {
+      first.child.kill('SIGTERM');
+      await first.result;
+    }
+  });
+});
