@@ -85,6 +85,12 @@ describe('check', () => {
     assert.equal(verdict(verdicts(result.stdout), 'loki').status, 'skip');
   });
 
+  it('a kubeconfig that cannot be loaded is a FAIL naming the file', async () => {
+    const result = await runCliToEnd(['check', '--kubeconfig', '/nonexistent/kubeconfig'], { env });
+    assert.equal(result.code, 1);
+    assert.match(verdict(verdicts(result.stdout), 'kubernetes').detail, /^cannot load kubeconfig \/nonexistent\/kubeconfig: ENOENT/);
+  });
+
   it('rejected credentials are a FAIL saying 401', async () => {
     const home = cleanEnv()['HOME'] ?? '';
     const result = await runCliToEnd(['check', '--kubeconfig', writeKubeconfig(home, kube.url, 'wrong-token')], { env });

@@ -144,6 +144,21 @@ describe('leader election', () => {
     await a.stop();
   });
 
+  it('work that fails on its own releases the lease and rejects', async () => {
+    api.leases.clear();
+    const metrics = createMetrics({ version: 't' });
+    const elector = createLeaderElector(
+      { ...fast, identity: 'a' },
+      { request: createKubeRequest(api.kubeConfig()), clock: systemClock, random: () => 0.5, logger: silent, metrics },
+    );
+    await assert.rejects(
+      elector.runWhileLeader(() => Promise.reject(new Error('pipeline broke')), new AbortController().signal),
+      /pipeline broke/,
+    );
+    assert.equal(api.leases.get('monitoring/kes')?.spec['holderIdentity'], '');
+    assert.equal((await metrics.leader.get()).values[0]?.value, 0);
+  });
+
   it('concurrent candidates never both hold the lease', async () => {
     api.leases.clear();
     const candidates = ['a', 'b', 'c'].map((id) => candidate(api, id));

@@ -74,7 +74,7 @@ async function checkKubernetes(config: Config, deps: CheckDeps): Promise<CheckVe
   try {
     kc = deps.loadKubeConfig();
   } catch (err) {
-    return [{ item: 'kubernetes', status: 'FAIL', detail: reason(err) }];
+    return [{ item: 'kubernetes', status: 'FAIL', detail: err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err) }];
   }
   const server = kc.getCurrentCluster()?.server ?? '(none)';
   const request = createKubeRequest(kc);
