@@ -121,8 +121,9 @@ async function runCommand(config: Config, io: CliIo): Promise<number> {
   const options = shipperOptions(config, drainBudget(config.gracePeriod));
   const kubeConfig = loadKubeConfig(config);
   const rt = createRuntime(config, packageVersion());
-  rt.logger.info({ identity: config.identity, leaderElect: config.leaderElect, listen: config.listen }, 'starting');
   const shutdown = installShutdown({ gracePeriodMs: config.gracePeriod, logger: rt.logger, exit: (code) => process.exit(code) });
+  rt.logger.info({ identity: config.identity, leaderElect: config.leaderElect, listen: config.listen }, 'starting');
+  rt.logger.debug({ config: redactConfig(config) }, 'configuration');
   try {
     const work = pipelineWork({ rt, kubeConfig, transformOptions: transform, options, createSink: () => createSink(config, io, rt, rt.health) });
     await serve(rt, work, shutdown.signal, { kubeConfig: () => kubeConfig });

@@ -99,6 +99,21 @@ describe('run', () => {
     assert.ok(lines.every((l) => /^kind=\S+ namespace=/.test(l)), lines[0]);
   });
 
+  it('debug logs show the configuration with secrets redacted', async () => {
+    const env = cleanEnv({ KES_LOKI_USERNAME: 'shipper', KES_LOKI_PASSWORD: 'hunter2-secret', KES_LOKI_HEADERS: 'X-Api-Key=key-secret' });
+    const home = env['HOME'] ?? '';
+    const cli = startCli(['run', '--kubeconfig', writeKubeconfig(home, kube.url), '--listen', '127.0.0.1:0', '--loki-url', loki.url, '--log-level', 'debug'], { env });
+    try {
+      await cli.waitFor('stderr', /"msg":"configuration"/);
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    const result = await cli.result;
+    assert.equal(result.code, 0);
+    assert.doesNotMatch(result.stderr, /hunter2|key-secret/);
+    assert.match(result.stderr, /"lokiPassword":"<redacted>"/);
+  });
+
   it('a port already in use fails start-up with exit 1 and a reason', async () => {
     const env = cleanEnv();
     const home = env['HOME'] ?? '';

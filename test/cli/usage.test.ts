@@ -31,6 +31,9 @@ describe('kube-event-shipper usage errors', () => {
     { name: 'a bad config file value names the key and the file', args: ['run'], file: 'pageSize: lots\n', reason: /invalid pageSize in .*config\.yaml "lots": expected a whole number/ },
     { name: 'an unknown config file key is refused', args: ['check'], file: 'lokiURL: http://x\n', reason: /unknown key "lokiURL" in config file/ },
     { name: 'a missing config file is refused', args: ['run', '--config', '/nonexistent/kes.yaml'], reason: /cannot read config file \/nonexistent\/kes\.yaml: ENOENT/ },
+    { name: 'a high-cardinality label is refused by the transform rules', args: ['run', '--labels', 'namespace,name'], reason: /labels: "name" has a value per object or event/ },
+    { name: 'a broken regular expression filter names the flag', args: ['run', '--reasons', '/(/'], reason: /invalid --reasons "\/\(\/": expected exact values or \/regular expressions\// },
+    { name: 'a kubeconfig that cannot be loaded stops run with exit 2', args: ['run', '--kubeconfig', '/nonexistent/kubeconfig'], reason: /cannot load kubeconfig \/nonexistent\/kubeconfig: ENOENT/ },
     { name: 'a missing replay argument is a usage error', args: ['replay'], reason: /missing required argument/ },
     { name: 'an unknown command is a usage error', args: ['frobnicate'], reason: /too many arguments|unknown command/ },
   ];
