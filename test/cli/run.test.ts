@@ -114,6 +114,48 @@ describe('run', () => {
     assert.match(result.stderr, /"lokiPassword":"<redacted>"/);
   });
 
+  it('with Loki hanging, SIGTERM still ends within the grace period, exit 0', async () => {
+    kube.createEvent(coreEvent({ namespace: 'shop', objectName: 'web-hang', time: now() }));
+    loki.setDefaultReply({ hang: true });
+    const env = cleanEnv();
+    const home = env['HOME'] ?? '';
+    const cli = startCli(
+      ['run', '--kubeconfig', writeKubeconfig(home, kube.url), '--listen', '127.0.0.1:0', '--loki-url', loki.url, '--tenant', 'hang', '--grace-period', '2s', '--batch-max-wait', '10ms'],
+      { env },
+    );
+    try {
+      await loki.waitForRequests(loki.requests.length + 1);
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    const signalledAt = Date.now();
+    const result = await cli.result;
+    loki.setDefaultReply({ status: 204 });
+    assert.equal(result.code, 0, result.stderr.slice(-2000));
+    assert.ok(Date.now() - signalledAt < 2000, `ended ${Date.now() - signalledAt} ms after SIGTERM`);
+  });
+
+  it('a second signal exits at once with exit 1', async () => {
+    loki.setDefaultReply({ hang: true });
+    const env = cleanEnv();
+    const home = env['HOME'] ?? '';
+    const cli = startCli(
+      ['run', '--kubeconfig', writeKubeconfig(home, kube.url), '--listen', '127.0.0.1:0', '--loki-url', loki.url, '--tenant', 'hang2', '--batch-max-wait', '10ms'],
+      { env },
+    );
+    try {
+      await loki.waitForRequests(loki.requests.length + 1);
+      cli.child.kill('SIGTERM');
+      await cli.waitFor('stderr', /"msg":"shutting down"/);
+    } finally {
+      cli.child.kill('SIGTERM');
+    }
+    const result = await cli.result;
+    loki.setDefaultReply({ status: 204 });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /"msg":"second signal, exiting now"/);
+  });
+
   it('a port already in use fails start-up with exit 1 and a reason', async () => {
     const env = cleanEnv();
     const home = env['HOME'] ?? '';
