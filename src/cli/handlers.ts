@@ -124,6 +124,10 @@ async function runCommand(config: Config, io: CliIo): Promise<number> {
   const shutdown = installShutdown({ gracePeriodMs: config.gracePeriod, logger: rt.logger, exit: (code) => process.exit(code) });
   rt.logger.info({ identity: config.identity, leaderElect: config.leaderElect, listen: config.listen }, 'starting');
   rt.logger.debug({ config: redactConfig(config) }, 'configuration');
+  if (config.leaderElect && config.checkpointConfigmap === undefined) {
+    // Each replica would resume from its own (or no) checkpoint: a new leader relists and re-ships.
+    rt.logger.warn({ checkpointFile: config.checkpointFile }, 'leader election without --checkpoint-configmap: replicas share no checkpoint');
+  }
   try {
     const work = pipelineWork({ rt, kubeConfig, transformOptions: transform, options, createSink: () => createSink(config, io, rt, rt.health) });
     await serve(rt, work, shutdown.signal, { kubeConfig: () => kubeConfig });
