@@ -11,7 +11,7 @@ function sizeOf(e: Entry): number {
   return 16 + Buffer.byteLength(formatLabels(e.labels)) + Buffer.byteLength(e.line) + metadata;
 }
 
-const LABEL_SETS = [{ job: 'kes', reason: 'A' }, { job: 'kes', reason: 'B' }, { job: 'kes', reason: 'C', type: 'Warning' }, { reason: 'A', job: 'kes' }];
+const LABEL_SETS: readonly Record<string, string>[] = [{ job: 'kes', reason: 'A' }, { job: 'kes', reason: 'B' }, { job: 'kes', reason: 'C', type: 'Warning' }, { reason: 'A', job: 'kes' }];
 
 describe('Loki sink batching, for any entries and limits', { timeout: 60_000 }, () => {
   it('every entry arrives exactly once, in acceptance order across batches, sorted by time within a stream, and batches keep their limits', async () => {
