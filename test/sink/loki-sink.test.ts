@@ -419,6 +419,20 @@ describe('Loki sink: bounded queue', { timeout: 20_000 }, () => {
     }
   });
 
+  it('queue_bytes counts an entry in UTF-8 bytes of its label string, line and metadata', async () => {
+    const h = await startHarness({ autoAdvance: false });
+    try {
+      const unicode = entry(1, { labels: { job: 'kes', reason: 'Grüße' }, line: 'Pod ✓ läuft 🚀', structuredMetadata: { node: 'nœud' } });
+      await h.write(unicode);
+      assert.equal(await h.metric('kube_event_shipper_queue_bytes'), sizeOf(unicode));
+      assert.equal(await h.metric('kube_event_shipper_queue_entries'), 1);
+      await h.sink.flush();
+      assert.equal(await h.metric('kube_event_shipper_queue_bytes'), 0);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('an entry larger than the whole queue is dropped as too_large', async () => {
     const h = await startHarness({ sink: { queueMaxBytes: 1_000 } });
     try {
