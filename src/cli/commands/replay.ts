@@ -75,13 +75,12 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
         continue;
       }
       seen.add(entry.occurrenceId);
+      // The sink counts shipped and dropped in the metrics; here only the summary.
       await sink.write(entry, (outcome) => {
         if (outcome.kind === 'delivered') {
           counts.delivered += 1;
-          metrics.eventsShipped.inc();
         } else {
           counts.dropped += 1;
-          metrics.eventsDropped.inc({ reason: outcome.reason });
           logger.warn({ reason: outcome.reason, detail: outcome.detail, occurrenceId: entry.occurrenceId }, 'entry dropped');
         }
       });
