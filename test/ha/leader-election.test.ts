@@ -144,6 +144,20 @@ describe('leader election', () => {
     await a.stop();
   });
 
+  it('a standby shuts down promptly without ever running the work or touching the lease', async () => {
+    api.leases.clear();
+    const a = candidate(api, 'a');
+    await until('a leads', () => a.state.working);
+    const b = candidate(api, 'b');
+    await new Promise((r) => setTimeout(r, 150));
+    const writesBefore = api.writes.filter((w) => w.holder === 'b' || w.holder === '').length;
+    await b.stop();
+    assert.equal(b.state.starts, 0);
+    assert.equal(api.writes.filter((w) => w.holder === 'b' || w.holder === '').length, writesBefore);
+    assert.equal(api.leases.get('monitoring/kes')?.spec['holderIdentity'], 'a');
+    await a.stop();
+  });
+
   it('work that fails on its own releases the lease and rejects', async () => {
     api.leases.clear();
     const metrics = createMetrics({ version: 't' });
