@@ -77,6 +77,8 @@ export interface ReflectorDeps {
   readonly random: Random;
   /** A page, a watch event or a bookmark arrived. */
   readonly onActivity: () => void;
+  /** An event carrying this occurrence time (ms) was received. */
+  readonly onEventTime: (ms: number) => void;
   readonly onWatchOpen: (open: boolean) => void;
   /** The API answered 404 for events.k8s.io/v1: the caller decides whether to fall back. */
   readonly onApiNotFound?: (api: EventApi) => EventApi | undefined;
@@ -322,16 +324,8 @@ export class Reflector {
 
   private noteEventTime(e: RawEvent): void {
     const t = occurrenceTimeMs(e);
-    if (t === undefined) return;
-    const g = this.deps.metrics.lastEventTimestamp;
-    // prom-client gauges have no max(); keep the newest seen.
-    if (t / 1000 > this.newestEventSeconds) {
-      this.newestEventSeconds = t / 1000;
-      g.set(this.newestEventSeconds);
-    }
+    if (t !== undefined) this.deps.onEventTime(t);
   }
-
-  private newestEventSeconds = 0;
 
   /** One watch from `rv`, until the server ends it, it fails, stalls, or `signal` aborts. */
   private async watch(rv: string, signal: AbortSignal): Promise<WatchEnd> {
@@ -339,7 +333,10 @@ export class Reflector {
     const started = clock.now();
     const watcher = new Watch(this.deps.kubeConfig);
     // A plain property at runtime, declared private in the typings.
-    (watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = this.options.requestTimeoutMs;
+    // Silence alone ends the watch through client-node's timer (a normal re-watch, never later
+    // than the stall timeout); the watchdog below fires only when bytes keep coming without events.
+    const inactivityMs = Math.min(this.options.requestTimeoutMs, this.options.stallTimeoutMs);
+    (watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = inactivityMs;
     const { min, max } = this.options.watchTimeoutSeconds;
     const timeoutSeconds = Math.floor(min + random() * (max - min + 1));
     const query: Record<string, string | number | boolean> = { allowWatchBookmarks: true, timeoutSeconds };
@@ -365,8 +362,8 @@ export class Reflector {
     const onAbort = (): void => stop('aborted');
     signal.addEventListener('abort', onAbort, { once: true });
     // The stall watchdog runs on real time: it guards a live socket, and is re-armed by every
-    // event or bookmark. Silence alone is caught earlier by client-node's requestTimeoutMs.
-    const watchdog = setTimeout(() => stop('stall'), this.options.stallTimeoutMs);
+    // event or bookmark. Its grace keeps it from racing client-node's timer on plain silence.
+    const watchdog = setTimeout(() => stop('stall'), this.options.stallTimeoutMs + Math.min(1_000, this.options.stallTimeoutMs));
 
     const started$ = watcher
       .watch(

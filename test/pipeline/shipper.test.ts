@@ -161,6 +161,27 @@ describe('the shipper, end to end', () => {
     assert.deepEqual(loki.entries().map((e) => / event=(\S+)/.exec(e.line)?.[1]), ['acked', 'unacked']);
   });
 
+  // The test's timeout is the liveness bound: run must resolve after the stop signal.
+  it('stops while Loki hangs and the full sink queue holds the source back', { timeout: 10_000 }, async () => {
+    const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
+    loki.setDefaultReply({ hang: true });
+    const shipper = startShipper({ fake, loki, checkpoint, drainTimeoutMs: 100, sink: { queueMaxBytes: 2_000, timeoutMs: 10_000 } });
+    await until(() => fake.openWatches === 1, 'watch open');
+    for (let i = 0; i < 50; i++) fake.createEvent(coreEvent({ name: `held-${i}`, time: now() }));
+    await loki.waitForRequests(1);
+    await shipper.stop();
+    assert.ok((await metricValue(shipper.metrics, 'events_dropped_total', 'reason="shutdown"')) > 0);
+    assert.equal(loki.entries().length, 0);
+    loki.setDefaultReply({ status: 204 });
+    const again = startShipper({ fake, loki, checkpoint });
+    try {
+      await loki.waitForEntries(50);
+    } finally {
+      await again.stop();
+    }
+    assert.equal(loki.entries().length, 50, 'the next run ships all of them, once');
+  });
+
   it('counts and skips malformed, filtered and deleted events without stopping', async () => {
     const shipper = startShipper({ fake, loki, checkpoint: undefined, filters: { types: ['Warning'], reasons: [/^Failed/, 'BackOff'] } });
     try {

@@ -53,7 +53,13 @@ export const TEST_SOURCE_OPTIONS: SourceOptions = {
   authRetryMs: 10,
 };
 
-export function startSource(fake: FakeKubeApiServer, overrides: Partial<SourceOptions> = {}, starts: Record<string, StreamStart> = {}): RunningSource {
+export function startSource(
+  fake: FakeKubeApiServer,
+  overrides: Partial<SourceOptions> = {},
+  starts: Record<string, StreamStart> = {},
+  /** A slow consumer: each item takes this long to hand over. */
+  handlerDelayMs = 0,
+): RunningSource {
   const items: Recorded[] = [];
   const positions: { stream: string; resourceVersion: string }[] = [];
   const metrics = createMetrics({ version: 'test' });
@@ -71,9 +77,9 @@ export function startSource(fake: FakeKubeApiServer, overrides: Partial<SourceOp
     {
       kubeConfig: fake.kubeConfig(),
       handler: {
-        onItem: (stream, item) => {
+        onItem: async (stream, item) => {
           items.push({ stream, item, listsServed: fake.count('list') });
-          return Promise.resolve();
+          if (handlerDelayMs > 0) await new Promise((r) => setTimeout(r, handlerDelayMs));
         },
         onPosition: (stream, resourceVersion) => positions.push({ stream, resourceVersion }),
       },

@@ -132,6 +132,23 @@ describe('the Kubernetes source', () => {
     assert.deepEqual(running.clock.sleeps, [], 'no backoff for a normal re-watch');
   });
 
+  it('counts a silent watch as a normal timeout, not a stall, even with a stall timeout below 30 s', async () => {
+    running = startSource(fake, { requestTimeoutMs: 30_000, stallTimeoutMs: 100 });
+    await until(() => fake.count('watch') >= 3, 'three watches');
+    assert.ok((await metricValue(running.metrics, 'watch_restarts_total', 'reason="timeout"')) >= 2);
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
+  });
+
+  it('cuts a watch that runs too far ahead of a slow consumer and resumes it, losing and repeating nothing', async () => {
+    running = startSource(fake, { maxQueuedEvents: 10 }, {}, 1);
+    await until(() => fake.openWatches === 1, 'watch open');
+    for (let i = 0; i < 100; i++) fake.createEvent(coreEvent({ name: `burst-${String(i).padStart(3, '0')}` }));
+    await until(() => running!.items.length >= 100, 'all handed over');
+    await until(() => fake.openWatches === 1, 'watching again');
+    assert.deepEqual(running.names(), Array.from({ length: 100 }, (_, i) => `ADDED burst-${String(i).padStart(3, '0')}`));
+    assert.ok(fake.count('watch') > 1, 'the watch was resumed');
+  });
+
   it('backs off watches that end at once (empty 200) and then relists, never busy-looping', async () => {
     fake.injectFault('watch', { kind: 'empty-200' }, 3);
     running = startSource(fake, { shortWatchLimit: 3 });
