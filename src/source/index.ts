@@ -13,7 +13,7 @@ import { Reflector } from './reflector.js';
 import type { EventApi, InitialPolicy, SourceHandler, StreamStart } from './reflector.js';
 
 export type { EventApi, InitialPolicy, SourceHandler, SourceItem, StreamStart } from './reflector.js';
-export { parseMatchers, filteredBy } from './filters.js';
+export { parseMatchers, toMatchers, filteredBy } from './filters.js';
 export type { EventFilterOptions, Matcher } from './filters.js';
 export type { BackoffOptions } from './backoff.js';
 

@@ -18,7 +18,7 @@ import { kubeRequest, statusMessage } from './kube-http.js';
 export type EventApi = 'core/v1' | 'events.k8s.io/v1';
 
 /** What a first start (no checkpoint) ships of the events that already exist. */
-export type InitialPolicy = { readonly kind: 'none' } | { readonly kind: 'all' } | { readonly kind: 'since'; readonly maxAgeMs: number };
+export type InitialPolicy = { readonly kind: 'none' } | { readonly kind: 'all' } | { readonly kind: 'maxAge'; readonly maxAgeMs: number };
 
 export interface SourceItem {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'LISTED';

@@ -47,7 +47,7 @@ describe('the Kubernetes source', () => {
   it('ships only events younger than --initial <age> on a first start', async () => {
     fake.createEvent(coreEvent({ name: 'ancient', time: '2020-01-01T00:00:00Z' }));
     fake.createEvent(coreEvent({ name: 'recent', time: NOW() }));
-    running = startSource(fake, { initial: { kind: 'since', maxAgeMs: 3_600_000 } });
+    running = startSource(fake, { initial: { kind: 'maxAge', maxAgeMs: 3_600_000 } });
     await until(() => fake.openWatches === 1, 'watch open');
     assert.deepEqual(running.names(), ['LISTED recent']);
   });
