@@ -386,7 +386,11 @@ export class Reflector {
         (c) => {
           controller = c;
           if (why !== undefined) c.abort();
-          else if (!ended) this.deps.onWatchOpen(true);
+          else if (!ended) {
+            // An open watch is progress too: a quiet cluster may send nothing for a long time.
+            this.deps.onActivity();
+            this.deps.onWatchOpen(true);
+          }
         },
         (err: unknown) => {
           ended = true;

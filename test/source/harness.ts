@@ -36,6 +36,8 @@ export interface RunningSource {
   readonly metrics: Metrics;
   readonly clock: ReturnType<typeof fastClock>;
   readonly watchOpen: boolean[];
+  /** How often the source reported activity to the health tracker. */
+  activity(): number;
   names(): string[];
   stop(): Promise<void>;
 }
@@ -65,8 +67,11 @@ export function startSource(
   const metrics = createMetrics({ version: 'test' });
   const clock = fastClock();
   const watchOpen: boolean[] = [];
+  let activity = 0;
   const progress: ProgressListener = {
-    sourceActivity: () => undefined,
+    sourceActivity: () => {
+      activity += 1;
+    },
     watchOpen: (open) => watchOpen.push(open),
     sinkDelivered: () => undefined,
     sinkUnavailable: () => undefined,
@@ -98,6 +103,7 @@ export function startSource(
     metrics,
     clock,
     watchOpen,
+    activity: () => activity,
     names: () => items.map((r) => `${r.item.type} ${String((r.item.object['metadata'] as { name?: string }).name)}`),
     stop: async () => {
       controller.abort();

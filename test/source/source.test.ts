@@ -130,6 +130,7 @@ describe('the Kubernetes source', () => {
     assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
     assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="short_watch"'), 0);
     assert.deepEqual(running.clock.sleeps, [], 'no backoff for a normal re-watch');
+    assert.ok(running.activity() >= 3, 'each re-opened watch counts as progress for the health check');
   });
 
   it('counts a silent watch as a normal timeout, not a stall, even with a stall timeout below 30 s', async () => {
