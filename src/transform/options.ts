@@ -68,9 +68,11 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export function resolveTransformOptions(input: TransformOptionsInput = {}): TransformOptions {
   const labels = resolveLabels(input.labels ?? DEFAULT_TRANSFORM_OPTIONS.labels);
   const staticLabels = resolveStaticLabels(input.staticLabels ?? DEFAULT_TRANSFORM_OPTIONS.staticLabels, labels);
-  if (labels.length + Object.keys(staticLabels).length > LOKI_MAX_LABEL_NAMES) {
+  // Loki does not count `service_name` (it adds one itself when missing).
+  const staticCount = Object.keys(staticLabels).filter((name) => name !== 'service_name').length;
+  if (labels.length + staticCount > LOKI_MAX_LABEL_NAMES) {
     throw new ConfigError(
-      `labels: ${labels.length} event labels + ${Object.keys(staticLabels).length} static labels exceed Loki's limit of ${LOKI_MAX_LABEL_NAMES} label names`,
+      `labels: ${labels.length} event labels + ${staticCount} static labels exceed Loki's limit of ${LOKI_MAX_LABEL_NAMES} label names`,
     );
   }
   const lineFormat = input.lineFormat ?? DEFAULT_TRANSFORM_OPTIONS.lineFormat;

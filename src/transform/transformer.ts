@@ -14,7 +14,7 @@ export interface Transformer {
 }
 
 export interface TransformDeps {
-  /** Milliseconds since the epoch; only used for the accept-window clamp. */
+  /** Milliseconds since the epoch; only used to keep entry times inside what Loki accepts. */
   readonly now: () => number;
 }
 

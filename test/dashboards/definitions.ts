@@ -115,6 +115,7 @@ export const eventsOverview: DashboardSpec = {
   description: 'Kubernetes Events shipped to Loki by kube-event-shipper: what happens, where, and the classic failures.',
   tags: TAGS,
   datasource: 'loki',
+  refresh: '5m',
   variables: lokiVariables(),
   links: LINKS,
   rows: [
@@ -228,6 +229,7 @@ export const objectDrilldown: DashboardSpec = {
   description: 'The event history of one object (or of all objects whose name contains the text): timeline and messages.',
   tags: TAGS,
   datasource: 'loki',
+  refresh: '5m',
   variables: lokiVariables([textVariable('object', 'Object name', 'Part of the involved object name (structured metadata object_name), e.g. a pod or deployment name.')]),
   links: LINKS,
   rows: [
@@ -282,6 +284,7 @@ export const nodesScheduling: DashboardSpec = {
   description: 'Node conditions, evictions and scheduling failures from Kubernetes Events.',
   tags: [...TAGS, 'nodes'],
   datasource: 'loki',
+  refresh: '5m',
   variables: lokiVariables(),
   links: LINKS,
   rows: [
@@ -399,6 +402,7 @@ export const shipperHealth: DashboardSpec = {
   description: "The shipper's own metrics: throughput, drops, Loki pushes, queue, watches, checkpoint, leader.",
   tags: ['kube-event-shipper', 'prometheus'],
   datasource: 'prometheus',
+  refresh: '1m',
   variables: promVariables(),
   links: LINKS,
   rows: [

@@ -1,20 +1,21 @@
 /**
  * Checks a LogQL expression with Grafana's own grammar (`@grafana/lezer-logql`): it parses with
  * no error node, selects only stream labels the shipper emits, and filters, groups, extracts and
- * formats only structured metadata and line keys it writes (names from the common conventions).
+ * formats only structured metadata and line keys it writes (names from `src/transform`).
  */
 import { parser } from '@grafana/lezer-logql';
+import { DEFAULT_TRANSFORM_OPTIONS, EVENT_LABELS, LINE_KEYS as TRANSFORM_LINE_KEYS, STRUCTURED_METADATA_NAMES } from '../../src/transform/index.js';
 
 /** lezer's node type, taken from the parser rather than from an undeclared `@lezer/common` import. */
 type SyntaxNode = ReturnType<typeof parser.parse>['topNode'];
 
-/** Stream labels: the event labels plus the default static `job` and the usual `cluster`. */
-export const STREAM_LABELS = ['namespace', 'reason', 'type', 'kind', 'source', 'cluster', 'job'] as const;
-export const METADATA_KEYS = ['object_name', 'object_uid', 'node', 'event_uid'] as const;
-export const LINE_KEYS = [
-  'kind', 'namespace', 'name', 'reason', 'type', 'count', 'msg', 'first_seen', 'last_seen', 'source',
-  'instance', 'host', 'action', 'related', 'event', 'event_uid', 'object_uid', 'original_ts',
-] as const;
+/**
+ * Stream labels: the transform's event labels, its default static label (`job`) and `cluster`,
+ * the static label the deployment docs tell users to add.
+ */
+export const STREAM_LABELS: readonly string[] = [...EVENT_LABELS, ...Object.keys(DEFAULT_TRANSFORM_OPTIONS.staticLabels), 'cluster'];
+export const METADATA_KEYS: readonly string[] = STRUCTURED_METADATA_NAMES;
+export const LINE_KEYS: readonly string[] = TRANSFORM_LINE_KEYS;
 /** Labels Loki itself adds while querying. */
 const LOKI_LABELS = ['__error__', '__error_details__'];
 

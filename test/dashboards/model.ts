@@ -113,6 +113,8 @@ export interface DashboardSpec {
   /** Rows of panels; each row's widths add up to at most 24. */
   readonly rows: readonly (readonly PanelSpec[])[];
   readonly links?: readonly JsonObject[];
+  /** Auto-refresh; Loki dashboards refresh less often, their occurrence queries parse lines. */
+  readonly refresh: string;
 }
 
 function panelJson(spec: PanelSpec, id: number, x: number, y: number, datasource: DatasourceKind): JsonObject {
@@ -197,7 +199,7 @@ export function dashboardJson(spec: DashboardSpec): JsonObject {
     editable: true,
     graphTooltip: 1,
     timezone: 'browser',
-    refresh: '1m',
+    refresh: spec.refresh,
     time: { from: 'now-6h', to: 'now' },
     timepicker: {},
     fiscalYearStartMonth: 0,

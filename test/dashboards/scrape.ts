@@ -1,32 +1,23 @@
-/** A real `/metrics` scrape over HTTP of the shipper's metric catalogue. */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+/** A real `/metrics` scrape over HTTP of the shipper's metrics, from its own observe server. */
+import pino from 'pino';
+import { systemClock } from '../../src/core/clock.js';
+import { createHealthTracker } from '../../src/observe/health.js';
 import { createMetrics } from '../../src/observe/metrics.js';
+import { startObserveServer } from '../../src/observe/server.js';
 
 /**
- * Serves `createMetrics(...).registry` on 127.0.0.1 (as the shipper's `/metrics` does) and returns
- * the text a Prometheus scrape gets.
+ * Starts the shipper's observe server (as `run` does: `createMetrics` with process metrics) on
+ * 127.0.0.1, scrapes `/metrics` the way Prometheus does, and returns the text.
  */
 export async function scrapeShipperMetrics(): Promise<string> {
   const metrics = createMetrics({ version: 'test', processMetrics: true });
-  const server = createServer((req, res) => {
-    if (req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    metrics.registry.metrics().then(
-      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-      (err: unknown) => res.writeHead(500).end(String(err)),
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const health = createHealthTracker({ stallTimeoutMs: 60_000, clock: systemClock });
+  const server = await startObserveServer({ host: '127.0.0.1', port: 0 }, { registry: metrics.registry, health, logger: pino({ level: 'silent' }) });
   try {
-    const { port } = server.address() as AddressInfo;
-    const response = await fetch(`http://127.0.0.1:${String(port)}/metrics`);
+    const response = await fetch(`${server.url}/metrics`);
     if (response.status !== 200) throw new Error(`/metrics answered ${String(response.status)}`);
     return await response.text();
   } finally {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   }
 }

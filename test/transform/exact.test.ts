@@ -237,7 +237,15 @@ describe('exact entries for representative fixture events', () => {
   it('the ~32 KB message fits under the default limit and is kept whole', () => {
     const raw = findWatchedEvent(CORE, 'runner-long.96003333b9d18896') as { message: string };
     assert.equal(Buffer.byteLength(raw.message), 32521);
+    assert.match(raw.message, /^x{20} (long message )+$/); // nothing to escape: quoted as is
     const entry = entryOf(raw);
+    assert.deepEqual(entry, {
+      labels: labels('ci-runners', 'Pod', 'Failed', 'Warning', 'kubelet'),
+      timestampNs: 1795689948000000000n,
+      line: `kind=Pod namespace=ci-runners name=runner-long reason=Failed type=Warning count=1 msg="${raw.message}" first_seen=2026-11-26T10:45:48Z last_seen=2026-11-26T10:45:48Z source=kubelet instance=gke-pool-a-3f2c host=gke-pool-a-3f2c event=runner-long.96003333b9d18896 event_uid=bc57bace-63fb-4f48-997f-6034bb08d158 object_uid=17af387b-0067-40b5-af10-2df189364d07`,
+      structuredMetadata: { object_name: 'runner-long', object_uid: '17af387b-0067-40b5-af10-2df189364d07', node: 'gke-pool-a-3f2c', event_uid: 'bc57bace-63fb-4f48-997f-6034bb08d158' },
+      occurrenceId: 'bc57bace-63fb-4f48-997f-6034bb08d158:1:1795689948000000000',
+    });
     assert.equal(lokiLogfmt(entry.line).fields.get('msg'), raw.message);
   });
 

@@ -63,6 +63,11 @@ describe('transform options', () => {
     assert.deepEqual(options.staticLabels, { type: 'k8s' });
   });
 
+  it('service_name does not count towards the 15, as in Loki', () => {
+    const staticLabels = { ...Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`l${i}`, 'v'])), service_name: 'events' };
+    assert.equal(Object.keys(resolveTransformOptions({ staticLabels }).staticLabels).length, 11);
+  });
+
   it('exactly 15 label names are accepted', () => {
     const staticLabels = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`l${i}`, 'v']));
     assert.equal(Object.keys(resolveTransformOptions({ staticLabels }).staticLabels).length, 10);

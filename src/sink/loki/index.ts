@@ -1,5 +1,6 @@
 /** The Loki sink's public API. */
-export { createLokiSink, type SinkDeps } from './loki-sink.js';
+export { createLokiSink } from './loki-sink.js';
+export type { SinkDeps } from '../deps.js';
 export { LOKI_SINK_DEFAULTS, resolveLokiSinkOptions, type LokiSinkOptions, type LokiTlsOptions, type ResolvedLokiSinkOptions } from './options.js';
 export { decodePushBody, decodePushRequest, encodePushBody, encodePushRequest, type PushEntry, type PushStream } from './codec.js';
 export { escapeLabelValue, formatLabels, sanitizeLabelName } from './labels.js';

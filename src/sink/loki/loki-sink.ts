@@ -4,24 +4,14 @@
  * jitter. Every accepted entry gets exactly one outcome.
  */
 import { Buffer } from 'node:buffer';
-import type { Logger } from 'pino';
-import type { Clock, Random } from '../../core/clock.js';
+import type { Random } from '../../core/clock.js';
 import type { CloseReport, DeliveryOutcome, Entry, EntrySink, OutcomeListener, SinkDropReason } from '../../core/entry.js';
-import type { ProgressListener } from '../../core/progress.js';
-import type { Metrics } from '../../observe/metrics.js';
+import type { SinkDeps } from '../deps.js';
 import { encodePushBody, type PushEntry, type PushStream } from './codec.js';
 import { LokiRejectedError, LokiUnavailableError } from './errors.js';
 import { formatLabels } from './labels.js';
 import { resolveLokiSinkOptions, type LokiSinkOptions, type ResolvedLokiSinkOptions } from './options.js';
 import { createLokiPushClient, type LokiPushClient, type SendResult } from './push-client.js';
-
-export interface SinkDeps {
-  readonly metrics: Metrics;
-  readonly logger: Logger;
-  readonly clock: Clock;
-  readonly random: Random;
-  readonly progress: ProgressListener;
-}
 
 /** Bytes counted per entry on top of its strings: timestamp and protobuf framing. */
 const ENTRY_OVERHEAD_BYTES = 16;

@@ -1,0 +1,1 @@
+export { createStdoutSink, type StdoutSinkDeps } from './stdout-sink.js';
