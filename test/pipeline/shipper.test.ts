@@ -34,6 +34,7 @@ describe('the shipper, end to end', () => {
     ['core/v1', 'events/watch-core-v1.jsonl'],
     ['events.k8s.io/v1', 'events/watch-events.k8s.io-v1.jsonl'],
     ['core/v1', 'events/controllers/watch-core-v1.jsonl'],
+    ['events.k8s.io/v1', 'events/controllers/watch-events.k8s.io-v1.jsonl'],
   ] as const) {
     it(`replays ${file} through the fake server and ships exactly the expected occurrences`, async () => {
       const lines = readFixtureJsonLines(file) as { type: string; object: KubeObject }[];
@@ -180,6 +181,23 @@ describe('the shipper, end to end', () => {
       await again.stop();
     }
     assert.equal(loki.entries().length, 50, 'the next run ships all of them, once');
+  });
+
+  it('makes a listed occurrence byte-identical to the same occurrence watched (so Loki keeps one copy)', async () => {
+    const first = startShipper({ fake, loki, checkpoint: undefined });
+    await until(() => fake.openWatches === 1, 'watch open');
+    fake.createEvent(newEvent({ name: 'micro', time: '2026-11-26T20:00:00.123456Z' }));
+    await loki.waitForEntries(1);
+    await first.stop();
+    const second = startShipper({ fake, loki, checkpoint: undefined, source: { initial: { kind: 'all' } } });
+    try {
+      await loki.waitForEntries(2);
+    } finally {
+      await second.stop();
+    }
+    const [watched, listed] = loki.entries();
+    assert.deepEqual(listed, watched);
+    assert.match(watched!.ts, /123456000$/, 'microseconds kept');
   });
 
   it('counts and skips malformed, filtered and deleted events without stopping', async () => {
