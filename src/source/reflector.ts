@@ -115,6 +115,7 @@ export class Reflector {
   private lastContactMs: number;
   private readonly backoff: Backoff;
   private shortWatches = 0;
+  private gonesInARow = 0;
 
   constructor(
     readonly stream: string,
@@ -175,6 +176,7 @@ export class Reflector {
             await this.sleep(this.backoff.next(), signal);
           } else {
             this.shortWatches = 0;
+            this.gonesInARow = 0;
             this.lastContactMs = this.deps.clock.now();
             restart('server_closed');
           }
@@ -182,6 +184,7 @@ export class Reflector {
         case 'timeout':
           // client-node's inactivity timeout: on a quiet cluster without bookmarks this is normal.
           this.shortWatches = 0;
+          this.gonesInARow = 0;
           this.lastContactMs = this.deps.clock.now();
           restart('timeout');
           break;
@@ -197,6 +200,9 @@ export class Reflector {
           log.info({ stream: this.stream, resourceVersion: rv }, 'resourceVersion gone; listing again');
           relist = 'gone';
           scope = this.sinceScope();
+          // Gone again right after a fresh list means something is wrong: do not loop hot.
+          this.gonesInARow += 1;
+          if (this.gonesInARow > 1) await this.sleep(this.backoff.next(), signal);
           break;
         default: {
           const next = await this.failed(end, 'watch', signal);
@@ -462,6 +468,7 @@ export class Reflector {
     await this.deps.handler.onItem(this.stream, { type, object, resourceVersion: rv });
     if (rv !== undefined) this.resourceVersion = rv;
     this.shortWatches = 0;
+    this.gonesInARow = 0;
     return 'event';
   }
 }

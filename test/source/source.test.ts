@@ -102,6 +102,14 @@ describe('the Kubernetes source', () => {
     });
   }
 
+  it('backs off when the watch is gone again right after every relist, instead of looping hot', async () => {
+    fake.injectFault('watch', { kind: 'gone-in-stream' }, 3);
+    running = startSource(fake);
+    await until(() => fake.openWatches === 1, 'watch open at last');
+    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="gone"'), 3);
+    assert.equal(running.clock.sleeps.length, 2, 'the second and third 410 in a row wait first');
+  });
+
   it('relists with a fresh start when a continue token expires', async () => {
     for (let i = 0; i < 6; i++) fake.createEvent(coreEvent({ name: `p${i}` }));
     fake.injectFault('list', { kind: 'expired-continue' });
