@@ -1,5 +1,6 @@
 /** Shared set-up for the source tests: a real source against the fake API server, recording what it hands over. */
 import pino from 'pino';
+import type { Logger } from 'pino';
 import type { Clock } from '../../src/core/clock.js';
 import type { ProgressListener } from '../../src/core/progress.js';
 import { createMetrics } from '../../src/observe/metrics.js';
@@ -61,6 +62,7 @@ export function startSource(
   starts: Record<string, StreamStart> = {},
   /** A slow consumer: each item takes this long to hand over. */
   handlerDelayMs = 0,
+  logger: Logger = pino({ level: 'silent' }),
 ): RunningSource {
   const items: Recorded[] = [];
   const positions: { stream: string; resourceVersion: string }[] = [];
@@ -89,7 +91,7 @@ export function startSource(
         onPosition: (stream, resourceVersion) => positions.push({ stream, resourceVersion }),
       },
       metrics,
-      logger: pino({ level: 'silent' }),
+      logger,
       clock,
       random: () => 0.5,
       progress,
@@ -127,4 +129,11 @@ export async function metricValue(metrics: Metrics, name: string, labels = ''): 
   const line = text.split('\n').find((l) => l.startsWith(`kube_event_shipper_${name}${labels ? `{${labels}}` : ''} `));
   if (line === undefined) throw new Error(`no sample ${name}{${labels}}`);
   return Number(line.split(' ')[1]);
+}
+
+/** A pino logger that keeps every record, parsed. */
+export function capturingLogger(): { logger: Logger; records: Record<string, unknown>[] } {
+  const records: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => records.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, records };
 }

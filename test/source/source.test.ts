@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent, newEvent } from '../fakes/kube-events.js';
-import { metricValue, startSource, until } from './harness.js';
+import { capturingLogger, metricValue, startSource, until } from './harness.js';
 import type { RunningSource } from './harness.js';
 
 const NOW = () => new Date().toISOString();
@@ -179,9 +179,15 @@ describe('the Kubernetes source', () => {
 
   it('logs a 403 with the missing permission and retries slowly until it is granted', async () => {
     fake.injectFault('list', { kind: 'status', code: 403 }, 2);
-    running = startSource(fake, { authRetryMs: 12_345 });
+    const { logger, records } = capturingLogger();
+    running = startSource(fake, { authRetryMs: 12_345 }, {}, 0, logger);
     await until(() => fake.openWatches === 1, 'watch open after permission granted');
     assert.deepEqual(running.clock.sleeps, [12_345, 12_345]);
+    const denied = records.filter((r) => r['msg'] === 'missing permission to read events');
+    assert.equal(denied.length, 2);
+    assert.equal(denied[0]!['needs'], 'list and watch on events (apiGroup "") cluster-wide');
+    assert.match(String(denied[0]!['serverMessage']), /cannot list resource "events"/);
+    assert.equal(denied[0]!['level'], 50);
   });
 
   it('falls back to core/v1 when events.k8s.io/v1 is not served', async () => {
