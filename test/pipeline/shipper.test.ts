@@ -200,6 +200,23 @@ describe('the shipper, end to end', () => {
     assert.match(watched!.ts, /123456000$/, 'microseconds kept');
   });
 
+  it('keeps shipping when the checkpoint cannot be written, and counts the failures', async () => {
+    fake.putObject('configmaps', { metadata: { namespace: 'kes', name: 'taken' }, data: { 'other.conf': 'x' } });
+    const checkpoint = createConfigMapCheckpointStore({ namespace: 'kes', name: 'taken' }, { kubeConfig: fake.kubeConfig() });
+    const shipper = startShipper({ fake, loki, checkpoint });
+    try {
+      await until(() => fake.openWatches === 1, 'watch open');
+      fake.createEvent(coreEvent({ name: 'still-shipped', time: now() }));
+      await loki.waitForEntries(1);
+      await until(() => fake.count('configmaps') >= 3, 'write attempts');
+    } finally {
+      await shipper.stop();
+    }
+    assert.ok((await metricValue(shipper.metrics, 'checkpoint_writes_total', 'result="error"')) >= 1);
+    assert.equal(await metricValue(shipper.metrics, 'checkpoint_writes_total', 'result="success"'), 0);
+    assert.deepEqual(fake.getObject('configmaps', 'kes', 'taken')?.['data'], { 'other.conf': 'x' });
+  });
+
   it('counts and skips malformed, filtered and deleted events without stopping', async () => {
     const shipper = startShipper({ fake, loki, checkpoint: undefined, filters: { types: ['Warning'], reasons: [/^Failed/, 'BackOff'] } });
     try {

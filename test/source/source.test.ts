@@ -177,6 +177,19 @@ describe('the Kubernetes source', () => {
     assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="error"'), 3);
   });
 
+  it('retries a list that is dropped, answers 500 or stalls, then completes it', async () => {
+    for (let i = 0; i < 3; i++) fake.createEvent(coreEvent({ name: `l${i}` }));
+    fake.injectFault('list', { kind: 'drop' });
+    fake.injectFault('list', { kind: 'status', code: 500 });
+    fake.injectFault('list', { kind: 'stall' });
+    running = startSource(fake, { initial: { kind: 'all' }, listTimeoutMs: 200 });
+    await until(() => fake.openWatches === 1, 'watch open');
+    assert.equal(fake.count('list'), 4);
+    assert.equal(running.clock.sleeps.length, 3, 'each failure backs off');
+    assert.deepEqual(running.names(), ['LISTED l0', 'LISTED l1', 'LISTED l2']);
+    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="error"'), 3);
+  });
+
   it('logs a 403 with the missing permission and retries slowly until it is granted', async () => {
     fake.injectFault('list', { kind: 'status', code: 403 }, 2);
     const { logger, records } = capturingLogger();
