@@ -61,8 +61,10 @@ export interface ReceivedPush {
   readonly tenant: string | undefined;
   readonly authorization: string | undefined;
   readonly headers: IncomingHttpHeaders;
-  /** Decoded streams; empty when the body could not be decoded (`decodeError` says why). */
+  /** Decoded streams; empty when the body could not be decoded (`decodeError` says why) or with `discardEntries`. */
   readonly streams: readonly ReceivedStream[];
+  /** Entries in the body, also with `discardEntries`. */
+  readonly entryCount: number;
   readonly decodeError: string | undefined;
   /** What the fake answered: a status, or `hang` / `reset`. */
   readonly answer: number | 'hang' | 'reset';
@@ -79,6 +81,8 @@ export interface StoredEntry extends ReceivedEntry {
 export interface FakeLokiOptions {
   /** Serve HTTPS with this key/cert; with `ca` and `requestCert`, demand a client certificate. */
   readonly tls?: { readonly key: string; readonly cert: string; readonly ca?: string; readonly requestCert?: boolean };
+  /** Decode and count, but keep no streams (for benchmarks that measure the sender's memory). */
+  readonly discardEntries?: boolean;
 }
 
 export interface FakeLoki {
@@ -144,7 +148,8 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
       tenant: header(req.headers['x-scope-orgid']),
       authorization: header(req.headers.authorization),
       headers: req.headers,
-      streams,
+      streams: options.discardEntries ? [] : streams,
+      entryCount: streams.reduce((n, stream) => n + stream.entries.length, 0),
       decodeError,
       answer,
       clientCertCN: typeof cn === 'string' && cn !== '' ? cn : undefined,

@@ -285,14 +285,17 @@ describe('Loki sink: retries and drops', { timeout: 20_000 }, () => {
   });
 
   it('a receiver that hangs hits the request timeout and the push is retried', async () => {
-    const h = await startHarness({ sink: { batchMaxWaitMs: 1, timeoutMs: 100 } });
+    const h = await startHarness({ sink: { batchMaxWaitMs: 1, timeoutMs: 250 } });
     try {
       h.loki.script({ hang: true });
       await h.write(firstEntry);
       await h.sink.flush();
-      assert.deepEqual(h.loki.requests.map((r) => r.answer), ['hang', 204]);
+      // On a loaded machine the retry itself may also run past the short timeout and be retried again.
+      const answers = h.loki.requests.map((r) => r.answer);
+      assert.equal(answers[0], 'hang');
+      assert.equal(answers.at(-1), 204);
       assert.deepEqual(h.outcomes.get('occ-1'), [{ kind: 'delivered' }]);
-      assert.equal(await h.metric('kube_event_shipper_push_requests_total{status_code="timeout"}'), 1);
+      assert.equal(await h.metric('kube_event_shipper_push_requests_total{status_code="timeout"}'), answers.length - 1);
     } finally {
       await h.close();
     }
@@ -413,6 +416,20 @@ describe('Loki sink: bounded queue', { timeout: 20_000 }, () => {
       assert.equal(fourthAccepted, true);
       await h.sink.flush();
       assert.deepEqual(h.loki.entries().map((e) => e.structuredMetadata.event_uid), ['uid-0', 'uid-1', 'uid-2', 'uid-3']);
+      assert.equal(await h.metric('kube_event_shipper_queue_bytes'), 0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('queue_bytes counts an entry in UTF-8 bytes of its label string, line and metadata', async () => {
+    const h = await startHarness({ autoAdvance: false });
+    try {
+      const unicode = entry(1, { labels: { job: 'kes', reason: 'Grüße' }, line: 'Pod ✓ läuft 🚀', structuredMetadata: { node: 'nœud' } });
+      await h.write(unicode);
+      assert.equal(await h.metric('kube_event_shipper_queue_bytes'), sizeOf(unicode));
+      assert.equal(await h.metric('kube_event_shipper_queue_entries'), 1);
+      await h.sink.flush();
       assert.equal(await h.metric('kube_event_shipper_queue_bytes'), 0);
     } finally {
       await h.close();

@@ -6,3 +6,4 @@ export { decodePushBody, decodePushRequest, encodePushBody, encodePushRequest, t
 export { escapeLabelValue, formatLabels, sanitizeLabelName } from './labels.js';
 export { LokiRejectedError, LokiUnavailableError, PushDecodeError } from './errors.js';
 export { parseRetryAfter, type SendResult } from './push-client.js';
+export { probeLoki, type LokiProbeResult } from './probe.js';

@@ -127,7 +127,7 @@ class LokiSink implements EntrySink {
 
   private prepare(entry: Entry, onOutcome: OutcomeListener): Held {
     const labels = formatLabels(entry.labels);
-    let size = ENTRY_OVERHEAD_BYTES + labels.length + Buffer.byteLength(entry.line, 'utf8');
+    let size = ENTRY_OVERHEAD_BYTES + Buffer.byteLength(labels, 'utf8') + Buffer.byteLength(entry.line, 'utf8');
     if (this.options.structuredMetadata) {
       for (const name in entry.structuredMetadata) {
         size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(entry.structuredMetadata[name] ?? '', 'utf8');
@@ -136,7 +136,7 @@ class LokiSink implements EntrySink {
     return { entry, onOutcome, labels, size, seq: 0, enqueuedAt: 0 };
   }
 
-  /** An entry larger than the cap still goes when nothing else is held, so it cannot deadlock. */
+  /** Whether an entry may join what is held now (entries larger than the whole cap never get here). */
   private fits(size: number): boolean {
     return this.heldEntries === 0 || this.heldBytes + size <= this.options.queueMaxBytes;
   }

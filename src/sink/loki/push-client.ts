@@ -31,21 +31,14 @@ export interface LokiPushClient {
 
 export function createLokiPushClient(options: ResolvedLokiSinkOptions, clock: Clock): LokiPushClient {
   const url = options.pushUrl;
-  const tls = options.tls;
   const pool = new Pool(url.origin, {
     // One batch is in flight at a time; a second connection covers a reset one being replaced.
     connections: 2,
     headersTimeout: options.timeoutMs,
     bodyTimeout: options.timeoutMs,
-    connect: {
-      timeout: options.timeoutMs,
-      ...(tls?.ca !== undefined ? { ca: toPem(tls.ca) } : {}),
-      ...(tls?.cert !== undefined ? { cert: toPem(tls.cert) } : {}),
-      ...(tls?.key !== undefined ? { key: toPem(tls.key) } : {}),
-      rejectUnauthorized: tls?.insecureSkipVerify !== true,
-    },
+    connect: lokiConnectOptions(options),
   });
-  const headers = buildHeaders(options);
+  const headers = { ...lokiHeaders(options), 'content-type': 'application/x-protobuf' };
   const path = url.pathname + url.search;
 
   return {
@@ -86,10 +79,10 @@ export function createLokiPushClient(options: ResolvedLokiSinkOptions, clock: Cl
   };
 }
 
-function buildHeaders(options: ResolvedLokiSinkOptions): Record<string, string> {
+/** Extra headers, user agent, tenant and auth: what every request to Loki carries. */
+export function lokiHeaders(options: ResolvedLokiSinkOptions): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(options.headers ?? {})) headers[name.toLowerCase()] = value;
-  headers['content-type'] = 'application/x-protobuf';
   headers['user-agent'] = options.userAgent;
   if (options.tenant !== undefined && options.tenant !== '') headers['x-scope-orgid'] = options.tenant;
   if (options.basicAuth !== undefined) {
@@ -98,6 +91,18 @@ function buildHeaders(options: ResolvedLokiSinkOptions): Record<string, string> 
   }
   if (options.bearerToken !== undefined) headers.authorization = `Bearer ${options.bearerToken.trim()}`;
   return headers;
+}
+
+/** undici connect options: timeout and TLS material. */
+export function lokiConnectOptions(options: ResolvedLokiSinkOptions): Pool.Options['connect'] {
+  const tls = options.tls;
+  return {
+    timeout: options.timeoutMs,
+    ...(tls?.ca !== undefined ? { ca: toPem(tls.ca) } : {}),
+    ...(tls?.cert !== undefined ? { cert: toPem(tls.cert) } : {}),
+    ...(tls?.key !== undefined ? { key: toPem(tls.key) } : {}),
+    rejectUnauthorized: tls?.insecureSkipVerify !== true,
+  };
 }
 
 function toPem(value: string | Uint8Array): string | Buffer {
