@@ -1,3 +1,9 @@
+/** The checkpoint: where the source resumes, and which occurrences were already shipped. */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { createConfigMapCheckpointStore } from './configmap-store.js';
+import { createFileCheckpointStore } from './file-store.js';
+import type { CheckpointStore } from './record.js';
+
 export type { CheckpointRecord, CheckpointStore, LoadResult } from './record.js';
 export { parseCheckpoint, serializeCheckpoint } from './record.js';
 export { createFileCheckpointStore } from './file-store.js';
@@ -5,3 +11,16 @@ export { createConfigMapCheckpointStore, CHECKPOINT_KEY } from './configmap-stor
 export type { ConfigMapStoreOptions } from './configmap-store.js';
 export { RecentIds, hashOccurrenceId, DEFAULT_RECENT_CAPACITY } from './recent-ids.js';
 export { CheckpointForeignError, CheckpointReadError, CheckpointWriteError } from './errors.js';
+
+/**
+ * The store the options ask for: `--checkpoint-configmap` wins over `--checkpoint-file`; neither
+ * means no checkpoint (undefined).
+ */
+export function createCheckpointStore(
+  options: { readonly file?: string | undefined; readonly configMap?: { readonly namespace: string; readonly name: string } | undefined },
+  deps: { readonly kubeConfig: KubeConfig },
+): CheckpointStore | undefined {
+  if (options.configMap) return createConfigMapCheckpointStore(options.configMap, deps);
+  if (options.file) return createFileCheckpointStore(options.file);
+  return undefined;
+}

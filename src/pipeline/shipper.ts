@@ -81,14 +81,14 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
         metrics.eventsFiltered.inc({ filter });
         return done();
       }
-      const normalized = transformer.normalize(item.object);
-      if (!normalized.ok) {
+      const made = toEntry(transformer, item.object);
+      if (!made.ok) {
         metrics.eventsDropped.inc({ reason: 'malformed' });
         const meta = item.object['metadata'] as { uid?: unknown; namespace?: unknown; name?: unknown } | undefined;
-        log.warn({ stream, reason: normalized.reason, detail: normalized.detail, uid: meta?.uid, namespace: meta?.namespace, name: meta?.name }, 'malformed event dropped');
+        log.warn({ stream, reason: made.reason, detail: made.detail, uid: meta?.uid, namespace: meta?.namespace, name: meta?.name }, 'malformed event dropped');
         return done();
       }
-      const entry = transformer.toEntry(normalized.event);
+      const entry = made.entry;
       const id = entry.occurrenceId;
       if (recent.has(id) || inflight.has(id)) {
         metrics.eventsDuplicate.inc();
@@ -159,6 +159,17 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
     await writing;
     if (writer) await writer.saveIfChanged();
     log.info({ report, inflight: inflight.size }, 'stopped');
+  }
+}
+
+/** normalize + toEntry; a throw (a transform bug on odd input) counts as malformed rather than stopping the pipeline. */
+function toEntry<E>(transformer: EventTransformer<E>, raw: unknown): { ok: true; entry: Entry } | { ok: false; reason: string; detail: string } {
+  try {
+    const normalized = transformer.normalize(raw);
+    if (!normalized.ok) return normalized;
+    return { ok: true, entry: transformer.toEntry(normalized.event) };
+  } catch (err) {
+    return { ok: false, reason: 'transform_error', detail: err instanceof Error ? err.message : String(err) };
   }
 }
 

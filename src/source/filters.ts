@@ -21,13 +21,21 @@ export interface EventFilterOptions {
  * e.g. `/oom/i`) is a regular expression, anything else an exact value.
  */
 export function parseMatchers(text: string): Matcher[] {
-  return text
-    .split(',')
+  return toMatchers(text.split(','));
+}
+
+/**
+ * The same for a list that is already split (the config's `--types`/`--reasons`/`--kinds`).
+ * Throws SyntaxError for an invalid regular expression: the config layer turns it into E_CONFIG.
+ */
+export function toMatchers(items: readonly string[]): Matcher[] {
+  return items
     .map((s) => s.trim())
     .filter((s) => s !== '')
     .map((s) => {
-      const m = /^\/(.*)\/([a-z]*)$/.exec(s);
-      return m ? new RegExp(m[1]!, m[2]) : s;
+      const m = /^\/(.*)\/([dgimsuvy]*)$/.exec(s);
+      // g and y would make test() stateful (lastIndex): leave them out.
+      return m ? new RegExp(m[1]!, m[2]!.replace(/[gy]/g, '')) : s;
     });
 }
 

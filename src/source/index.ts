@@ -13,7 +13,7 @@ import { Reflector } from './reflector.js';
 import type { EventApi, InitialPolicy, SourceHandler, StreamStart } from './reflector.js';
 
 export type { EventApi, InitialPolicy, SourceHandler, SourceItem, StreamStart } from './reflector.js';
-export { parseMatchers, filteredBy } from './filters.js';
+export { parseMatchers, toMatchers, filteredBy } from './filters.js';
 export type { EventFilterOptions, Matcher } from './filters.js';
 export type { BackoffOptions } from './backoff.js';
 
@@ -85,6 +85,13 @@ export function createEventSource(options: SourceOptions, deps: SourceDeps): Eve
     async run(starts, signal) {
       const open = new Set<string>();
       let reported = false;
+      // prom-client gauges have no max(): keep the newest event time across all streams here.
+      let newestMs = 0;
+      const onEventTime = (ms: number): void => {
+        if (ms <= newestMs) return;
+        newestMs = ms;
+        deps.metrics.lastEventTimestamp.set(ms / 1000);
+      };
       const report = (): void => {
         const all = open.size === streams.length;
         if (all !== reported) {
@@ -121,6 +128,7 @@ export function createEventSource(options: SourceOptions, deps: SourceDeps): Eve
               clock: deps.clock,
               random: deps.random,
               onActivity: () => deps.progress.sourceActivity(),
+              onEventTime,
               onWatchOpen: (isOpen) => {
                 if (isOpen) open.add(stream);
                 else open.delete(stream);

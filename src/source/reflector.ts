@@ -18,7 +18,7 @@ import { kubeRequest, statusMessage } from './kube-http.js';
 export type EventApi = 'core/v1' | 'events.k8s.io/v1';
 
 /** What a first start (no checkpoint) ships of the events that already exist. */
-export type InitialPolicy = { readonly kind: 'none' } | { readonly kind: 'all' } | { readonly kind: 'since'; readonly maxAgeMs: number };
+export type InitialPolicy = { readonly kind: 'none' } | { readonly kind: 'all' } | { readonly kind: 'maxAge'; readonly maxAgeMs: number };
 
 export interface SourceItem {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'LISTED';
@@ -77,6 +77,8 @@ export interface ReflectorDeps {
   readonly random: Random;
   /** A page, a watch event or a bookmark arrived. */
   readonly onActivity: () => void;
+  /** An event carrying this occurrence time (ms) was received. */
+  readonly onEventTime: (ms: number) => void;
   readonly onWatchOpen: (open: boolean) => void;
   /** The API answered 404 for events.k8s.io/v1: the caller decides whether to fall back. */
   readonly onApiNotFound?: (api: EventApi) => EventApi | undefined;
@@ -113,6 +115,7 @@ export class Reflector {
   private lastContactMs: number;
   private readonly backoff: Backoff;
   private shortWatches = 0;
+  private gonesInARow = 0;
 
   constructor(
     readonly stream: string,
@@ -173,6 +176,7 @@ export class Reflector {
             await this.sleep(this.backoff.next(), signal);
           } else {
             this.shortWatches = 0;
+            this.gonesInARow = 0;
             this.lastContactMs = this.deps.clock.now();
             restart('server_closed');
           }
@@ -180,6 +184,7 @@ export class Reflector {
         case 'timeout':
           // client-node's inactivity timeout: on a quiet cluster without bookmarks this is normal.
           this.shortWatches = 0;
+          this.gonesInARow = 0;
           this.lastContactMs = this.deps.clock.now();
           restart('timeout');
           break;
@@ -195,6 +200,9 @@ export class Reflector {
           log.info({ stream: this.stream, resourceVersion: rv }, 'resourceVersion gone; listing again');
           relist = 'gone';
           scope = this.sinceScope();
+          // Gone again right after a fresh list means something is wrong: do not loop hot.
+          this.gonesInARow += 1;
+          if (this.gonesInARow > 1) await this.sleep(this.backoff.next(), signal);
           break;
         default: {
           const next = await this.failed(end, 'watch', signal);
@@ -322,16 +330,8 @@ export class Reflector {
 
   private noteEventTime(e: RawEvent): void {
     const t = occurrenceTimeMs(e);
-    if (t === undefined) return;
-    const g = this.deps.metrics.lastEventTimestamp;
-    // prom-client gauges have no max(); keep the newest seen.
-    if (t / 1000 > this.newestEventSeconds) {
-      this.newestEventSeconds = t / 1000;
-      g.set(this.newestEventSeconds);
-    }
+    if (t !== undefined) this.deps.onEventTime(t);
   }
-
-  private newestEventSeconds = 0;
 
   /** One watch from `rv`, until the server ends it, it fails, stalls, or `signal` aborts. */
   private async watch(rv: string, signal: AbortSignal): Promise<WatchEnd> {
@@ -339,7 +339,10 @@ export class Reflector {
     const started = clock.now();
     const watcher = new Watch(this.deps.kubeConfig);
     // A plain property at runtime, declared private in the typings.
-    (watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = this.options.requestTimeoutMs;
+    // Silence alone ends the watch through client-node's timer (a normal re-watch, never later
+    // than the stall timeout); the watchdog below fires only when bytes keep coming without events.
+    const inactivityMs = Math.min(this.options.requestTimeoutMs, this.options.stallTimeoutMs);
+    (watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = inactivityMs;
     const { min, max } = this.options.watchTimeoutSeconds;
     const timeoutSeconds = Math.floor(min + random() * (max - min + 1));
     const query: Record<string, string | number | boolean> = { allowWatchBookmarks: true, timeoutSeconds };
@@ -365,8 +368,8 @@ export class Reflector {
     const onAbort = (): void => stop('aborted');
     signal.addEventListener('abort', onAbort, { once: true });
     // The stall watchdog runs on real time: it guards a live socket, and is re-armed by every
-    // event or bookmark. Silence alone is caught earlier by client-node's requestTimeoutMs.
-    const watchdog = setTimeout(() => stop('stall'), this.options.stallTimeoutMs);
+    // event or bookmark. Its grace keeps it from racing client-node's timer on plain silence.
+    const watchdog = setTimeout(() => stop('stall'), this.options.stallTimeoutMs + Math.min(1_000, this.options.stallTimeoutMs));
 
     const started$ = watcher
       .watch(
@@ -389,7 +392,11 @@ export class Reflector {
         (c) => {
           controller = c;
           if (why !== undefined) c.abort();
-          else if (!ended) this.deps.onWatchOpen(true);
+          else if (!ended) {
+            // An open watch is progress too: a quiet cluster may send nothing for a long time.
+            this.deps.onActivity();
+            this.deps.onWatchOpen(true);
+          }
         },
         (err: unknown) => {
           ended = true;
@@ -461,6 +468,7 @@ export class Reflector {
     await this.deps.handler.onItem(this.stream, { type, object, resourceVersion: rv });
     if (rv !== undefined) this.resourceVersion = rv;
     this.shortWatches = 0;
+    this.gonesInARow = 0;
     return 'event';
   }
 }

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import {
   CHECKPOINT_KEY,
   RecentIds,
+  createCheckpointStore,
   createConfigMapCheckpointStore,
   createFileCheckpointStore,
   serializeCheckpoint,
@@ -161,3 +162,17 @@ function withToken(kc: ReturnType<FakeKubeApiServer['kubeConfig']>, token: strin
   return copy;
 }
 
+
+describe('choosing the checkpoint store', () => {
+  it('prefers the ConfigMap, then the file, else none', async () => {
+    const fake = await FakeKubeApiServer.start();
+    try {
+      const kubeConfig = fake.kubeConfig();
+      assert.equal(createCheckpointStore({ file: '/tmp/x.json', configMap: { namespace: 'kes', name: 'cp' } }, { kubeConfig })?.description, 'configmap kes/cp');
+      assert.equal(createCheckpointStore({ file: '/tmp/x.json' }, { kubeConfig })?.description, 'file /tmp/x.json');
+      assert.equal(createCheckpointStore({}, { kubeConfig }), undefined);
+    } finally {
+      await fake.close();
+    }
+  });
+});

@@ -316,6 +316,11 @@ export class FakeKubeApiServer {
     this.faults.push({ endpoint, fault, remaining: times });
   }
 
+  /** Scripted faults not used up yet. */
+  get pendingFaults(): number {
+    return this.faults.length;
+  }
+
   clearFaults(): void {
     this.faults.length = 0;
   }

@@ -1,5 +1,6 @@
 /** Shared set-up for the source tests: a real source against the fake API server, recording what it hands over. */
 import pino from 'pino';
+import type { Logger } from 'pino';
 import type { Clock } from '../../src/core/clock.js';
 import type { ProgressListener } from '../../src/core/progress.js';
 import { createMetrics } from '../../src/observe/metrics.js';
@@ -36,6 +37,8 @@ export interface RunningSource {
   readonly metrics: Metrics;
   readonly clock: ReturnType<typeof fastClock>;
   readonly watchOpen: boolean[];
+  /** How often the source reported activity to the health tracker. */
+  activity(): number;
   names(): string[];
   stop(): Promise<void>;
 }
@@ -53,14 +56,24 @@ export const TEST_SOURCE_OPTIONS: SourceOptions = {
   authRetryMs: 10,
 };
 
-export function startSource(fake: FakeKubeApiServer, overrides: Partial<SourceOptions> = {}, starts: Record<string, StreamStart> = {}): RunningSource {
+export function startSource(
+  fake: FakeKubeApiServer,
+  overrides: Partial<SourceOptions> = {},
+  starts: Record<string, StreamStart> = {},
+  /** A slow consumer: each item takes this long to hand over. */
+  handlerDelayMs = 0,
+  logger: Logger = pino({ level: 'silent' }),
+): RunningSource {
   const items: Recorded[] = [];
   const positions: { stream: string; resourceVersion: string }[] = [];
   const metrics = createMetrics({ version: 'test' });
   const clock = fastClock();
   const watchOpen: boolean[] = [];
+  let activity = 0;
   const progress: ProgressListener = {
-    sourceActivity: () => undefined,
+    sourceActivity: () => {
+      activity += 1;
+    },
     watchOpen: (open) => watchOpen.push(open),
     sinkDelivered: () => undefined,
     sinkUnavailable: () => undefined,
@@ -71,14 +84,14 @@ export function startSource(fake: FakeKubeApiServer, overrides: Partial<SourceOp
     {
       kubeConfig: fake.kubeConfig(),
       handler: {
-        onItem: (stream, item) => {
+        onItem: async (stream, item) => {
           items.push({ stream, item, listsServed: fake.count('list') });
-          return Promise.resolve();
+          if (handlerDelayMs > 0) await new Promise((r) => setTimeout(r, handlerDelayMs));
         },
         onPosition: (stream, resourceVersion) => positions.push({ stream, resourceVersion }),
       },
       metrics,
-      logger: pino({ level: 'silent' }),
+      logger,
       clock,
       random: () => 0.5,
       progress,
@@ -92,6 +105,7 @@ export function startSource(fake: FakeKubeApiServer, overrides: Partial<SourceOp
     metrics,
     clock,
     watchOpen,
+    activity: () => activity,
     names: () => items.map((r) => `${r.item.type} ${String((r.item.object['metadata'] as { name?: string }).name)}`),
     stop: async () => {
       controller.abort();
@@ -115,4 +129,11 @@ export async function metricValue(metrics: Metrics, name: string, labels = ''): 
   const line = text.split('\n').find((l) => l.startsWith(`kube_event_shipper_${name}${labels ? `{${labels}}` : ''} `));
   if (line === undefined) throw new Error(`no sample ${name}{${labels}}`);
   return Number(line.split(' ')[1]);
+}
+
+/** A pino logger that keeps every record, parsed. */
+export function capturingLogger(): { logger: Logger; records: Record<string, unknown>[] } {
+  const records: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'debug' }, { write: (line: string) => records.push(JSON.parse(line) as Record<string, unknown>) });
+  return { logger, records };
 }

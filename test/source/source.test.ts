@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent, newEvent } from '../fakes/kube-events.js';
-import { metricValue, startSource, until } from './harness.js';
+import { capturingLogger, metricValue, startSource, until } from './harness.js';
 import type { RunningSource } from './harness.js';
 
 const NOW = () => new Date().toISOString();
@@ -47,7 +47,7 @@ describe('the Kubernetes source', () => {
   it('ships only events younger than --initial <age> on a first start', async () => {
     fake.createEvent(coreEvent({ name: 'ancient', time: '2020-01-01T00:00:00Z' }));
     fake.createEvent(coreEvent({ name: 'recent', time: NOW() }));
-    running = startSource(fake, { initial: { kind: 'since', maxAgeMs: 3_600_000 } });
+    running = startSource(fake, { initial: { kind: 'maxAge', maxAgeMs: 3_600_000 } });
     await until(() => fake.openWatches === 1, 'watch open');
     assert.deepEqual(running.names(), ['LISTED recent']);
   });
@@ -102,6 +102,14 @@ describe('the Kubernetes source', () => {
     });
   }
 
+  it('backs off when the watch is gone again right after every relist, instead of looping hot', async () => {
+    fake.injectFault('watch', { kind: 'gone-in-stream' }, 3);
+    running = startSource(fake);
+    await until(() => fake.openWatches === 1, 'watch open at last');
+    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="gone"'), 3);
+    assert.equal(running.clock.sleeps.length, 2, 'the second and third 410 in a row wait first');
+  });
+
   it('relists with a fresh start when a continue token expires', async () => {
     for (let i = 0; i < 6; i++) fake.createEvent(coreEvent({ name: `p${i}` }));
     fake.injectFault('list', { kind: 'expired-continue' });
@@ -130,6 +138,24 @@ describe('the Kubernetes source', () => {
     assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
     assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="short_watch"'), 0);
     assert.deepEqual(running.clock.sleeps, [], 'no backoff for a normal re-watch');
+    assert.ok(running.activity() >= 3, 'each re-opened watch counts as progress for the health check');
+  });
+
+  it('counts a silent watch as a normal timeout, not a stall, even with a stall timeout below 30 s', async () => {
+    running = startSource(fake, { requestTimeoutMs: 30_000, stallTimeoutMs: 100 });
+    await until(() => fake.count('watch') >= 3, 'three watches');
+    assert.ok((await metricValue(running.metrics, 'watch_restarts_total', 'reason="timeout"')) >= 2);
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
+  });
+
+  it('cuts a watch that runs too far ahead of a slow consumer and resumes it, losing and repeating nothing', async () => {
+    running = startSource(fake, { maxQueuedEvents: 10 }, {}, 1);
+    await until(() => fake.openWatches === 1, 'watch open');
+    for (let i = 0; i < 100; i++) fake.createEvent(coreEvent({ name: `burst-${String(i).padStart(3, '0')}` }));
+    await until(() => running!.items.length >= 100, 'all handed over');
+    await until(() => fake.openWatches === 1, 'watching again');
+    assert.deepEqual(running.names(), Array.from({ length: 100 }, (_, i) => `ADDED burst-${String(i).padStart(3, '0')}`));
+    assert.ok(fake.count('watch') > 1, 'the watch was resumed');
   });
 
   it('backs off watches that end at once (empty 200) and then relists, never busy-looping', async () => {
@@ -151,11 +177,30 @@ describe('the Kubernetes source', () => {
     assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="error"'), 3);
   });
 
+  it('retries a list that is dropped, answers 500 or stalls, then completes it', async () => {
+    for (let i = 0; i < 3; i++) fake.createEvent(coreEvent({ name: `l${i}` }));
+    fake.injectFault('list', { kind: 'drop' });
+    fake.injectFault('list', { kind: 'status', code: 500 });
+    fake.injectFault('list', { kind: 'stall' });
+    running = startSource(fake, { initial: { kind: 'all' }, listTimeoutMs: 200 });
+    await until(() => fake.openWatches === 1, 'watch open');
+    assert.equal(fake.count('list'), 4);
+    assert.equal(running.clock.sleeps.length, 3, 'each failure backs off');
+    assert.deepEqual(running.names(), ['LISTED l0', 'LISTED l1', 'LISTED l2']);
+    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="error"'), 3);
+  });
+
   it('logs a 403 with the missing permission and retries slowly until it is granted', async () => {
     fake.injectFault('list', { kind: 'status', code: 403 }, 2);
-    running = startSource(fake, { authRetryMs: 12_345 });
+    const { logger, records } = capturingLogger();
+    running = startSource(fake, { authRetryMs: 12_345 }, {}, 0, logger);
     await until(() => fake.openWatches === 1, 'watch open after permission granted');
     assert.deepEqual(running.clock.sleeps, [12_345, 12_345]);
+    const denied = records.filter((r) => r['msg'] === 'missing permission to read events');
+    assert.equal(denied.length, 2);
+    assert.equal(denied[0]!['needs'], 'list and watch on events (apiGroup "") cluster-wide');
+    assert.match(String(denied[0]!['serverMessage']), /cannot list resource "events"/);
+    assert.equal(denied[0]!['level'], 50);
   });
 
   it('falls back to core/v1 when events.k8s.io/v1 is not served', async () => {

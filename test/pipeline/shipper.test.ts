@@ -1,0 +1,243 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { createConfigMapCheckpointStore, createFileCheckpointStore } from '../../src/checkpoint/index.js';
+import { createTransformer, DEFAULT_TRANSFORM_OPTIONS } from '../../src/transform/index.js';
+import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
+import type { KubeObject } from '../fakes/kube-api-server.js';
+import { coreEvent, newEvent } from '../fakes/kube-events.js';
+import { startFakeLoki } from '../fakes/loki-receiver.js';
+import type { FakeLoki } from '../fakes/loki-receiver.js';
+import { readFixtureJsonLines } from '../support/fixtures.js';
+import { duplicates, entriesPerEvent, metricValue, startShipper, until } from './harness.js';
+
+const now = (offsetMs = 0): string => new Date(Date.now() + offsetMs).toISOString();
+
+describe('the shipper, end to end', () => {
+  let fake: FakeKubeApiServer;
+  let loki: FakeLoki;
+  let dir: string;
+  beforeEach(async () => {
+    fake = await FakeKubeApiServer.start();
+    loki = await startFakeLoki();
+    dir = await mkdtemp(join(tmpdir(), 'kes-pipeline-'));
+  });
+  afterEach(async () => {
+    await fake.close();
+    await loki.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  for (const [api, file] of [
+    ['core/v1', 'events/watch-core-v1.jsonl'],
+    ['events.k8s.io/v1', 'events/watch-events.k8s.io-v1.jsonl'],
+    ['core/v1', 'events/controllers/watch-core-v1.jsonl'],
+    ['events.k8s.io/v1', 'events/controllers/watch-events.k8s.io-v1.jsonl'],
+  ] as const) {
+    it(`replays ${file} through the fake server and ships exactly the expected occurrences`, async () => {
+      const lines = readFixtureJsonLines(file) as { type: string; object: KubeObject }[];
+      // What should arrive: one entry per distinct occurrence, as the real transform makes it.
+      const transformer = createTransformer(DEFAULT_TRANSFORM_OPTIONS, { now: () => Date.now() });
+      const expected = new Map<string, string>();
+      let malformed = 0;
+      for (const { type, object } of lines) {
+        if (type !== 'ADDED' && type !== 'MODIFIED') continue;
+        const n = transformer.normalize(object);
+        if (!n.ok) {
+          malformed += 1;
+          continue;
+        }
+        const entry = transformer.toEntry(n.event);
+        if (!expected.has(entry.occurrenceId)) expected.set(entry.occurrenceId, entry.line);
+      }
+      assert.ok(expected.size > 50, 'the fixture has occurrences');
+
+      const shipper = startShipper({ fake, loki, checkpoint: undefined, source: { api } });
+      try {
+        await until(() => fake.openWatches === 1, 'watch open');
+        for (const { type, object } of lines) {
+          const key = FakeKubeApiServer.keyOf(object);
+          if (type === 'ADDED') fake.createEvent(object);
+          else if (type === 'MODIFIED')
+            fake.updateEvent(key, (o) => {
+              for (const k of Object.keys(o)) delete o[k];
+              Object.assign(o, structuredClone(object));
+            });
+          else if (type === 'DELETED') fake.deleteEvent(key);
+        }
+        await loki.waitForEntries(expected.size, 10_000);
+      } finally {
+        await shipper.stop();
+      }
+      const got = loki.entries().map((e) => e.line).sort();
+      assert.deepEqual(got, [...expected.values()].sort());
+      assert.equal(await metricValue(shipper.metrics, 'events_dropped_total', 'reason="malformed"'), malformed);
+      const modifiedWithoutOccurrence = lines.filter((l) => l.type === 'MODIFIED').length + lines.filter((l) => l.type === 'ADDED').length - malformed - expected.size;
+      assert.equal(await metricValue(shipper.metrics, 'events_duplicate_total'), modifiedWithoutOccurrence);
+    });
+  }
+
+  it('ships no duplicate and loses nothing across a restart from the checkpoint (ConfigMap)', async () => {
+    const checkpoint = createConfigMapCheckpointStore({ namespace: 'kes', name: 'kes-checkpoint' }, { kubeConfig: fake.kubeConfig() });
+    const first = startShipper({ fake, loki, checkpoint });
+    await until(() => fake.openWatches === 1, 'watch open');
+    for (let i = 0; i < 50; i++) fake.createEvent(coreEvent({ name: `before-${i}`, time: now() }));
+    await loki.waitForEntries(50);
+    await first.stop();
+    assert.ok(fake.getObject('configmaps', 'kes', 'kes-checkpoint'), 'the checkpoint is in the ConfigMap');
+
+    for (let i = 0; i < 20; i++) fake.createEvent(coreEvent({ name: `while-down-${i}`, time: now() }));
+    fake.touchMetadata('default/before-3'); // not an occurrence
+    const second = startShipper({ fake, loki, checkpoint });
+    try {
+      await loki.waitForEntries(70);
+      fake.createEvent(coreEvent({ name: 'after', time: now() }));
+      await loki.waitForEntries(71);
+    } finally {
+      await second.stop();
+    }
+    assert.equal(fake.count('list'), 1, 'the second run resumed by watching, not listing');
+    assert.deepEqual(duplicates(loki.entries()), []);
+    assert.equal(loki.entries().length, 71);
+    assert.equal(entriesPerEvent(loki.entries()).size, 71);
+  });
+
+  it('after compaction, relists and ships what was missed, re-ships nothing, and draws the line at superseded states', async () => {
+    const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
+    const first = startShipper({ fake, loki, checkpoint });
+    await until(() => fake.openWatches === 1, 'watch open');
+    fake.createEvent(coreEvent({ name: 'flapping', reason: 'BackOff', time: now() }));
+    fake.createEvent(coreEvent({ name: 'steady', reason: 'Pulled', time: now() }));
+    await loki.waitForEntries(2);
+    await first.stop();
+
+    // While the shipper is down: two more occurrences of one event (the middle one is superseded),
+    // a new event, a short-lived event deleted again, then etcd compacts the history away.
+    fake.bumpCount('default/flapping', now(1_000));
+    fake.bumpCount('default/flapping', now(2_000));
+    fake.createEvent(coreEvent({ name: 'new-while-down', time: now() }));
+    fake.createEvent(coreEvent({ name: 'short-lived', time: now() }));
+    fake.deleteEvent('default/short-lived');
+    fake.touchMetadata('default/steady');
+    fake.compact();
+
+    const second = startShipper({ fake, loki, checkpoint });
+    try {
+      await loki.waitForEntries(4);
+      await until(() => fake.openWatches === 1, 'watching again');
+    } finally {
+      await second.stop();
+    }
+    assert.equal(await metricValue(second.metrics, 'relists_total', 'reason="gone"'), 1);
+    const lines = loki.entries().map((e) => e.line);
+    assert.equal(lines.length, 4, lines.join('\n'));
+    assert.equal(lines.filter((l) => l.includes('event=flapping') && l.includes('count=3')).length, 1, 'the newest state of the flapping event');
+    assert.equal(lines.filter((l) => l.includes('count=2')).length, 0, 'the superseded state is not recoverable');
+    assert.equal(lines.filter((l) => l.includes('event=new-while-down')).length, 1);
+    assert.equal(lines.filter((l) => l.includes('event=steady')).length, 1, 'not shipped again');
+    assert.equal(lines.filter((l) => l.includes('short-lived')).length, 0, 'gone from the server before the relist');
+  });
+
+  it('re-ships on the next run what Loki had not acknowledged at shutdown', async () => {
+    const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
+    const first = startShipper({ fake, loki, checkpoint, drainTimeoutMs: 100, sink: { timeoutMs: 5_000 } });
+    await until(() => fake.openWatches === 1, 'watch open');
+    fake.createEvent(coreEvent({ name: 'acked', time: now() }));
+    await loki.waitForEntries(1);
+    loki.setDefaultReply({ hang: true });
+    fake.createEvent(coreEvent({ name: 'unacked', time: now() }));
+    await loki.waitForRequests(2);
+    await first.stop();
+    assert.equal(await metricValue(first.metrics, 'events_dropped_total', 'reason="shutdown"'), 1);
+    loki.setDefaultReply({ status: 204 });
+
+    const second = startShipper({ fake, loki, checkpoint });
+    try {
+      await loki.waitForEntries(2);
+    } finally {
+      await second.stop();
+    }
+    assert.deepEqual(loki.entries().map((e) => / event=(\S+)/.exec(e.line)?.[1]), ['acked', 'unacked']);
+  });
+
+  // The test's timeout is the liveness bound: run must resolve after the stop signal.
+  it('stops while Loki hangs and the full sink queue holds the source back', { timeout: 10_000 }, async () => {
+    const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
+    loki.setDefaultReply({ hang: true });
+    const shipper = startShipper({ fake, loki, checkpoint, drainTimeoutMs: 100, sink: { queueMaxBytes: 2_000, timeoutMs: 10_000 } });
+    await until(() => fake.openWatches === 1, 'watch open');
+    for (let i = 0; i < 50; i++) fake.createEvent(coreEvent({ name: `held-${i}`, time: now() }));
+    await loki.waitForRequests(1);
+    await shipper.stop();
+    assert.ok((await metricValue(shipper.metrics, 'events_dropped_total', 'reason="shutdown"')) > 0);
+    assert.equal(loki.entries().length, 0);
+    loki.setDefaultReply({ status: 204 });
+    const again = startShipper({ fake, loki, checkpoint });
+    try {
+      await loki.waitForEntries(50);
+    } finally {
+      await again.stop();
+    }
+    assert.equal(loki.entries().length, 50, 'the next run ships all of them, once');
+  });
+
+  it('makes a listed occurrence byte-identical to the same occurrence watched (so Loki keeps one copy)', async () => {
+    const first = startShipper({ fake, loki, checkpoint: undefined });
+    await until(() => fake.openWatches === 1, 'watch open');
+    fake.createEvent(newEvent({ name: 'micro', time: '2026-11-26T20:00:00.123456Z' }));
+    await loki.waitForEntries(1);
+    await first.stop();
+    const second = startShipper({ fake, loki, checkpoint: undefined, source: { initial: { kind: 'all' } } });
+    try {
+      await loki.waitForEntries(2);
+    } finally {
+      await second.stop();
+    }
+    const [watched, listed] = loki.entries();
+    assert.deepEqual(listed, watched);
+    assert.match(watched!.ts, /123456000$/, 'microseconds kept');
+  });
+
+  it('keeps shipping when the checkpoint cannot be written, and counts the failures', async () => {
+    fake.putObject('configmaps', { metadata: { namespace: 'kes', name: 'taken' }, data: { 'other.conf': 'x' } });
+    const checkpoint = createConfigMapCheckpointStore({ namespace: 'kes', name: 'taken' }, { kubeConfig: fake.kubeConfig() });
+    const shipper = startShipper({ fake, loki, checkpoint });
+    try {
+      await until(() => fake.openWatches === 1, 'watch open');
+      fake.createEvent(coreEvent({ name: 'still-shipped', time: now() }));
+      await loki.waitForEntries(1);
+      await until(() => fake.count('configmaps') >= 3, 'write attempts');
+    } finally {
+      await shipper.stop();
+    }
+    assert.ok((await metricValue(shipper.metrics, 'checkpoint_writes_total', 'result="error"')) >= 1);
+    assert.equal(await metricValue(shipper.metrics, 'checkpoint_writes_total', 'result="success"'), 0);
+    assert.deepEqual(fake.getObject('configmaps', 'kes', 'taken')?.['data'], { 'other.conf': 'x' });
+  });
+
+  it('counts and skips malformed, filtered and deleted events without stopping', async () => {
+    const shipper = startShipper({ fake, loki, checkpoint: undefined, filters: { types: ['Warning'], reasons: [/^Failed/, 'BackOff'] } });
+    try {
+      await until(() => fake.openWatches === 1, 'watch open');
+      const broken = coreEvent({ name: 'broken', type: 'Warning', reason: 'BackOff', time: now() });
+      delete (broken['metadata'] as Record<string, unknown>)['uid'];
+      broken['involvedObject'] = 'not an object';
+      fake.createEvent(broken);
+      fake.createEvent(coreEvent({ name: 'normal', type: 'Normal', reason: 'BackOff', time: now() }));
+      fake.createEvent(coreEvent({ name: 'pulled', type: 'Warning', reason: 'Pulled', time: now() }));
+      fake.createEvent(newEvent({ name: 'failed', type: 'Warning', reason: 'FailedScheduling', time: now() }));
+      fake.createEvent(coreEvent({ name: 'backoff', type: 'Warning', reason: 'BackOff', time: now() }));
+      fake.deleteEvent('default/backoff');
+      await loki.waitForEntries(2);
+      await until(() => fake.openWatches === 1, 'still watching');
+    } finally {
+      await shipper.stop();
+    }
+    assert.deepEqual(loki.entries().map((e) => / event=(\S+)/.exec(e.line)?.[1]).sort(), ['backoff', 'failed']);
+    assert.equal(await metricValue(shipper.metrics, 'events_dropped_total', 'reason="malformed"'), 1);
+    assert.equal(await metricValue(shipper.metrics, 'events_filtered_total', 'filter="type"'), 1);
+    assert.equal(await metricValue(shipper.metrics, 'events_filtered_total', 'filter="reason"'), 1);
+  });
+});
