@@ -4,13 +4,13 @@
  * wins it again resumes from the shared checkpoint rather than from stale memory.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createConfigMapCheckpointStore, createFileCheckpointStore, type CheckpointStore } from '../../checkpoint/index.js';
+import { createCheckpointStore, type CheckpointStore } from '../../checkpoint/index.js';
 import type { Config } from '../../config/index.js';
 import type { EntrySink } from '../../core/entry.js';
 import { ConfigError } from '../../core/errors.js';
 import type { LeaderWork } from '../../ha/leader-election.js';
 import { createShipper, type ShipperOptions } from '../../pipeline/index.js';
-import { parseMatchers, type InitialPolicy, type Matcher } from '../../source/index.js';
+import { parseMatchers, type Matcher } from '../../source/index.js';
 import type { TransformOptions } from '../../transform/index.js';
 import { createTransformer } from '../../transform/index.js';
 import type { Runtime } from '../runtime.js';
@@ -23,11 +23,6 @@ function matchers(flag: string, values: readonly string[]): Matcher[] {
   }
 }
 
-function initialPolicy(config: Config): InitialPolicy {
-  const initial = config.initial;
-  return initial.kind === 'maxAge' ? { kind: 'since', maxAgeMs: initial.maxAgeMs } : initial;
-}
-
 /** Validates what only the pipeline understands (regex filters) before anything starts; throws ConfigError. */
 export function shipperOptions(config: Config, drainTimeoutMs: number): ShipperOptions {
   return {
@@ -37,7 +32,7 @@ export function shipperOptions(config: Config, drainTimeoutMs: number): ShipperO
       excludeNamespaces: config.excludeNamespaces,
       ...(config.fieldSelector !== undefined ? { fieldSelector: config.fieldSelector } : {}),
       pageSize: config.pageSize,
-      initial: initialPolicy(config),
+      initial: config.initial,
       stallTimeoutMs: config.stallTimeout,
     },
     filters: {
@@ -51,11 +46,7 @@ export function shipperOptions(config: Config, drainTimeoutMs: number): ShipperO
 }
 
 export function checkpointStore(config: Config, kubeConfig: KubeConfig): CheckpointStore | undefined {
-  if (config.checkpointFile !== undefined) return createFileCheckpointStore(config.checkpointFile);
-  if (config.checkpointConfigmap !== undefined) {
-    return createConfigMapCheckpointStore({ namespace: config.checkpointConfigmap.namespace, name: config.checkpointConfigmap.name }, { kubeConfig });
-  }
-  return undefined;
+  return createCheckpointStore({ file: config.checkpointFile, configMap: config.checkpointConfigmap }, { kubeConfig });
 }
 
 export interface PipelineWorkDeps {
