@@ -16,8 +16,11 @@ export type EventDropReason = (typeof EVENT_DROP_REASONS)[number];
 export const FILTER_KINDS = ['namespace', 'type', 'reason', 'kind'] as const;
 export type FilterKind = (typeof FILTER_KINDS)[number];
 
-/** Why a watch ended and was started again. */
-export const WATCH_RESTART_REASONS = ['server_closed', 'timeout', 'stall', 'error', 'short_watch'] as const;
+/**
+ * Why a watch ended and was started again. `backpressure`: the consumer fell too far behind, so
+ * the watch (which cannot be paused) was cut and resumed from what was handed over.
+ */
+export const WATCH_RESTART_REASONS = ['server_closed', 'timeout', 'stall', 'error', 'short_watch', 'backpressure'] as const;
 export type WatchRestartReason = (typeof WATCH_RESTART_REASONS)[number];
 
 /** Why the source listed again instead of resuming its watch. */

@@ -195,6 +195,7 @@ export class Reflector {
         case 'overflow':
           // The handler is slower than the stream: cut it, and resume from what was handed over.
           log.debug({ stream: this.stream }, 'watch read ahead too far; resuming later');
+          restart('backpressure');
           break;
         case 'gone':
           log.info({ stream: this.stream, resourceVersion: rv }, 'resourceVersion gone; listing again');

@@ -151,11 +151,17 @@ describe('the Kubernetes source', () => {
   it('cuts a watch that runs too far ahead of a slow consumer and resumes it, losing and repeating nothing', async () => {
     running = startSource(fake, { maxQueuedEvents: 10 }, {}, 1);
     await until(() => fake.openWatches === 1, 'watch open');
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="backpressure"'), 0, 'exported before the first cut');
     for (let i = 0; i < 100; i++) fake.createEvent(coreEvent({ name: `burst-${String(i).padStart(3, '0')}` }));
     await until(() => running!.items.length >= 100, 'all handed over');
     await until(() => fake.openWatches === 1, 'watching again');
     assert.deepEqual(running.names(), Array.from({ length: 100 }, (_, i) => `ADDED burst-${String(i).padStart(3, '0')}`));
     assert.ok(fake.count('watch') > 1, 'the watch was resumed');
+    // Every resume is counted as backpressure (polled: the last cut may still be on its way).
+    const backpressure = () => metricValue(running!.metrics, 'watch_restarts_total', 'reason="backpressure"');
+    for (let i = 0; i < 200 && (await backpressure()) !== fake.count('watch') - 1; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await backpressure(), fake.count('watch') - 1);
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="error"'), 0);
   });
 
   it('backs off watches that end at once (empty 200) and then relists, never busy-looping', async () => {
