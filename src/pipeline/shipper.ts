@@ -110,6 +110,12 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
         if (!closing) throw err;
       }
     },
+    onSkipped(_stream: string, object: SourceItem['object']): void {
+      // Left out by --initial (or too old for a relist): a later metadata-only update must not
+      // ship this occurrence, so it joins the recent ids (and the checkpoint) as if shipped.
+      const made = toEntry(transformer, object);
+      if (made.ok) recent.add(made.entry.occurrenceId);
+    },
     onPosition(stream: string, resourceVersion: string): void {
       watermarks.get(stream)?.mark(resourceVersion, clock.now());
     },

@@ -33,6 +33,12 @@ export interface SourceHandler {
   onItem(stream: string, item: SourceItem): Promise<void>;
   /** Everything of `stream` up to `resourceVersion` has been handed over (end of a list, a bookmark). */
   onPosition(stream: string, resourceVersion: string): void;
+  /**
+   * A listed event that is not shipped (left out by the initial policy, or older than a relist
+   * looks back): its current occurrence counts as seen, so only a new one ships later. Called
+   * before the list's `onPosition`. Events unchanged since the last position are not passed here.
+   */
+  onSkipped?(stream: string, object: RawEvent): void;
 }
 
 /** Where to resume a stream: a checkpointed resourceVersion and the wall time it was reached. */
@@ -270,21 +276,21 @@ export class Reflector {
     return ns === undefined ? `${base}/events` : `${base}/namespaces/${encodeURIComponent(ns)}/events`;
   }
 
-  private shouldShipListed(e: RawEvent, scope: ListScope): boolean {
+  /** `ship`; `skip`: left out, its occurrence counts as seen; `unchanged`: handled before, nothing to do. */
+  private listedFate(e: RawEvent, scope: ListScope): 'ship' | 'skip' | 'unchanged' {
+    const fresh = (t: number | undefined, since: number): 'ship' | 'skip' => (t === undefined || t >= since ? 'ship' : 'skip');
     if (scope.kind === 'initial') {
       const initial = this.options.initial;
-      if (initial.kind === 'none') return false;
-      if (initial.kind === 'all') return true;
-      const t = occurrenceTimeMs(e);
-      return t === undefined || t >= this.deps.clock.now() - initial.maxAgeMs;
+      if (initial.kind === 'none') return 'skip';
+      if (initial.kind === 'all') return 'ship';
+      return fresh(occurrenceTimeMs(e), this.deps.clock.now() - initial.maxAgeMs);
     }
     const rv = resourceVersionOf(e);
     if (rv !== undefined) {
       const cmp = compareResourceVersions(rv, scope.resourceVersion);
-      if (cmp !== undefined && cmp <= 0) return false; // unchanged since the position we had
+      if (cmp !== undefined && cmp <= 0) return 'unchanged'; // already handled at the position we had
     }
-    const t = occurrenceTimeMs(e);
-    return t === undefined || t >= scope.sinceMs - this.options.relistMarginMs;
+    return fresh(occurrenceTimeMs(e), scope.sinceMs - this.options.relistMarginMs);
   }
 
   /** A paged list; hands each page's items over before asking for the next (one page in memory). */
@@ -319,7 +325,9 @@ export class Reflector {
         if (!isRawEvent(raw)) continue;
         const object: RawEvent = { kind: 'Event', apiVersion, ...raw };
         this.noteEventTime(object);
-        if (!this.shouldShipListed(object, scope)) continue;
+        const fate = this.listedFate(object, scope);
+        if (fate === 'skip') this.deps.handler.onSkipped?.(this.stream, object);
+        if (fate !== 'ship') continue;
         await this.deps.handler.onItem(this.stream, { type: 'LISTED', object, resourceVersion: undefined });
         if (signal.aborted) return { kind: 'aborted' };
       }

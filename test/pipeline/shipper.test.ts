@@ -140,6 +140,49 @@ describe('the shipper, end to end', () => {
     assert.equal(lines.filter((l) => l.includes('short-lived')).length, 0, 'gone from the server before the relist');
   });
 
+  for (const [policy, initial] of [
+    ['--initial none', { kind: 'none' }],
+    ['--initial 1h', { kind: 'maxAge', maxAgeMs: 3_600_000 }],
+  ] as const) {
+    it(`never ships an old occurrence left out by ${policy}, not even after a metadata-only update or a restart; a real new one ships once`, async () => {
+      fake.createEvent(coreEvent({ name: 'existing', reason: 'BackOff', time: now(-2 * 3_600_000) }));
+      fake.createEvent(coreEvent({ name: 'other', reason: 'Pulled', time: now(-2 * 3_600_000) }));
+      const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
+      const first = startShipper({ fake, loki, checkpoint, source: { initial } });
+      try {
+        await until(() => fake.openWatches === 1, 'watch open');
+        fake.touchMetadata('default/existing'); // MODIFIED, same occurrence
+        fake.createEvent(coreEvent({ name: 'marker-1', time: now() })); // handled after the touch
+        await loki.waitForEntries(1);
+        fake.bumpCount('default/existing', now());
+        await loki.waitForEntries(2);
+      } finally {
+        await first.stop();
+      }
+      assert.equal(await metricValue(first.metrics, 'events_duplicate_total'), 1, 'the metadata-only update was recognised');
+
+      // While down, the other listed event gets a metadata-only update; the next run watches from
+      // the checkpoint and must still know that occurrence as seen.
+      fake.touchMetadata('default/other');
+      const second = startShipper({ fake, loki, checkpoint, source: { initial } });
+      try {
+        await until(() => fake.openWatches === 1, 'watching again');
+        fake.createEvent(coreEvent({ name: 'marker-2', time: now() }));
+        await loki.waitForEntries(3);
+      } finally {
+        await second.stop();
+      }
+      assert.equal(fake.count('list'), 1, 'the second run resumed by watching');
+      assert.equal(await metricValue(second.metrics, 'events_duplicate_total'), 1);
+      const lines = loki.entries().map((e) => e.line);
+      assert.deepEqual(
+        lines.map((l) => / event=(\S+)/.exec(l)?.[1]),
+        ['marker-1', 'existing', 'marker-2'],
+      );
+      assert.match(lines[1]!, / count=2 /, 'the new occurrence carries the new count');
+    });
+  }
+
   it('re-ships on the next run what Loki had not acknowledged at shutdown', async () => {
     const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
     const first = startShipper({ fake, loki, checkpoint, drainTimeoutMs: 100, sink: { timeoutMs: 5_000 } });

@@ -34,6 +34,8 @@ export interface Recorded {
 export interface RunningSource {
   readonly items: Recorded[];
   readonly positions: { stream: string; resourceVersion: string }[];
+  /** Names of listed events passed to `onSkipped` (left out, their occurrence counted as seen). */
+  readonly skipped: string[];
   readonly metrics: Metrics;
   readonly clock: ReturnType<typeof fastClock>;
   readonly watchOpen: boolean[];
@@ -66,6 +68,7 @@ export function startSource(
 ): RunningSource {
   const items: Recorded[] = [];
   const positions: { stream: string; resourceVersion: string }[] = [];
+  const skipped: string[] = [];
   const metrics = createMetrics({ version: 'test' });
   const clock = fastClock();
   const watchOpen: boolean[] = [];
@@ -89,6 +92,7 @@ export function startSource(
           if (handlerDelayMs > 0) await new Promise((r) => setTimeout(r, handlerDelayMs));
         },
         onPosition: (stream, resourceVersion) => positions.push({ stream, resourceVersion }),
+        onSkipped: (_stream, object) => skipped.push(String((object['metadata'] as { name?: string }).name)),
       },
       metrics,
       logger,
@@ -102,6 +106,7 @@ export function startSource(
   return {
     items,
     positions,
+    skipped,
     metrics,
     clock,
     watchOpen,

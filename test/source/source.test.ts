@@ -27,6 +27,7 @@ describe('the Kubernetes source', () => {
     fake.bumpCount('default/old', NOW());
     await until(() => running!.items.length === 2, 'two items');
     assert.deepEqual(running.names(), ['ADDED new', 'MODIFIED old']);
+    assert.deepEqual(running.skipped, ['old'], 'the listed event is reported as seen');
     assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="initial"'), 1);
     assert.equal(await metricValue(running.metrics, 'events_received_total', 'type="LISTED"'), 1);
     assert.deepEqual(running.watchOpen, [true]);
@@ -50,6 +51,7 @@ describe('the Kubernetes source', () => {
     running = startSource(fake, { initial: { kind: 'maxAge', maxAgeMs: 3_600_000 } });
     await until(() => fake.openWatches === 1, 'watch open');
     assert.deepEqual(running.names(), ['LISTED recent']);
+    assert.deepEqual(running.skipped, ['ancient']);
   });
 
   it('re-watches from the last resourceVersion after a connection drop mid-stream, losing and repeating nothing', async () => {
@@ -98,6 +100,7 @@ describe('the Kubernetes source', () => {
       fake.bumpCount('default/before', NOW());
       await until(() => running!.items.length === 3, 'relisted');
       assert.deepEqual(running.names(), ['ADDED seen', 'LISTED before', 'LISTED missed']);
+      assert.deepEqual(running.skipped, ['before'], 'only the first list reports a skip; the relist skips "seen" as unchanged');
       assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="gone"'), 1);
     });
   }
