@@ -360,6 +360,8 @@ export class Reflector {
 
     const queue: { type: string; object: unknown }[] = [];
     let ended = false;
+    /** The server answered 200 and the stream was set up: only then is silence a normal timeout. */
+    let opened = false;
     let endErr: unknown = null;
     let why: 'stall' | 'gone' | 'overflow' | 'aborted' | undefined;
     let controller: AbortController | undefined;
@@ -402,6 +404,7 @@ export class Reflector {
           controller = c;
           if (why !== undefined) c.abort();
           else if (!ended) {
+            opened = true;
             // An open watch is progress too: a quiet cluster may send nothing for a long time.
             this.deps.onActivity();
             this.deps.onWatchOpen(true);
@@ -444,7 +447,9 @@ export class Reflector {
     if (why === 'overflow') return { kind: 'overflow' };
     const err = endErr as StatusError | null | undefined;
     if (err === null || err === undefined) return { kind: 'closed', events, durationMs: clock.now() - started };
-    if (err.name === 'TimeoutError') return { kind: 'timeout' };
+    // client-node's timer also ends a request whose answer never came: that is a failure (backed
+    // off), not the silence of a quiet stream, and must not count as contact with the server.
+    if (err.name === 'TimeoutError') return opened ? { kind: 'timeout' } : { kind: 'error', err: endErr };
     const status = typeof err.statusCode === 'number' ? err.statusCode : undefined;
     if (status === 410) return { kind: 'gone' };
     if (status === 401 || status === 403) return { kind: 'auth', status, message: undefined };

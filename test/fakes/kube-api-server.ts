@@ -33,7 +33,9 @@ export type KubeFault =
   /** HTTP 200 with an empty body, closed at once. */
   | { readonly kind: 'empty-200' }
   /** List with a `continue` token: HTTP 410 whose Status carries a fresh `continue`. */
-  | { readonly kind: 'expired-continue' };
+  | { readonly kind: 'expired-continue' }
+  /** Never answer, not even the status line, until the client gives up (an API server or proxy that hangs). */
+  | { readonly kind: 'hang' };
 
 export type Endpoint = 'list' | 'watch' | 'configmaps' | 'leases' | 'ssar' | 'other';
 
@@ -516,6 +518,8 @@ export class FakeKubeApiServer {
         return true;
       case 'expired-continue':
         return false; // handled by list()
+      case 'hang':
+        return true; // the request stays open; close() destroys its socket
     }
   }
 

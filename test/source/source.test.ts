@@ -167,6 +167,21 @@ describe('the Kubernetes source', () => {
     assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="error"'), 0);
   });
 
+  it('treats a watch that times out before the server answers as an error, not as contact, so a later relist still ships what happened meanwhile', async () => {
+    running = startSource(fake, { requestTimeoutMs: 100, stallTimeoutMs: 10_000, relistMarginMs: 50 });
+    await until(() => fake.openWatches === 1, 'watch open');
+    fake.injectFault('watch', { kind: 'hang' }, 4);
+    fake.endWatches();
+    // While the API server hangs, an event happens and its history is compacted away.
+    fake.createEvent(coreEvent({ name: 'during-hang', time: NOW() }));
+    fake.compact();
+    await until(() => fake.count('list') === 2 && fake.openWatches === 1, 'relist after the hang');
+    assert.deepEqual(running.names(), ['LISTED during-hang']);
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="timeout"'), 0);
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="error"'), 4);
+    assert.equal(running.clock.sleeps.length, 5, 'the short watch and each hang back off');
+  });
+
   it('backs off watches that end at once (empty 200) and then relists, never busy-looping', async () => {
     fake.injectFault('watch', { kind: 'empty-200' }, 3);
     running = startSource(fake, { shortWatchLimit: 3 });
