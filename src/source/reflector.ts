@@ -96,7 +96,8 @@ type Failure =
   | { readonly kind: 'not_found' }
   | { readonly kind: 'error'; readonly err: unknown; readonly status?: number };
 
-type ListEnd = { readonly kind: 'ok'; readonly resourceVersion: string } | { readonly kind: 'continue_expired' } | { readonly kind: 'aborted' } | Failure;
+/** `startedMs`: when the list's first page was asked for, the moment its snapshot stands for. */
+type ListEnd = { readonly kind: 'ok'; readonly resourceVersion: string; readonly startedMs: number } | { readonly kind: 'continue_expired' } | { readonly kind: 'aborted' } | Failure;
 
 type WatchEnd =
   | { readonly kind: 'closed'; readonly events: number; readonly durationMs: number }
@@ -148,7 +149,9 @@ export class Reflector {
         if (end.kind === 'aborted') return;
         if (end.kind === 'ok') {
           this.resourceVersion = end.resourceVersion;
-          this.lastContactMs = this.deps.clock.now();
+          // Not the end of the list: a slow consumer can make paging take minutes, and what
+          // happened meanwhile comes after the snapshot; a relist must look back that far.
+          this.lastContactMs = end.startedMs;
           this.deps.handler.onPosition(this.stream, end.resourceVersion);
           relist = undefined;
         } else if (end.kind === 'continue_expired') {
@@ -295,6 +298,7 @@ export class Reflector {
 
   /** A paged list; hands each page's items over before asking for the next (one page in memory). */
   private async list(scope: ListScope, signal: AbortSignal): Promise<ListEnd> {
+    const startedMs = this.deps.clock.now();
     let token: string | undefined;
     for (;;) {
       const query = new URLSearchParams({ limit: String(this.options.pageSize) });
@@ -332,7 +336,7 @@ export class Reflector {
         if (signal.aborted) return { kind: 'aborted' };
       }
       const next = page.metadata.continue;
-      if (typeof next !== 'string' || next === '') return { kind: 'ok', resourceVersion: page.metadata.resourceVersion };
+      if (typeof next !== 'string' || next === '') return { kind: 'ok', resourceVersion: page.metadata.resourceVersion, startedMs };
       token = next;
     }
   }

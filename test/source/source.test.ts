@@ -105,6 +105,18 @@ describe('the Kubernetes source', () => {
     });
   }
 
+  it('dates a list at its start, not its end: a slow list followed by a 410 still ships what happened during the list', async () => {
+    for (let i = 0; i < 20; i++) fake.createEvent(coreEvent({ name: `e${String(i).padStart(2, '0')}`, time: NOW() }));
+    fake.injectFault('watch', { kind: 'gone-in-stream' });
+    // Each item takes 20 ms to hand over, so the list takes ~400 ms, far more than the 50 ms margin.
+    running = startSource(fake, { initial: { kind: 'all' }, relistMarginMs: 50 }, {}, 20);
+    await until(() => running!.items.length >= 1, 'the list is being handed over');
+    fake.createEvent(coreEvent({ name: 'during-list', time: NOW() }));
+    await until(() => fake.count('list') === 2 && fake.openWatches === 1, 'relist after the 410');
+    await until(() => running!.items.length === 21, 'everything handed over');
+    assert.deepEqual(running.names().slice(19), ['LISTED e19', 'LISTED during-list']);
+  });
+
   it('backs off when the watch is gone again right after every relist, instead of looping hot', async () => {
     fake.injectFault('watch', { kind: 'gone-in-stream' }, 3);
     running = startSource(fake);
