@@ -99,9 +99,10 @@ type Failure =
 /** `startedMs`: when the list's first page was asked for, the moment its snapshot stands for. */
 type ListEnd = { readonly kind: 'ok'; readonly resourceVersion: string; readonly startedMs: number } | { readonly kind: 'continue_expired' } | { readonly kind: 'aborted' } | Failure;
 
+/** `endedAtMs`: when the server's end was seen (the stream was complete then), not when the consumer caught up. */
 type WatchEnd =
-  | { readonly kind: 'closed'; readonly events: number; readonly durationMs: number }
-  | { readonly kind: 'timeout' }
+  | { readonly kind: 'closed'; readonly events: number; readonly durationMs: number; readonly endedAtMs: number }
+  | { readonly kind: 'timeout'; readonly endedAtMs: number }
   | { readonly kind: 'stall' }
   | { readonly kind: 'overflow' }
   | { readonly kind: 'aborted' }
@@ -186,7 +187,7 @@ export class Reflector {
           } else {
             this.shortWatches = 0;
             this.gonesInARow = 0;
-            this.lastContactMs = this.deps.clock.now();
+            this.lastContactMs = end.endedAtMs;
             restart('server_closed');
           }
           break;
@@ -194,7 +195,7 @@ export class Reflector {
           // client-node's inactivity timeout: on a quiet cluster without bookmarks this is normal.
           this.shortWatches = 0;
           this.gonesInARow = 0;
-          this.lastContactMs = this.deps.clock.now();
+          this.lastContactMs = end.endedAtMs;
           restart('timeout');
           break;
         case 'stall':
@@ -364,6 +365,7 @@ export class Reflector {
 
     const queue: { type: string; object: unknown }[] = [];
     let ended = false;
+    let endedAtMs = 0;
     /** The server answered 200 and the stream was set up: only then is silence a normal timeout. */
     let opened = false;
     let endErr: unknown = null;
@@ -399,6 +401,7 @@ export class Reflector {
         },
         (err: unknown) => {
           ended = true;
+          endedAtMs = clock.now();
           endErr = err;
           poke();
         },
@@ -416,6 +419,7 @@ export class Reflector {
         },
         (err: unknown) => {
           ended = true;
+          endedAtMs = clock.now();
           endErr = err;
           poke();
         },
@@ -450,10 +454,10 @@ export class Reflector {
     if (why === 'stall') return { kind: 'stall' };
     if (why === 'overflow') return { kind: 'overflow' };
     const err = endErr as StatusError | null | undefined;
-    if (err === null || err === undefined) return { kind: 'closed', events, durationMs: clock.now() - started };
+    if (err === null || err === undefined) return { kind: 'closed', events, durationMs: endedAtMs - started, endedAtMs };
     // client-node's timer also ends a request whose answer never came: that is a failure (backed
     // off), not the silence of a quiet stream, and must not count as contact with the server.
-    if (err.name === 'TimeoutError') return opened ? { kind: 'timeout' } : { kind: 'error', err: endErr };
+    if (err.name === 'TimeoutError') return opened ? { kind: 'timeout', endedAtMs } : { kind: 'error', err: endErr };
     const status = typeof err.statusCode === 'number' ? err.statusCode : undefined;
     if (status === 410) return { kind: 'gone' };
     if (status === 401 || status === 403) return { kind: 'auth', status, message: undefined };

@@ -117,6 +117,18 @@ describe('the Kubernetes source', () => {
     assert.deepEqual(running.names().slice(19), ['LISTED e19', 'LISTED during-list']);
   });
 
+  it('dates the end of a watch when the server ended it, not when a slow consumer caught up: a later relist ships what happened meanwhile', async () => {
+    running = startSource(fake, { relistMarginMs: 50 }, {}, 20);
+    await until(() => fake.openWatches === 1, 'watch open');
+    for (let i = 0; i < 20; i++) fake.createEvent(coreEvent({ name: `b${String(i).padStart(2, '0')}`, time: NOW() }));
+    fake.endWatches(); // the server closes; handing the 20 over still takes ~400 ms
+    fake.createEvent(coreEvent({ name: 'during-drain', time: NOW() }));
+    fake.compact(); // so the re-watch gets a 410 and relists
+    await until(() => fake.count('list') === 2 && fake.openWatches === 1, 'relist after the 410');
+    await until(() => running!.items.length === 21, 'everything handed over');
+    assert.deepEqual(running.names().slice(19), ['ADDED b19', 'LISTED during-drain']);
+  });
+
   it('backs off when the watch is gone again right after every relist, instead of looping hot', async () => {
     fake.injectFault('watch', { kind: 'gone-in-stream' }, 3);
     running = startSource(fake);
