@@ -73,7 +73,8 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
     async onItem(stream: string, item: SourceItem): Promise<void> {
       const wm = watermarks.get(stream);
       if (!wm) return;
-      const seq = wm.begin(item.resourceVersion, clock.now());
+      // Dated when read, not now: the source may have waited long on a full sink meanwhile.
+      const seq = wm.begin(item.resourceVersion, item.receivedAtMs);
       const done = (): void => wm.complete(seq);
       if (item.type === 'DELETED') return done();
       const filter = filteredBy(item.object, filters);
@@ -116,8 +117,8 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
       const made = toEntry(transformer, object);
       if (made.ok) recent.add(made.entry.occurrenceId);
     },
-    onPosition(stream: string, resourceVersion: string): void {
-      watermarks.get(stream)?.mark(resourceVersion, clock.now());
+    onPosition(stream: string, resourceVersion: string, atMs: number): void {
+      watermarks.get(stream)?.mark(resourceVersion, atMs);
     },
   };
 

@@ -26,13 +26,21 @@ export interface SourceItem {
   readonly object: RawEvent;
   /** The stream position once this item is handled; undefined for listed items (a list's position comes at its end). */
   readonly resourceVersion: string | undefined;
+  /**
+   * Wall time the item was read from the API server (for a listed item: when the list began). A
+   * slow consumer may get it much later; positions and look-back times must use this one.
+   */
+  readonly receivedAtMs: number;
 }
 
 /** Where a reflector sends what it reads. Calls are sequential; the reflector awaits `onItem` (backpressure). */
 export interface SourceHandler {
   onItem(stream: string, item: SourceItem): Promise<void>;
-  /** Everything of `stream` up to `resourceVersion` has been handed over (end of a list, a bookmark). */
-  onPosition(stream: string, resourceVersion: string): void;
+  /**
+   * Everything of `stream` up to `resourceVersion` has been handed over (end of a list, a
+   * bookmark); `atMs` is when the API server stood there (a list's start, a bookmark's arrival).
+   */
+  onPosition(stream: string, resourceVersion: string, atMs: number): void;
   /**
    * A listed event that is not shipped (left out by the initial policy, or older than a relist
    * looks back): its current occurrence counts as seen, so only a new one ships later. Called
@@ -153,7 +161,7 @@ export class Reflector {
           // Not the end of the list: a slow consumer can make paging take minutes, and what
           // happened meanwhile comes after the snapshot; a relist must look back that far.
           this.lastContactMs = end.startedMs;
-          this.deps.handler.onPosition(this.stream, end.resourceVersion);
+          this.deps.handler.onPosition(this.stream, end.resourceVersion, end.startedMs);
           relist = undefined;
         } else if (end.kind === 'continue_expired') {
           relist = 'continue_expired';
@@ -333,7 +341,7 @@ export class Reflector {
         const fate = this.listedFate(object, scope);
         if (fate === 'skip') this.deps.handler.onSkipped?.(this.stream, object);
         if (fate !== 'ship') continue;
-        await this.deps.handler.onItem(this.stream, { type: 'LISTED', object, resourceVersion: undefined });
+        await this.deps.handler.onItem(this.stream, { type: 'LISTED', object, resourceVersion: undefined, receivedAtMs: startedMs });
         if (signal.aborted) return { kind: 'aborted' };
       }
       const next = page.metadata.continue;
@@ -363,7 +371,7 @@ export class Reflector {
     if (rv !== '') query['resourceVersion'] = rv;
     if (this.options.fieldSelector) query['fieldSelector'] = this.options.fieldSelector;
 
-    const queue: { type: string; object: unknown }[] = [];
+    const queue: { type: string; object: unknown; receivedAtMs: number }[] = [];
     let ended = false;
     let endedAtMs = 0;
     /** The server answered 200 and the stream was set up: only then is silence a normal timeout. */
@@ -395,7 +403,7 @@ export class Reflector {
         (type: string, object: unknown) => {
           if (why !== undefined) return;
           watchdog.refresh();
-          queue.push({ type, object });
+          queue.push({ type, object, receivedAtMs: clock.now() });
           if (queue.length > this.options.maxQueuedEvents) stop('overflow');
           poke();
         },
@@ -430,7 +438,7 @@ export class Reflector {
       for (;;) {
         const item = queue.shift();
         if (item !== undefined && (why === undefined || why === 'overflow')) {
-          const handled = await this.handleWatchItem(item.type, item.object);
+          const handled = await this.handleWatchItem(item.type, item.object, item.receivedAtMs);
           if (handled === 'gone') {
             stop('gone');
             continue;
@@ -465,7 +473,7 @@ export class Reflector {
     return { kind: 'error', err: endErr, ...(status !== undefined ? { status } : {}) };
   }
 
-  private async handleWatchItem(type: string, object: unknown): Promise<'event' | 'bookmark' | 'gone' | 'error' | 'ignored'> {
+  private async handleWatchItem(type: string, object: unknown, receivedAtMs: number): Promise<'event' | 'bookmark' | 'gone' | 'error' | 'ignored'> {
     this.deps.onActivity();
     if (type === 'ERROR') {
       const code = (object as { code?: unknown } | null)?.code;
@@ -479,15 +487,15 @@ export class Reflector {
       this.deps.metrics.eventsReceived.inc({ type: 'BOOKMARK' });
       if (rv !== undefined) {
         this.resourceVersion = rv;
-        this.lastContactMs = this.deps.clock.now();
-        this.deps.handler.onPosition(this.stream, rv);
+        this.lastContactMs = receivedAtMs;
+        this.deps.handler.onPosition(this.stream, rv, receivedAtMs);
       }
       return 'bookmark';
     }
     if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return 'ignored';
     this.deps.metrics.eventsReceived.inc({ type });
     this.noteEventTime(object);
-    await this.deps.handler.onItem(this.stream, { type, object, resourceVersion: rv });
+    await this.deps.handler.onItem(this.stream, { type, object, resourceVersion: rv, receivedAtMs });
     if (rv !== undefined) this.resourceVersion = rv;
     this.shortWatches = 0;
     this.gonesInARow = 0;

@@ -183,6 +183,36 @@ describe('the shipper, end to end', () => {
     });
   }
 
+  it('checkpoints a slow list with the time it began, so a restart that must relist still ships what happened while paging', async () => {
+    for (let i = 0; i < 20; i++) fake.createEvent(coreEvent({ name: `p${String(i).padStart(2, '0')}`, time: now() }));
+    const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
+    // A slow Loki and a small queue hold each listed item back ~30 ms: the list takes ~600 ms.
+    loki.setDefaultReply({ delayMs: 30 });
+    fake.injectFault('watch', { kind: 'hang' }); // the first run never sees the watch's events
+    const source = { initial: { kind: 'all' }, relistMarginMs: 100 } as const;
+    const first = startShipper({ fake, loki, checkpoint, source, sink: { queueMaxBytes: 4_000, batchMaxEntries: 1 } });
+    try {
+      await loki.waitForEntries(1);
+      fake.createEvent(coreEvent({ name: 'during-list', time: now() }));
+      await until(() => fake.count('watch') === 1, 'list done, watch asked for');
+      await loki.waitForEntries(20);
+    } finally {
+      await first.stop();
+    }
+    loki.setDefaultReply({ status: 204 });
+    fake.compact(); // the checkpointed resourceVersion is gone: the next run relists
+    const second = startShipper({ fake, loki, checkpoint, source });
+    try {
+      await until(() => fake.count('list') === 2 && fake.openWatches === 1, 'relisted and watching');
+      await loki.waitForEntries(21);
+    } finally {
+      await second.stop();
+    }
+    const names = loki.entries().map((e) => / event=(\S+)/.exec(e.line)?.[1]);
+    assert.equal(names.length, 21);
+    assert.equal(names[20], 'during-list');
+  });
+
   it('re-ships on the next run what Loki had not acknowledged at shutdown', async () => {
     const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
     const first = startShipper({ fake, loki, checkpoint, drainTimeoutMs: 100, sink: { timeoutMs: 5_000 } });
