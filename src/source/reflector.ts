@@ -243,6 +243,9 @@ export class Reflector {
     const log = this.deps.logger;
     switch (f.kind) {
       case 'gone':
+        // A list is not tied to a resourceVersion, so a 410 to it will not cure itself by
+        // listing again at once (a proxy or a broken server): back off, as for any error.
+        if (during === 'list') await this.sleep(this.backoff.next(), signal);
         return 'gone';
       case 'not_found': {
         const next = this.deps.onApiNotFound?.(this.api);

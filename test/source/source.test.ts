@@ -137,6 +137,15 @@ describe('the Kubernetes source', () => {
     assert.equal(running.clock.sleeps.length, 2, 'the second and third 410 in a row wait first');
   });
 
+  it('backs off a list that answers 410 itself, instead of listing again at once', async () => {
+    fake.injectFault('list', { kind: 'gone' }, 3);
+    running = startSource(fake);
+    await until(() => fake.openWatches === 1, 'watch open at last');
+    assert.equal(fake.count('list'), 4);
+    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="gone"'), 3);
+    assert.equal(running.clock.sleeps.length, 3, 'each 410 to a list waits first');
+  });
+
   it('relists with a fresh start when a continue token expires', async () => {
     for (let i = 0; i < 6; i++) fake.createEvent(coreEvent({ name: `p${i}` }));
     fake.injectFault('list', { kind: 'expired-continue' });
