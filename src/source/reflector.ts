@@ -413,6 +413,7 @@ export class Reflector {
         (err: unknown) => {
           ended = true;
           endedAtMs = clock.now();
+          clearTimeout(watchdog); // the server's part is over; a slow consumer is no stall
           endErr = err;
           poke();
         },
@@ -431,6 +432,7 @@ export class Reflector {
         (err: unknown) => {
           ended = true;
           endedAtMs = clock.now();
+          clearTimeout(watchdog); // the server's part is over; a slow consumer is no stall
           endErr = err;
           poke();
         },

@@ -184,6 +184,19 @@ describe('the Kubernetes source', () => {
     assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
   });
 
+  it('does not call a quiet watch stalled while a slow consumer is still handing over what it read', async () => {
+    // Silence ends the watch after 100 ms; the stall watchdog would fire at 200 ms; handing the
+    // burst over takes ~500 ms. The watch ended normally: a timeout, and nothing read is thrown away.
+    running = startSource(fake, { requestTimeoutMs: 100, stallTimeoutMs: 100 }, {}, 50);
+    await until(() => fake.openWatches === 1, 'watch open');
+    for (let i = 0; i < 10; i++) fake.createEvent(coreEvent({ name: `q${i}` }));
+    await until(() => running!.items.length === 10, 'all handed over');
+    await until(() => fake.count('watch') >= 2, 're-watch');
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
+    assert.ok((await metricValue(running.metrics, 'watch_restarts_total', 'reason="timeout"')) >= 1);
+    assert.equal(fake.requests.filter((r) => r.endpoint === 'watch')[1]!.query.get('resourceVersion'), String(fake.resourceVersion), 'resumed after the last item');
+  });
+
   it('cuts a watch that runs too far ahead of a slow consumer and resumes it, losing and repeating nothing', async () => {
     running = startSource(fake, { maxQueuedEvents: 10 }, {}, 1);
     await until(() => fake.openWatches === 1, 'watch open');
