@@ -360,6 +360,9 @@ export class Reflector {
 
   /** One watch from `rv`, until the server ends it, it fails, stalls, or `signal` aborts. */
   private async watch(rv: string, signal: AbortSignal): Promise<WatchEnd> {
+    // An 'abort' listener added to an already aborted signal never fires: the watch would be held
+    // open until the server or the inactivity timer ended it (stop delayed up to 30 s).
+    if (signal.aborted) return { kind: 'aborted' };
     const { clock, random } = this.deps;
     const started = clock.now();
     const watcher = new Watch(this.deps.kubeConfig);

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import pino from 'pino';
+import { ignoreProgress } from '../../src/core/progress.js';
+import { createMetrics } from '../../src/observe/metrics.js';
+import { createEventSource } from '../../src/source/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent, newEvent } from '../fakes/kube-events.js';
-import { capturingLogger, metricValue, startSource, until } from './harness.js';
+import { capturingLogger, fastClock, metricValue, startSource, TEST_SOURCE_OPTIONS, until } from './harness.js';
 import type { RunningSource } from './harness.js';
 
 const NOW = () => new Date().toISOString();
@@ -304,6 +308,23 @@ describe('the Kubernetes source', () => {
     await until(() => running!.items.length === 1, 'item');
     assert.deepEqual(running.names(), ['ADDED app']);
     assert.equal(fake.requests[0]!.query.get('fieldSelector'), 'metadata.namespace!=kube-system');
+  });
+
+  // The test's timeout is the bound: before the fix the watch opened anyway and run() waited for it to end.
+  it('stops without opening a watch when the stop signal comes as a list ends', { timeout: 3_000 }, async () => {
+    const controller = new AbortController();
+    const source = createEventSource(TEST_SOURCE_OPTIONS, {
+      kubeConfig: fake.kubeConfig(),
+      handler: { onItem: () => Promise.resolve(), onPosition: () => controller.abort() },
+      metrics: createMetrics({ version: 'test' }),
+      logger: pino({ level: 'silent' }),
+      clock: fastClock(),
+      random: () => 0.5,
+      progress: ignoreProgress,
+    });
+    await source.run({}, controller.signal);
+    assert.equal(fake.count('list'), 1);
+    assert.equal(fake.count('watch'), 0);
   });
 
   it('resumes from a checkpointed resourceVersion without listing', async () => {
