@@ -164,8 +164,10 @@ describe('the Kubernetes source', () => {
 
   it('detects a stalled watch that trickles bytes but no events, and recovers', async () => {
     fake.injectFault('watch', { kind: 'stall', trickle: true, trickleMs: 20 });
-    running = startSource(fake, { stallTimeoutMs: 200 });
-    await until(() => fake.count('watch') === 2 && fake.openWatches === 1, 'second watch', 3_000);
+    // The stall timeout is 50 trickle periods, so a loaded machine that delays a few trickles does
+    // not turn the stall into client-node's plain inactivity timeout.
+    running = startSource(fake, { stallTimeoutMs: 1_000 });
+    await until(() => fake.count('watch') === 2 && fake.openWatches === 1, 'second watch', 10_000);
     fake.createEvent(coreEvent({ name: 'after-stall' }));
     await until(() => running!.items.length === 1, 'item after stall');
     assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 1);
