@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { Clock, Random } from '../core/clock.js';
 import type { Metrics } from '../observe/metrics.js';
-import type { KubeRequest } from './kube-request.js';
+import type { KubeRequest } from '../kube/request.js';
 
 export interface LeaderElectionOptions {
   readonly namespace: string;

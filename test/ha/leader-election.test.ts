@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { systemClock } from '../../src/core/clock.js';
-import { createKubeRequest, type KubeRequest } from '../../src/ha/kube-request.js';
+import { createKubeRequest, type KubeRequest } from '../../src/kube/request.js';
 import { createLeaderElector, microTime, type LeaderElectionOptions } from '../../src/ha/leader-election.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import { startFakeLeaseApi, type FakeLeaseApi } from './fake-lease-api.js';

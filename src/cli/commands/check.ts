@@ -7,7 +7,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../../config/index.js';
 import type { LokiProbeResult } from '../../sink/loki/index.js';
-import { createKubeRequest, KubeUnreachableError, type KubeRequest } from '../../ha/kube-request.js';
+import { createKubeRequest, KubeUnreachableError, type KubeRequest } from '../../kube/request.js';
 
 export type VerdictStatus = 'ok' | 'FAIL' | 'skip';
 
