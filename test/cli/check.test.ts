@@ -127,6 +127,37 @@ describe('check', () => {
     }
   });
 
+  it('against a Role that grants get and update by resourceNames only, as deploy/base does, the checkpoint and lease lines are ok', async () => {
+    const rbac = await FakeKubeApiServer.start();
+    try {
+      for (const verb of ['get', 'update']) {
+        rbac.deny({ verb, resource: 'configmaps', group: '', exceptName: 'kube-event-shipper-checkpoint' });
+        rbac.deny({ verb, resource: 'leases', group: 'coordination.k8s.io', exceptName: 'kube-event-shipper' });
+      }
+      // create cannot be granted by name, so it must be asked without one: a named create is refused here.
+      rbac.deny({ verb: 'create', name: 'kube-event-shipper-checkpoint' });
+      rbac.deny({ verb: 'create', name: 'kube-event-shipper' });
+      const home = cleanEnv()['HOME'] ?? '';
+      const config = writeKubeconfig(home, rbac.url);
+      const ha = ['--leader-elect', '--lease', 'kes/kube-event-shipper'];
+      const ours = await runCliToEnd(['check', '--kubeconfig', config, '--checkpoint-configmap', 'kes/kube-event-shipper-checkpoint', ...ha], { env });
+      assert.equal(ours.code, 0, ours.stdout);
+      const lines = verdicts(ours.stdout);
+      for (const item of ['get checkpoint', 'create checkpoint', 'update checkpoint', 'get lease', 'create lease', 'update lease']) {
+        assert.equal(verdict(lines, item).status, 'ok', JSON.stringify(verdict(lines, item)));
+      }
+
+      const other = await runCliToEnd(['check', '--kubeconfig', config, '--checkpoint-configmap', 'kes/another-checkpoint'], { env });
+      assert.equal(other.code, 1);
+      const otherLines = verdicts(other.stdout);
+      assert.match(verdict(otherLines, 'get checkpoint').detail, /^forbidden: may not get ConfigMap another-checkpoint in namespace kes/);
+      assert.match(verdict(otherLines, 'update checkpoint').detail, /^forbidden: may not update ConfigMap another-checkpoint in namespace kes/);
+      assert.equal(verdict(otherLines, 'create checkpoint').status, 'ok');
+    } finally {
+      await rbac.close();
+    }
+  });
+
   it('Loki not ready is a FAIL with the status and no push is tried', async () => {
     loki.setReady(503);
     try {

@@ -50,6 +50,13 @@ export interface AccessRule {
   readonly resource?: string;
   readonly group?: string;
   readonly namespace?: string;
+  /** Matches only reviews naming this object. */
+  readonly name?: string;
+  /**
+   * Matches only reviews that do not name this object (no name, or another): how a Role that grants
+   * a verb by `resourceNames` only answers.
+   */
+  readonly exceptName?: string;
 }
 
 export interface FakeKubeApiServerOptions {
@@ -749,7 +756,9 @@ export class FakeKubeApiServer {
         (r.verb === undefined || r.verb === attrs['verb']) &&
         (r.resource === undefined || r.resource === attrs['resource']) &&
         (r.group === undefined || r.group === (attrs['group'] ?? '')) &&
-        (r.namespace === undefined || r.namespace === attrs['namespace']),
+        (r.namespace === undefined || r.namespace === attrs['namespace']) &&
+        (r.name === undefined || r.name === attrs['name']) &&
+        (r.exceptName === undefined || r.exceptName !== attrs['name']),
     );
     this.sendJson(res, 201, {
       kind: 'SelfSubjectAccessReview',

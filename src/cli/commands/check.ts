@@ -45,6 +45,8 @@ interface Access {
   readonly group: string;
   readonly resource: string;
   readonly namespace?: string;
+  /** The object's name, for verbs a Role can grant by `resourceNames` (never for `create`). */
+  readonly name?: string;
 }
 
 async function review(request: KubeRequest, access: Access, timeoutMs: number): Promise<{ allowed: boolean; status: number; why?: string }> {
@@ -53,7 +55,15 @@ async function review(request: KubeRequest, access: Access, timeoutMs: number): 
     body: {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
-      spec: { resourceAttributes: { verb: access.verb, group: access.group, resource: access.resource, ...(access.namespace ? { namespace: access.namespace } : {}) } },
+      spec: {
+        resourceAttributes: {
+          verb: access.verb,
+          group: access.group,
+          resource: access.resource,
+          ...(access.namespace ? { namespace: access.namespace } : {}),
+          ...(access.name ? { name: access.name } : {}),
+        },
+      },
     },
   });
   const status = (res.body as { status?: { allowed?: unknown; reason?: unknown } } | undefined)?.status;
@@ -87,14 +97,19 @@ async function checkKubernetes(config: Config, deps: CheckDeps): Promise<CheckVe
       wanted.push({ item: `${verb} events`, access: { verb, group, resource: 'events', ...(namespace ? { namespace } : {}) } });
     }
   }
+  // get and update name the object, as a Role granting them by resourceNames requires; create
+  // cannot (the name is not known at authorisation time), so it asks without one.
+  const named = (verb: string, name: string): { name?: string } => (verb === 'create' ? {} : { name });
   if (config.checkpointConfigmap) {
+    const { namespace, name } = config.checkpointConfigmap;
     for (const verb of ['get', 'create', 'update']) {
-      wanted.push({ item: `${verb} checkpoint`, access: { verb, group: '', resource: 'configmaps', namespace: config.checkpointConfigmap.namespace } });
+      wanted.push({ item: `${verb} checkpoint`, access: { verb, group: '', resource: 'configmaps', namespace, ...named(verb, name) } });
     }
   }
   if (config.leaderElect && config.lease) {
+    const { namespace, name } = config.lease;
     for (const verb of ['get', 'create', 'update']) {
-      wanted.push({ item: `${verb} lease`, access: { verb, group: 'coordination.k8s.io', resource: 'leases', namespace: config.lease.namespace } });
+      wanted.push({ item: `${verb} lease`, access: { verb, group: 'coordination.k8s.io', resource: 'leases', namespace, ...named(verb, name) } });
     }
   }
 
