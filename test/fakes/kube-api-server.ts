@@ -159,6 +159,7 @@ export class FakeKubeApiServer {
   private readonly disabledApis = new Set<EventApi>();
   private readonly objects = { configmaps: new Map<string, KubeObject>(), leases: new Map<string, KubeObject>() };
   private readonly denied: AccessRule[] = [];
+  private readonly failingObjects = new Map<'configmaps' | 'leases', number>();
   /** Every request served, in order. */
   readonly requests: RecordedRequest[] = [];
 
@@ -342,6 +343,15 @@ export class FakeKubeApiServer {
     this.denied.push(rule);
   }
 
+  /**
+   * Every request for ConfigMaps (or Leases) answers `code` (e.g. 503) until called again with
+   * undefined, like an API server that cannot serve them for a while.
+   */
+  failObjects(resource: 'configmaps' | 'leases', code: number | undefined): void {
+    if (code === undefined) this.failingObjects.delete(resource);
+    else this.failingObjects.set(resource, code);
+  }
+
   count(endpoint: Endpoint): number {
     return this.requests.filter((r) => r.endpoint === endpoint).length;
   }
@@ -428,8 +438,11 @@ export class FakeKubeApiServer {
         if (this.disabledApis.has(route.api)) return this.sendJson(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
         if (endpoint === 'watch') return this.watch(res, route.api, route.namespace, query);
         return this.list(res, route.api, route.namespace, query);
-      case 'object':
+      case 'object': {
+        const failWith = this.failingObjects.get(route.resource);
+        if (failWith !== undefined) return this.sendJson(res, failWith, status(failWith, 'InternalError', 'failing as the test asked'));
         return this.object(req, res, route.resource, route.namespace, route.name, method, body);
+      }
       case 'ssar':
         return this.accessReview(res, method, body);
       default:
