@@ -5,7 +5,7 @@
  * ours is never overwritten.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { kubeRequest, statusMessage } from '../source/kube-http.js';
+import { kubeRequest, statusMessage } from '../kube/request.js';
 import { CheckpointForeignError, CheckpointReadError, CheckpointWriteError } from './errors.js';
 import { parseCheckpoint, serializeCheckpoint } from './record.js';
 import type { CheckpointRecord, CheckpointStore, LoadResult } from './record.js';

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import type { Config } from '../config/index.js';
 import type { EntrySink } from '../core/entry.js';
 import { ignoreProgress, type ProgressListener } from '../core/progress.js';
-import { createLokiSink } from '../sink/loki/index.js';
+import { createLokiSink, probeLoki } from '../sink/loki/index.js';
 import { createStdoutSink } from '../sink/stdout/index.js';
 import { createTransformer } from '../transform/index.js';
 import { replay } from './commands/replay.js';
@@ -17,7 +17,6 @@ import { EXIT_FAILURE, EXIT_OK } from './exit-codes.js';
 import { bundledDashboardsDir, writeDashboards } from './commands/dashboards.js';
 import { formatVerdict, runChecks } from './commands/check.js';
 import { loadKubeConfig } from './kube.js';
-import { lokiDispatcher, lokiHeaders } from './loki-http.js';
 import type { CliIo, CommandHandlers } from './program.js';
 import { ShipperError } from '../core/errors.js';
 import { pushProbe } from './commands/push-probe.js';
@@ -28,23 +27,17 @@ import { packageVersion } from './version.js';
 async function check(config: Config, io: CliIo): Promise<number> {
   transformOptions(config);
   const rt = createRuntime(config, packageVersion());
-  const dispatcher = lokiDispatcher(config);
-  try {
-    const verdicts = await runChecks(config, {
-      loadKubeConfig: () => loadKubeConfig(config),
-      lokiHeaders: lokiHeaders(config),
-      lokiDispatcher: dispatcher,
-      timeoutMs: Math.min(config.lokiTimeout, 10_000),
-      pushProbe: () => pushProbe(config, config.lokiUrl ?? '', { ...rt, logger: rt.logger }),
-    });
-    for (const verdict of verdicts) io.stdout.write(formatVerdict(verdict) + '\n');
-    if (config.logLevel === 'debug' || config.logLevel === 'trace') {
-      io.stderr.write(JSON.stringify(redactConfig(config)) + '\n');
-    }
-    return verdicts.some((v) => v.status === 'FAIL') ? EXIT_FAILURE : EXIT_OK;
-  } finally {
-    await dispatcher.close();
+  const verdicts = await runChecks(config, {
+    loadKubeConfig: () => loadKubeConfig(config),
+    probeLoki: () => probeLoki(lokiSinkOptions(config, config.lokiUrl ?? '')),
+    timeoutMs: Math.min(config.lokiTimeout, 10_000),
+    pushProbe: () => pushProbe(config, config.lokiUrl ?? '', { ...rt, logger: rt.logger }),
+  });
+  for (const verdict of verdicts) io.stdout.write(formatVerdict(verdict) + '\n');
+  if (config.logLevel === 'debug' || config.logLevel === 'trace') {
+    io.stderr.write(JSON.stringify(redactConfig(config)) + '\n');
   }
+  return verdicts.some((v) => v.status === 'FAIL') ? EXIT_FAILURE : EXIT_OK;
 }
 
 async function dashboards(outDir: string, io: CliIo): Promise<number> {

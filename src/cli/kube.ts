@@ -1,11 +1,29 @@
 /** Kubernetes client configuration from `--kubeconfig` / `--context`, or the usual defaults. */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/index.js';
 import { ConfigError } from '../core/errors.js';
 
+/**
+ * With no KUBECONFIG, no ~/.kube/config and no in-cluster service, client-node silently falls
+ * back to `http://localhost:8080`, which `run` would then retry forever: refuse that up front.
+ */
+function assertSomewhereToLoadFrom(): void {
+  if ((process.env['KUBECONFIG'] ?? '') !== '') return;
+  const homeConfig = join(homedir(), '.kube', 'config');
+  if (existsSync(homeConfig)) return;
+  if ((process.env['KUBERNETES_SERVICE_HOST'] ?? '') !== '') return;
+  throw new ConfigError(
+    `no kubeconfig found: looked for --kubeconfig (not given), KUBECONFIG (unset), ${homeConfig} (missing) and in-cluster (KUBERNETES_SERVICE_HOST unset)`,
+  );
+}
+
 /** In-cluster service account first, then KUBECONFIG / ~/.kube/config (client-node's order), unless a file is given. */
 export function loadKubeConfig(config: Pick<Config, 'kubeconfig' | 'context'>): KubeConfig {
   const kc = new KubeConfig();
+  if (config.kubeconfig === undefined) assertSomewhereToLoadFrom();
   try {
     if (config.kubeconfig !== undefined) kc.loadFromFile(config.kubeconfig);
     else kc.loadFromDefault();

@@ -72,7 +72,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'types', kind: 'list', group: 'source', default: '', placeholder: '<list>', description: 'only these event types, e.g. Warning (empty: all)' },
   { key: 'reasons', kind: 'list', group: 'source', default: '', placeholder: '<list>', description: 'only these reasons (empty: all)' },
   { key: 'kinds', kind: 'list', group: 'source', default: '', placeholder: '<list>', description: 'only events about these object kinds (empty: all)' },
-  { key: 'initial', kind: 'initial', group: 'source', default: 'all', placeholder: '<none|all|age>', description: 'on a first start (no checkpoint): ship existing events none, all, or younger than an age like 2h' },
+  { key: 'initial', kind: 'initial', group: 'source', default: 'none', placeholder: '<none|all|age>', description: 'on a first start (no checkpoint): ship existing events none, all, or younger than an age like 2h' },
   { key: 'pageSize', kind: 'int', group: 'source', default: '500', placeholder: '<n>', description: 'items per list page' },
   { key: 'stallTimeout', kind: 'duration', group: 'source', default: '10m', placeholder: '<duration>', description: 'restart a watch that delivered nothing for this long' },
   { key: 'checkpointFile', kind: 'path', group: 'source', placeholder: '<file>', description: 'keep the checkpoint in this file' },

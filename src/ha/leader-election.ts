@@ -9,8 +9,9 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, Random } from '../core/clock.js';
+import { ShipperError } from '../core/errors.js';
 import type { Metrics } from '../observe/metrics.js';
-import type { KubeRequest } from './kube-request.js';
+import type { KubeRequest } from '../kube/request.js';
 
 export interface LeaderElectionOptions {
   readonly namespace: string;
@@ -31,7 +32,21 @@ export interface LeaderElectionDeps {
   readonly onLeading?: (leading: boolean) => void;
 }
 
-/** The work to run while leading; it must stop promptly when `signal` aborts. */
+/** The abort reason the work sees when its term ended because the Lease was lost (not a shutdown). */
+export class LeaseLostError extends ShipperError {
+  readonly code = 'E_LEASE_LOST';
+}
+
+/** True once `signal` (a work signal) was aborted because this term lost the Lease. */
+export function lostTheLease(signal: AbortSignal): boolean {
+  const reason: unknown = signal.reason;
+  return signal.aborted && reason instanceof ShipperError && reason.code === 'E_LEASE_LOST';
+}
+
+/**
+ * The work to run while leading; it must stop promptly when `signal` aborts. The abort reason is a
+ * `LeaseLostError` when the Lease was lost (see `lostTheLease`), the shutdown's reason otherwise.
+ */
 export type LeaderWork = (signal: AbortSignal) => Promise<void>;
 
 export interface LeaderElector {
@@ -224,7 +239,7 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
       } else if (result === 'held-by-other' || clock.now() - lastRenew >= options.renewDeadlineMs) {
         log.warn({ result, sinceRenewMs: clock.now() - lastRenew }, 'lost the lease');
         outcome = 'lost';
-        workAbort.abort(new Error('lost the lease'));
+        workAbort.abort(new LeaseLostError('lost the lease'));
         break;
       }
     }

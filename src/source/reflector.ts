@@ -13,7 +13,7 @@ import { Backoff } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import { compareResourceVersions, isRawEvent, occurrenceTimeMs, resourceVersionOf } from './event-fields.js';
 import type { RawEvent } from './event-fields.js';
-import { kubeRequest, statusMessage } from './kube-http.js';
+import { kubeRequest, statusMessage } from '../kube/request.js';
 
 export type EventApi = 'core/v1' | 'events.k8s.io/v1';
 

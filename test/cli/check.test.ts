@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
@@ -126,6 +127,37 @@ describe('check', () => {
     }
   });
 
+  it('against a Role that grants get and update by resourceNames only, as deploy/base does, the checkpoint and lease lines are ok', async () => {
+    const rbac = await FakeKubeApiServer.start();
+    try {
+      for (const verb of ['get', 'update']) {
+        rbac.deny({ verb, resource: 'configmaps', group: '', exceptName: 'kube-event-shipper-checkpoint' });
+        rbac.deny({ verb, resource: 'leases', group: 'coordination.k8s.io', exceptName: 'kube-event-shipper' });
+      }
+      // create cannot be granted by name, so it must be asked without one: a named create is refused here.
+      rbac.deny({ verb: 'create', name: 'kube-event-shipper-checkpoint' });
+      rbac.deny({ verb: 'create', name: 'kube-event-shipper' });
+      const home = cleanEnv()['HOME'] ?? '';
+      const config = writeKubeconfig(home, rbac.url);
+      const ha = ['--leader-elect', '--lease', 'kes/kube-event-shipper'];
+      const ours = await runCliToEnd(['check', '--kubeconfig', config, '--checkpoint-configmap', 'kes/kube-event-shipper-checkpoint', ...ha], { env });
+      assert.equal(ours.code, 0, ours.stdout);
+      const lines = verdicts(ours.stdout);
+      for (const item of ['get checkpoint', 'create checkpoint', 'update checkpoint', 'get lease', 'create lease', 'update lease']) {
+        assert.equal(verdict(lines, item).status, 'ok', JSON.stringify(verdict(lines, item)));
+      }
+
+      const other = await runCliToEnd(['check', '--kubeconfig', config, '--checkpoint-configmap', 'kes/another-checkpoint'], { env });
+      assert.equal(other.code, 1);
+      const otherLines = verdicts(other.stdout);
+      assert.match(verdict(otherLines, 'get checkpoint').detail, /^forbidden: may not get ConfigMap another-checkpoint in namespace kes/);
+      assert.match(verdict(otherLines, 'update checkpoint').detail, /^forbidden: may not update ConfigMap another-checkpoint in namespace kes/);
+      assert.equal(verdict(otherLines, 'create checkpoint').status, 'ok');
+    } finally {
+      await rbac.close();
+    }
+  });
+
   it('Loki not ready is a FAIL with the status and no push is tried', async () => {
     loki.setReady(503);
     try {
@@ -156,7 +188,33 @@ describe('check', () => {
     const url = `http://127.0.0.1:${await closedPort()}`;
     const result = await runCliToEnd(['check', '--kubeconfig', kubeconfig, '--loki-url', url], { env });
     assert.equal(result.code, 1);
-    assert.match(verdict(verdicts(result.stdout), 'loki ready').detail, /cannot reach .*\/ready: ECONNREFUSED/);
+    assert.match(verdict(verdicts(result.stdout), 'loki ready').detail, /cannot reach http:\/\/127\.0\.0\.1:\d+\/ready: .*ECONNREFUSED/);
+  });
+
+  it("Loki's /ready is asked with the sink's tenant, credentials and extra headers", async () => {
+    // A bare HTTP server records what arrives; /ready answers 503 so no push follows.
+    const seen: { path: string | undefined; headers: IncomingHttpHeaders }[] = [];
+    const server = createHttpServer((req, res) => {
+      seen.push({ path: req.url, headers: req.headers });
+      res.writeHead(503).end('starting');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/base`;
+      const result = await runCliToEnd(['check', '--kubeconfig', kubeconfig, '--loki-url', url, '--tenant', 'team-a', '--loki-headers', 'X-Api-Key=k1'], {
+        env: { ...env, KES_LOKI_USERNAME: 'shipper', KES_LOKI_PASSWORD: 'pw' },
+      });
+      assert.equal(result.code, 1);
+      assert.equal(verdict(verdicts(result.stdout), 'loki ready').detail, `${url}/ready answered 503: starting`);
+      assert.equal(seen.length, 1);
+      assert.equal(seen[0]?.path, '/base/ready');
+      assert.equal(seen[0]?.headers['x-scope-orgid'], 'team-a');
+      assert.equal(seen[0]?.headers['x-api-key'], 'k1');
+      assert.equal(seen[0]?.headers.authorization, `Basic ${Buffer.from('shipper:pw').toString('base64')}`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('check output never shows a secret', async () => {

@@ -32,6 +32,7 @@ describe('run', () => {
     const cli = startCli(
       [
         'run',
+        '--initial=all',
         '--kubeconfig', writeKubeconfig(home, kube.url),
         '--loki-url', loki.url,
         '--tenant', 'run-test',
@@ -86,7 +87,7 @@ describe('run', () => {
     const env = cleanEnv();
     const home = env['HOME'] ?? '';
     const before = kube.events().length;
-    const cli = startCli(['run', '--kubeconfig', writeKubeconfig(home, kube.url), '--listen', '127.0.0.1:0'], { env });
+    const cli = startCli(['run', '--initial=all', '--kubeconfig', writeKubeconfig(home, kube.url), '--listen', '127.0.0.1:0'], { env });
     try {
       await cli.waitFor('stdout', new RegExp(`^(.*\\n){${before}}`));
     } finally {
@@ -120,7 +121,7 @@ describe('run', () => {
     const env = cleanEnv();
     const home = env['HOME'] ?? '';
     const cli = startCli(
-      ['run', '--kubeconfig', writeKubeconfig(home, kube.url), '--listen', '127.0.0.1:0', '--loki-url', loki.url, '--tenant', 'hang', '--grace-period', '2s', '--batch-max-wait', '10ms'],
+      ['run', '--initial=all', '--kubeconfig', writeKubeconfig(home, kube.url), '--listen', '127.0.0.1:0', '--loki-url', loki.url, '--tenant', 'hang', '--grace-period', '2s', '--batch-max-wait', '10ms'],
       { env },
     );
     try {
@@ -140,7 +141,7 @@ describe('run', () => {
     const env = cleanEnv();
     const home = env['HOME'] ?? '';
     const cli = startCli(
-      ['run', '--kubeconfig', writeKubeconfig(home, kube.url), '--listen', '127.0.0.1:0', '--loki-url', loki.url, '--tenant', 'hang2', '--batch-max-wait', '10ms'],
+      ['run', '--initial=all', '--kubeconfig', writeKubeconfig(home, kube.url), '--listen', '127.0.0.1:0', '--loki-url', loki.url, '--tenant', 'hang2', '--batch-max-wait', '10ms'],
       { env },
     );
     try {

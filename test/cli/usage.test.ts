@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { envName, flagName, OPTION_SPECS } from '../../src/config/index.js';
@@ -53,6 +54,18 @@ describe('kube-event-shipper usage errors', () => {
       assert.equal(result.stdout, '');
     });
   }
+
+  it('with no kubeconfig anywhere and not in a cluster, run fails at once saying where it looked (exit 2)', async () => {
+    // Only PATH and an empty HOME: no KUBECONFIG, no ~/.kube/config, no KUBERNETES_SERVICE_HOST.
+    const home = mkdtempSync(join(tmpdir(), 'kes-empty-home-'));
+    const result = await runCliToEnd(['run', '--listen', '127.0.0.1:0'], { env: { PATH: process.env['PATH'] ?? '', HOME: home } });
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(
+      oneLine(result.stderr),
+      `kube-event-shipper: no kubeconfig found: looked for --kubeconfig (not given), KUBECONFIG (unset), ${join(home, '.kube', 'config')} (missing) and in-cluster (KUBERNETES_SERVICE_HOST unset)`,
+    );
+    assert.equal(result.stdout, '');
+  });
 
   it('a secret in a config error never reaches stderr', async () => {
     const env = cleanEnv({ KES_LOKI_PASSWORD: 'hunter2-secret' });

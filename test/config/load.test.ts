@@ -42,7 +42,7 @@ describe('loadConfig', () => {
     assert.deepEqual(config.listen, { host: '', port: 8080 });
     assert.deepEqual(config.staticLabels, { job: 'kube-event-shipper' });
     assert.deepEqual(config.labels, ['namespace', 'reason', 'type', 'kind', 'source']);
-    assert.deepEqual(config.initial, { kind: 'all' });
+    assert.deepEqual(config.initial, { kind: 'none' });
     assert.equal(config.identity, 'host-a');
     assert.equal(config.leaderElect, false);
   });

@@ -52,6 +52,13 @@ export interface AccessRule {
   readonly resource?: string;
   readonly group?: string;
   readonly namespace?: string;
+  /** Matches only reviews naming this object. */
+  readonly name?: string;
+  /**
+   * Matches only reviews that do not name this object (no name, or another): how a Role that grants
+   * a verb by `resourceNames` only answers.
+   */
+  readonly exceptName?: string;
 }
 
 export interface FakeKubeApiServerOptions {
@@ -154,6 +161,7 @@ export class FakeKubeApiServer {
   private readonly disabledApis = new Set<EventApi>();
   private readonly objects = { configmaps: new Map<string, KubeObject>(), leases: new Map<string, KubeObject>() };
   private readonly denied: AccessRule[] = [];
+  private readonly failingObjects = new Map<'configmaps' | 'leases', number>();
   /** Every request served, in order. */
   readonly requests: RecordedRequest[] = [];
 
@@ -337,6 +345,15 @@ export class FakeKubeApiServer {
     this.denied.push(rule);
   }
 
+  /**
+   * Every request for ConfigMaps (or Leases) answers `code` (e.g. 503) until called again with
+   * undefined, like an API server that cannot serve them for a while.
+   */
+  failObjects(resource: 'configmaps' | 'leases', code: number | undefined): void {
+    if (code === undefined) this.failingObjects.delete(resource);
+    else this.failingObjects.set(resource, code);
+  }
+
   count(endpoint: Endpoint): number {
     return this.requests.filter((r) => r.endpoint === endpoint).length;
   }
@@ -423,8 +440,11 @@ export class FakeKubeApiServer {
         if (this.disabledApis.has(route.api)) return this.sendJson(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
         if (endpoint === 'watch') return this.watch(res, route.api, route.namespace, query);
         return this.list(res, route.api, route.namespace, query);
-      case 'object':
+      case 'object': {
+        const failWith = this.failingObjects.get(route.resource);
+        if (failWith !== undefined) return this.sendJson(res, failWith, status(failWith, 'InternalError', 'failing as the test asked'));
         return this.object(req, res, route.resource, route.namespace, route.name, method, body);
+      }
       case 'ssar':
         return this.accessReview(res, method, body);
       default:
@@ -753,7 +773,9 @@ export class FakeKubeApiServer {
         (r.verb === undefined || r.verb === attrs['verb']) &&
         (r.resource === undefined || r.resource === attrs['resource']) &&
         (r.group === undefined || r.group === (attrs['group'] ?? '')) &&
-        (r.namespace === undefined || r.namespace === attrs['namespace']),
+        (r.namespace === undefined || r.namespace === attrs['namespace']) &&
+        (r.name === undefined || r.name === attrs['name']) &&
+        (r.exceptName === undefined || r.exceptName !== attrs['name']),
     );
     this.sendJson(res, 201, {
       kind: 'SelfSubjectAccessReview',

@@ -45,6 +45,7 @@ describe('leader election with two shipper processes', () => {
       const spawned = startCli(
         [
           'run',
+          '--initial=all',
           '--kubeconfig', kubeconfig,
           '--loki-url', loki.url,
           '--listen', '127.0.0.1:0',

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { systemClock } from '../../src/core/clock.js';
-import { createKubeRequest, type KubeRequest } from '../../src/ha/kube-request.js';
+import { createKubeRequest, type KubeRequest } from '../../src/kube/request.js';
 import { createLeaderElector, microTime, type LeaderElectionOptions } from '../../src/ha/leader-election.js';
 import { createMetrics } from '../../src/observe/metrics.js';
-import { startFakeLeaseApi, type FakeLeaseApi } from './fake-lease-api.js';
+import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 
 const silent = pino({ level: 'silent' });
 const fast: Omit<LeaderElectionOptions, 'identity'> = {
@@ -25,12 +25,22 @@ async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promi
   }
 }
 
-/** A candidate whose API access can be cut, like a process that was killed. */
-function candidate(api: FakeLeaseApi, identity: string) {
+/** The Lease's spec as the API server holds it now. */
+function leaseSpec(api: FakeKubeApiServer): Record<string, unknown> | undefined {
+  return api.getObject('leases', 'monitoring', 'kes')?.['spec'] as Record<string, unknown> | undefined;
+}
+
+/** A candidate whose API access can be cut, like a process that was killed; it notes the writes it sends. */
+function candidate(api: FakeKubeApiServer, identity: string) {
   const metrics = createMetrics({ version: 't' });
   const real = createKubeRequest(api.kubeConfig());
   let dead = false;
-  const request: KubeRequest = (method, path, options) => (dead ? Promise.reject(new Error('killed')) : real(method, path, options));
+  const writes: string[] = [];
+  const request: KubeRequest = (method, path, options) => {
+    if (dead) return Promise.reject(new Error('killed'));
+    if (method !== 'GET') writes.push(method);
+    return real(method, path, options);
+  };
   const elector = createLeaderElector({ ...fast, identity }, { request, clock: systemClock, random: () => 0.5, logger: silent, metrics });
   const shutdown = new AbortController();
   const state = { working: false, starts: 0, aborts: 0 };
@@ -43,6 +53,7 @@ function candidate(api: FakeLeaseApi, identity: string) {
   }, shutdown.signal);
   return {
     state,
+    writes,
     metrics,
     done,
     kill: () => {
@@ -57,11 +68,12 @@ function candidate(api: FakeLeaseApi, identity: string) {
 }
 
 describe('leader election', () => {
-  let api: FakeLeaseApi;
-  before(async () => {
-    api = await startFakeLeaseApi();
+  // A fresh API server per case: no Lease left over from the case before.
+  let api: FakeKubeApiServer;
+  beforeEach(async () => {
+    api = await FakeKubeApiServer.start();
   });
-  after(async () => {
+  afterEach(async () => {
     await api.close();
   });
 
@@ -70,21 +82,19 @@ describe('leader election', () => {
   });
 
   it('a lone candidate creates the lease, runs the work, and on shutdown stops it before releasing', async () => {
-    api.leases.clear();
     const a = candidate(api, 'a');
     await until('a leads', () => a.state.working);
     assert.equal(await a.leaderGauge(), 1);
-    const lease = api.leases.get('monitoring/kes');
-    assert.equal(lease?.spec['holderIdentity'], 'a');
-    assert.match(String(lease?.spec['renewTime']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    const lease = leaseSpec(api);
+    assert.equal(lease?.['holderIdentity'], 'a');
+    assert.match(String(lease?.['renewTime']), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
     await a.stop();
     assert.equal(a.state.aborts, 1);
-    assert.equal(api.leases.get('monitoring/kes')?.spec['holderIdentity'], '', 'released');
+    assert.equal(leaseSpec(api)?.['holderIdentity'], '', 'released');
     assert.equal(await a.leaderGauge(), 0);
   });
 
   it('with two candidates only one works; when the leader dies the other takes over within the lease duration', async () => {
-    api.leases.clear();
     const a = candidate(api, 'a');
     await until('a leads', () => a.state.working);
     const b = candidate(api, 'b');
@@ -101,7 +111,6 @@ describe('leader election', () => {
   });
 
   it('a freshly released lease is taken at once by a waiting candidate', async () => {
-    api.leases.clear();
     const a = candidate(api, 'a');
     await until('a leads', () => a.state.working);
     const b = candidate(api, 'b');
@@ -114,15 +123,14 @@ describe('leader election', () => {
   });
 
   it('a leader that cannot renew within the renew deadline stops its work', async () => {
-    api.leases.clear();
     const a = candidate(api, 'a');
     await until('a leads', () => a.state.working);
-    api.failWith = 503;
+    api.failObjects('leases', 503);
     try {
       await until('a gives up', () => !a.state.working, 3000);
       assert.equal(await a.leaderGauge(), 0);
     } finally {
-      api.failWith = undefined;
+      api.failObjects('leases', undefined);
     }
     await until('a leads again once the API is back', () => a.state.working, 3000);
     assert.equal(a.state.starts, 2);
@@ -130,9 +138,10 @@ describe('leader election', () => {
   });
 
   it('a lease held by someone else is not taken before it expired by our own observation', async () => {
-    api.leases.clear();
-    api.leases.set('monitoring/kes', {
-      metadata: { name: 'kes', namespace: 'monitoring', resourceVersion: '1' },
+    api.putObject('leases', {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: 'kes', namespace: 'monitoring' },
       // renewTime far in the past, as a holder with a skewed clock would write it
       spec: { holderIdentity: 'ghost', leaseDurationSeconds: 1, renewTime: '2000-01-01T00:00:00.000000Z', leaseTransitions: 3 },
     });
@@ -140,26 +149,23 @@ describe('leader election', () => {
     const a = candidate(api, 'a');
     await until('a leads', () => a.state.working, 3000);
     assert.ok(Date.now() - startedAt >= 900, 'waited for a full lease duration');
-    assert.equal(api.leases.get('monitoring/kes')?.spec['leaseTransitions'], 4);
+    assert.equal(leaseSpec(api)?.['leaseTransitions'], 4);
     await a.stop();
   });
 
   it('a standby shuts down promptly without ever running the work or touching the lease', async () => {
-    api.leases.clear();
     const a = candidate(api, 'a');
     await until('a leads', () => a.state.working);
     const b = candidate(api, 'b');
     await new Promise((r) => setTimeout(r, 150));
-    const writesBefore = api.writes.filter((w) => w.holder === 'b' || w.holder === '').length;
     await b.stop();
     assert.equal(b.state.starts, 0);
-    assert.equal(api.writes.filter((w) => w.holder === 'b' || w.holder === '').length, writesBefore);
-    assert.equal(api.leases.get('monitoring/kes')?.spec['holderIdentity'], 'a');
+    assert.deepEqual(b.writes, [], 'b never wrote the lease');
+    assert.equal(leaseSpec(api)?.['holderIdentity'], 'a');
     await a.stop();
   });
 
   it('work that fails on its own releases the lease and rejects', async () => {
-    api.leases.clear();
     const metrics = createMetrics({ version: 't' });
     const elector = createLeaderElector(
       { ...fast, identity: 'a' },
@@ -169,12 +175,11 @@ describe('leader election', () => {
       elector.runWhileLeader(() => Promise.reject(new Error('pipeline broke')), new AbortController().signal),
       /pipeline broke/,
     );
-    assert.equal(api.leases.get('monitoring/kes')?.spec['holderIdentity'], '');
+    assert.equal(leaseSpec(api)?.['holderIdentity'], '');
     assert.equal((await metrics.leader.get()).values[0]?.value, 0);
   });
 
   it('concurrent candidates never both hold the lease', async () => {
-    api.leases.clear();
     const candidates = ['a', 'b', 'c'].map((id) => candidate(api, id));
     await until('someone leads', () => candidates.some((c) => c.state.working));
     for (let i = 0; i < 10; i++) {

@@ -5,9 +5,9 @@
  * Nothing here prints a secret: verdicts name URLs and statuses only.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { fetch, type Dispatcher } from 'undici';
 import type { Config } from '../../config/index.js';
-import { createKubeRequest, KubeUnreachableError, type KubeRequest } from '../../ha/kube-request.js';
+import type { LokiProbeResult } from '../../sink/loki/index.js';
+import { createKubeRequest, KubeUnreachableError, type KubeRequest } from '../../kube/request.js';
 
 export type VerdictStatus = 'ok' | 'FAIL' | 'skip';
 
@@ -20,9 +20,8 @@ export interface CheckVerdict {
 export interface CheckDeps {
   /** Throws ConfigError for a bad kubeconfig; that becomes a FAIL line, not an exit 2. */
   readonly loadKubeConfig: () => KubeConfig;
-  /** Headers and TLS for Loki's `/ready`. */
-  readonly lokiHeaders: Record<string, string>;
-  readonly lokiDispatcher: Dispatcher;
+  /** Asks Loki's `/ready` with the sink's own options (auth, tenant, TLS, timeout): the sink's `probeLoki`. */
+  readonly probeLoki: () => Promise<LokiProbeResult>;
   /** Pushes one harmless entry; resolves with what happened. */
   readonly pushProbe: () => Promise<{ readonly ok: boolean; readonly detail: string }>;
   readonly timeoutMs: number;
@@ -46,6 +45,8 @@ interface Access {
   readonly group: string;
   readonly resource: string;
   readonly namespace?: string;
+  /** The object's name, for verbs a Role can grant by `resourceNames` (never for `create`). */
+  readonly name?: string;
 }
 
 async function review(request: KubeRequest, access: Access, timeoutMs: number): Promise<{ allowed: boolean; status: number; why?: string }> {
@@ -54,7 +55,15 @@ async function review(request: KubeRequest, access: Access, timeoutMs: number): 
     body: {
       apiVersion: 'authorization.k8s.io/v1',
       kind: 'SelfSubjectAccessReview',
-      spec: { resourceAttributes: { verb: access.verb, group: access.group, resource: access.resource, ...(access.namespace ? { namespace: access.namespace } : {}) } },
+      spec: {
+        resourceAttributes: {
+          verb: access.verb,
+          group: access.group,
+          resource: access.resource,
+          ...(access.namespace ? { namespace: access.namespace } : {}),
+          ...(access.name ? { name: access.name } : {}),
+        },
+      },
     },
   });
   const status = (res.body as { status?: { allowed?: unknown; reason?: unknown } } | undefined)?.status;
@@ -88,14 +97,19 @@ async function checkKubernetes(config: Config, deps: CheckDeps): Promise<CheckVe
       wanted.push({ item: `${verb} events`, access: { verb, group, resource: 'events', ...(namespace ? { namespace } : {}) } });
     }
   }
+  // get and update name the object, as a Role granting them by resourceNames requires; create
+  // cannot (the name is not known at authorisation time), so it asks without one.
+  const named = (verb: string, name: string): { name?: string } => (verb === 'create' ? {} : { name });
   if (config.checkpointConfigmap) {
+    const { namespace, name } = config.checkpointConfigmap;
     for (const verb of ['get', 'create', 'update']) {
-      wanted.push({ item: `${verb} checkpoint`, access: { verb, group: '', resource: 'configmaps', namespace: config.checkpointConfigmap.namespace } });
+      wanted.push({ item: `${verb} checkpoint`, access: { verb, group: '', resource: 'configmaps', namespace, ...named(verb, name) } });
     }
   }
   if (config.leaderElect && config.lease) {
+    const { namespace, name } = config.lease;
     for (const verb of ['get', 'create', 'update']) {
-      wanted.push({ item: `${verb} lease`, access: { verb, group: 'coordination.k8s.io', resource: 'leases', namespace: config.lease.namespace } });
+      wanted.push({ item: `${verb} lease`, access: { verb, group: 'coordination.k8s.io', resource: 'leases', namespace, ...named(verb, name) } });
     }
   }
 
@@ -126,19 +140,14 @@ async function checkLoki(config: Config, deps: CheckDeps): Promise<CheckVerdict[
   if (config.lokiUrl === undefined) {
     return [{ item: 'loki', status: 'skip', detail: 'no --loki-url: lines would go to stdout' }];
   }
-  const readyUrl = `${config.lokiUrl}/ready`;
-  try {
-    const res = await fetch(readyUrl, {
-      headers: deps.lokiHeaders,
-      dispatcher: deps.lokiDispatcher,
-      signal: AbortSignal.timeout(deps.timeoutMs),
-    });
-    const body = (await res.text()).trim().split('\n')[0]?.slice(0, 120) ?? '';
-    if (res.status !== 200) {
-      return [{ item: 'loki ready', status: 'FAIL', detail: `${readyUrl} answered ${res.status}${body ? `: ${body}` : ''}` }];
-    }
-  } catch (err) {
-    return [{ item: 'loki ready', status: 'FAIL', detail: `cannot reach ${readyUrl}: ${reason(err)}` }];
+  const readyUrl = `${config.lokiUrl.replace(/\/+$/, '')}/ready`;
+  const probe = await deps.probeLoki();
+  if (probe.kind === 'unreachable') {
+    return [{ item: 'loki ready', status: 'FAIL', detail: `cannot reach ${readyUrl}: ${probe.detail.split('\n')[0] ?? 'error'}` }];
+  }
+  if (probe.kind === 'not_ready') {
+    const body = probe.body.trim().split('\n')[0]?.slice(0, 120) ?? '';
+    return [{ item: 'loki ready', status: 'FAIL', detail: `${readyUrl} answered ${probe.statusCode}${body ? `: ${body}` : ''}` }];
   }
   const verdicts: CheckVerdict[] = [{ item: 'loki ready', status: 'ok', detail: `${readyUrl} answered 200` }];
   const pushed = await deps.pushProbe();

@@ -9,6 +9,7 @@ import type { Config } from '../../config/index.js';
 import type { EntrySink } from '../../core/entry.js';
 import { ConfigError } from '../../core/errors.js';
 import type { LeaderWork } from '../../ha/leader-election.js';
+import { termCheckpointStore } from '../../ha/term-checkpoint.js';
 import { createShipper, type ShipperOptions } from '../../pipeline/index.js';
 import { parseMatchers, type Matcher } from '../../source/index.js';
 import type { TransformOptions } from '../../transform/index.js';
@@ -60,11 +61,13 @@ export interface PipelineWorkDeps {
 export function pipelineWork(deps: PipelineWorkDeps): LeaderWork {
   const { rt } = deps;
   return async (signal) => {
+    const store = checkpointStore(rt.config, deps.kubeConfig);
     const shipper = createShipper(deps.options, {
       kubeConfig: deps.kubeConfig,
       sink: deps.createSink(),
       transformer: createTransformer(deps.transformOptions, { now: () => rt.clock.now() }),
-      checkpoint: checkpointStore(rt.config, deps.kubeConfig),
+      // While leading, the checkpoint belongs to this term: not written any more once the Lease is lost.
+      checkpoint: store && rt.config.leaderElect ? termCheckpointStore(store, signal, rt.logger) : store,
       metrics: rt.metrics,
       logger: rt.logger,
       clock: rt.clock,

@@ -3,7 +3,7 @@
  * holding the Lease with `--leader-elect` — until the shutdown signal.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createKubeRequest } from '../../ha/kube-request.js';
+import { createKubeRequest } from '../../kube/request.js';
 import { createLeaderElector, type LeaderWork } from '../../ha/leader-election.js';
 import { startObserveServer } from '../../observe/server.js';
 import type { Runtime } from '../runtime.js';
