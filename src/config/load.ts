@@ -167,6 +167,11 @@ export function loadConfig(sources: ConfigSources): Config {
     throw new ConfigError(`invalid ${name('leaseRetryPeriod')} ${show(raw['leaseRetryPeriod'])}: expected less than --lease-renew-deadline (${String(raw['leaseRenewDeadline'])})`);
   }
 
+  if (options.healthStallTimeout < options.stallTimeout) {
+    // A watch that is allowed to stay quiet this long must not fail liveness first.
+    throw new ConfigError(`invalid ${name('healthStallTimeout')} ${show(raw['healthStallTimeout'])}: expected at least --stall-timeout (${String(raw['stallTimeout'])})`);
+  }
+
   const passwordFromEnv = sources.env[PASSWORD_ENV];
   if (options.lokiPasswordFile !== undefined && passwordFromEnv !== undefined && passwordFromEnv !== '') {
     throw new ConfigError(`${name('lokiPasswordFile')} and ${PASSWORD_ENV} are both set: expected one source for the Loki password`);

@@ -37,7 +37,25 @@ const text = () =>
     if (v.trim() === '') throw new ValueError('a non-empty value');
     return v.trim();
   });
-const duration = () => fromText(parseDuration);
+/** Shortest readable form of a bound for messages: 1000 → "1s", 100 → "100ms". */
+function formatMs(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/**
+ * A duration in milliseconds within bounds. Zero or tiny values turn timers and retry loops into
+ * busy loops, so every duration has a minimum that suits its job.
+ */
+const duration = (min: number, max?: number) =>
+  fromText((v) => {
+    const ms = parseDuration(v);
+    const range = max === undefined ? `≥ ${formatMs(min)}` : `between ${formatMs(min)} and ${formatMs(max)}`;
+    if (ms < min || (max !== undefined && ms > max)) throw new ValueError(`a duration ${range}`);
+    return ms;
+  });
 const bytes = () =>
   fromText((v) => {
     const n = parseByteSize(v);
@@ -117,10 +135,10 @@ export const configSchema = z
     lokiCertFile: text().optional(),
     lokiKeyFile: text().optional(),
     lokiInsecureSkipVerify: bool(),
-    lokiTimeout: duration(),
+    lokiTimeout: duration(100),
     batchMaxBytes: bytes(),
     batchMaxEntries: integer(1),
-    batchMaxWait: duration(),
+    batchMaxWait: duration(1),
     queueMaxBytes: bytes(),
 
     lineFormat: oneOf(['logfmt', 'json'] as const),
@@ -128,7 +146,7 @@ export const configSchema = z
     staticLabels: keyValues().transform(checkLabelNames),
     structuredMetadata: bool(),
     maxMessageBytes: bytes(),
-    acceptWindow: duration(),
+    acceptWindow: duration(60_000),
 
     kubeconfig: text().optional(),
     context: text().optional(),
@@ -142,20 +160,21 @@ export const configSchema = z
     kinds: list(),
     initial: fromText(parseInitial),
     pageSize: integer(1),
-    stallTimeout: duration(),
+    stallTimeout: duration(1000),
     checkpointFile: text().optional(),
     checkpointConfigmap: namespacedName().optional(),
-    checkpointInterval: duration(),
+    // 100ms rather than 1s: fast failover tests use sub-second intervals; 0 was a timer busy loop.
+    checkpointInterval: duration(100),
 
     listen: fromText(parseListenAddress),
-    healthStallTimeout: duration(),
+    healthStallTimeout: duration(60_000),
     leaderElect: bool(),
     lease: namespacedName().optional(),
-    leaseDuration: duration(),
-    leaseRenewDeadline: duration(),
-    leaseRetryPeriod: duration(),
+    leaseDuration: duration(1000),
+    leaseRenewDeadline: duration(200),
+    leaseRetryPeriod: duration(100),
     identity: text().optional(),
-    gracePeriod: duration(),
+    gracePeriod: duration(1000),
   })
   .strict();
 

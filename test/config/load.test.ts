@@ -186,6 +186,45 @@ describe('loadConfig', () => {
     assert.doesNotMatch(err.message, /hunter2/);
   });
 
+  it('a zero or too short duration is refused with the flag name and the minimum', () => {
+    const cases: [string, string, RegExp][] = [
+      ['stallTimeout', '0s', /^invalid --stall-timeout "0s": expected a duration ≥ 1s$/],
+      ['checkpointInterval', '0s', /^invalid --checkpoint-interval "0s": expected a duration ≥ 100ms$/],
+      ['leaseRetryPeriod', '0s', /^invalid --lease-retry-period "0s": expected a duration ≥ 100ms$/],
+      ['gracePeriod', '0s', /^invalid --grace-period "0s": expected a duration ≥ 1s$/],
+      ['healthStallTimeout', '0s', /^invalid --health-stall-timeout "0s": expected a duration ≥ 1m$/],
+      ['healthStallTimeout', '30s', /^invalid --health-stall-timeout "30s": expected a duration ≥ 1m$/],
+      ['batchMaxWait', '0s', /^invalid --batch-max-wait "0s": expected a duration ≥ 1ms$/],
+      ['lokiTimeout', '50ms', /^invalid --loki-timeout "50ms": expected a duration ≥ 100ms$/],
+      ['leaseDuration', '500ms', /^invalid --lease-duration "500ms": expected a duration ≥ 1s$/],
+      ['acceptWindow', '0s', /^invalid --accept-window "0s": expected a duration ≥ 1m$/],
+      ['pageSize', '0', /^invalid --page-size "0": expected a whole number ≥ 1$/],
+    ];
+    for (const [key, value, expected] of cases) {
+      assert.match(configError(() => loadConfig(sources({ flags: { [key]: value } }))).message, expected, key);
+    }
+    assert.equal(loadConfig(sources({ flags: { stallTimeout: '1s', checkpointInterval: '100ms', batchMaxWait: '1ms' } })).stallTimeout, 1000);
+  });
+
+  it('the health stall timeout must not be shorter than the stall timeout', () => {
+    assert.match(
+      configError(() => loadConfig(sources({ flags: { stallTimeout: '20m' } }))).message,
+      /^invalid default of --health-stall-timeout "15m": expected at least --stall-timeout \(20m\)$/,
+    );
+    assert.equal(loadConfig(sources({ flags: { stallTimeout: '20m', healthStallTimeout: '20m' } })).healthStallTimeout, 1_200_000);
+  });
+
+  it('the lease retry period, renew deadline and duration must be in increasing order', () => {
+    assert.match(
+      configError(() => loadConfig(sources({ flags: { leaseRetryPeriod: '10s' } }))).message,
+      /^invalid --lease-retry-period "10s": expected less than --lease-renew-deadline \(10s\)$/,
+    );
+    assert.match(
+      configError(() => loadConfig(sources({ flags: { leaseRenewDeadline: '15s' } }))).message,
+      /^invalid --lease-renew-deadline "15s": expected less than --lease-duration \(15s\)$/,
+    );
+  });
+
   it('the option catalogue and the schema name the same keys', () => {
     assert.deepEqual(OPTION_SPECS.map((s) => s.key).sort(), Object.keys(configSchema.shape).sort());
     assert.equal(flagName('lokiInsecureSkipVerify'), '--loki-insecure-skip-verify');
