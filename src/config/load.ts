@@ -8,7 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
 import { envName, flagName, OPTION_SPECS, PASSWORD_ENV } from './options.js';
-import { configSchema, type ParsedOptions } from './schema.js';
+import { configSchema, HEADER_NAME, type ParsedOptions } from './schema.js';
 
 export type DeepReadonly<T> = T extends (infer U)[]
   ? readonly DeepReadonly<U>[]
@@ -51,6 +51,37 @@ function describe(key: string, origin: Origin): string {
     case 'default':
       return `default of ${flagName(key)}`;
   }
+}
+
+/** A URL with its user info (user name and password) replaced, also when it does not parse. */
+export function redactUrl(text: string): string {
+  return text.replace(/^((?:[a-zA-Z][a-zA-Z0-9+.-]*:)?\/\/)?[^/?#]*@/, '$1<redacted>@');
+}
+
+/** Header names only: values often carry tokens; an item without "=" may be a secret as a whole. */
+function headerNames(value: unknown): string {
+  const names =
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((item) => item.trim())
+          .filter((item) => item !== '')
+          .map((item) => {
+            const name = item.indexOf('=') > 0 ? item.slice(0, item.indexOf('=')).trim() : undefined;
+            if (name === undefined) return '<item without "=">';
+            return HEADER_NAME.test(name) ? name : '<invalid name>';
+          })
+      : value !== null && typeof value === 'object' && !Array.isArray(value)
+        ? Object.keys(value)
+        : ['<value>'];
+  return `(header names: ${names.join(', ') || 'none'})`;
+}
+
+/** The value as it may appear in an error: never a secret. */
+function showValue(key: string, value: unknown): string {
+  if (key === 'lokiHeaders') return headerNames(value);
+  if (key === 'lokiUrl' && typeof value === 'string') return show(redactUrl(value));
+  return show(value);
 }
 
 function show(value: unknown): string {
@@ -146,7 +177,7 @@ export function loadConfig(sources: ConfigSources): Config {
   if (!result.success) {
     const { key, message } = firstIssueMessage(result.error);
     const origin = origins.get(key) ?? { kind: 'default' };
-    throw new ConfigError(`invalid ${describe(key, origin)} ${show(raw[key])}: ${message}`);
+    throw new ConfigError(`invalid ${describe(key, origin)} ${showValue(key, raw[key])}: ${message}`);
   }
   const options = result.data;
   const name = (key: string): string => describe(key, origins.get(key) ?? { kind: 'default' });

@@ -87,7 +87,8 @@ export function parseKeyValues(text: string): Record<string, string> {
   for (const item of parseList(text)) {
     const eq = item.indexOf('=');
     const key = eq > 0 ? item.slice(0, eq).trim() : '';
-    if (key === '' || key in result) throw new ValueError('comma-separated key=value pairs with distinct keys');
+    if (key === '') throw new ValueError('comma-separated key=value pairs');
+    if (key in result) throw new ValueError(`comma-separated key=value pairs with distinct keys (${key} repeats)`);
     result[key] = item.slice(eq + 1).trim();
   }
   return result;

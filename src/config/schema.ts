@@ -87,14 +87,37 @@ function oneOf<const T extends readonly string[]>(choices: T) {
   });
 }
 
+/**
+ * A field given as text (parsed by `parse`) or as a YAML structure (converted by `fromYaml`). One
+ * transform instead of a zod union, so a bad value gets the parser's own message rather than
+ * zod's "Invalid input".
+ */
+function textOr<T>(parse: (text: string) => T, fromYaml: (value: object) => T | undefined, expected: string) {
+  return z.unknown().transform((value, ctx): T => {
+    try {
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return parse(String(value));
+      const converted = value !== null && typeof value === 'object' ? fromYaml(value) : undefined;
+      if (converted !== undefined) return converted;
+      throw new ValueError(expected);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: err instanceof ValueError ? err.message : String(err), input: value });
+      return z.NEVER;
+    }
+  });
+}
+
+const isScalar = (value: unknown): value is Scalar => ['string', 'number', 'boolean'].includes(typeof value);
+
 /** A comma-separated string or a YAML list of scalars. */
 const list = () =>
-  z.union([
-    fromText(parseList),
-    z.array(scalar, { error: 'expected a comma-separated list' }).transform((items) =>
-      items.map((item) => String(item).trim()).filter((item) => item !== ''),
-    ),
-  ]);
+  textOr(
+    parseList,
+    (value) =>
+      Array.isArray(value) && value.every(isScalar)
+        ? value.map((item) => String(item).trim()).filter((item) => item !== '')
+        : undefined,
+    'a comma-separated list',
+  );
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 function checkLabelNames(map: Record<string, string>, ctx: z.RefinementCtx): Record<string, string> {
@@ -106,14 +129,17 @@ function checkLabelNames(map: Record<string, string>, ctx: z.RefinementCtx): Rec
 
 /** `k=v,…` or a YAML mapping of scalars. */
 const keyValues = () =>
-  z.union([
-    fromText(parseKeyValues),
-    z.record(z.string(), scalar, { error: 'expected comma-separated key=value pairs' }).transform((record) =>
-      Object.fromEntries(Object.entries(record).map(([k, v]) => [k, String(v)])),
-    ),
-  ]);
+  textOr(
+    parseKeyValues,
+    (value) =>
+      !Array.isArray(value) && Object.values(value).every(isScalar)
+        ? Object.fromEntries(Object.entries(value as Record<string, Scalar>).map(([k, v]) => [k, String(v)]))
+        : undefined,
+    'comma-separated key=value pairs',
+  );
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** An HTTP header name (RFC 9110 token). */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export const configSchema = z
   .object({
@@ -127,7 +153,8 @@ export const configSchema = z
     lokiBearerTokenFile: text().optional(),
     lokiHeaders: keyValues().transform((map, ctx) => {
       for (const key of Object.keys(map)) {
-        if (!HEADER_NAME.test(key)) ctx.addIssue({ code: 'custom', message: `expected HTTP header names (got "${key}")`, input: map });
+        // The name is not echoed: "Name: value=…" would put a value in the message.
+        if (!HEADER_NAME.test(key)) ctx.addIssue({ code: 'custom', message: 'expected comma-separated name=value pairs with HTTP header names', input: map });
       }
       return map;
     }),
