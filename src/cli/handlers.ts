@@ -6,6 +6,7 @@ import type { EntrySink } from '../core/entry.js';
 import { ignoreProgress, type ProgressListener } from '../core/progress.js';
 import { createLokiSink, probeLoki } from '../sink/loki/index.js';
 import { createStdoutSink } from '../sink/stdout/index.js';
+import type { DestinationProbeResult } from '../observe/destination-probe.js';
 import { createTransformer } from '../transform/index.js';
 import { replay } from './commands/replay.js';
 import { pipelineWork, shipperOptions } from './commands/run.js';
@@ -58,6 +59,14 @@ async function dashboards(outDir: string, io: CliIo): Promise<number> {
 function createSink(config: Config, io: CliIo, rt: Runtime, progress: ProgressListener): EntrySink {
   const deps = { metrics: rt.metrics, logger: rt.logger, clock: rt.clock, random: rt.random, progress };
   return config.lokiUrl !== undefined ? createLokiSink(lokiSinkOptions(config, config.lokiUrl), deps) : createStdoutSink(io.stdout, deps);
+}
+
+/** Loki's `/ready`, asked with the sink's own options (auth, tenant, TLS, timeout). */
+async function probeDestination(config: Config, url: string): Promise<DestinationProbeResult> {
+  const result = await probeLoki(lokiSinkOptions(config, url));
+  if (result.kind === 'ready') return { ready: true };
+  if (result.kind === 'not_ready') return { ready: false, detail: `/ready answered ${result.statusCode}` };
+  return { ready: false, detail: result.detail.split('\n')[0] ?? 'unreachable' };
 }
 
 /** Opens the replay input, failing early and clearly on a missing or unreadable file. */
@@ -123,7 +132,11 @@ async function runCommand(config: Config, io: CliIo): Promise<number> {
   }
   try {
     const work = pipelineWork({ rt, kubeConfig, transformOptions: transform, options, createSink: () => createSink(config, io, rt, rt.health) });
-    await serve(rt, work, shutdown.signal, { kubeConfig: () => kubeConfig });
+    const lokiUrl = config.lokiUrl;
+    await serve(rt, work, shutdown.signal, {
+      kubeConfig: () => kubeConfig,
+      ...(lokiUrl !== undefined ? { probeDestination: () => probeDestination(config, lokiUrl) } : {}),
+    });
     rt.logger.info({}, 'stopped');
     return EXIT_OK;
   } finally {

@@ -23,7 +23,7 @@ export function createRuntime(config: Config, version: string): Runtime {
     version,
     logger: createLogger({ level: config.logLevel, version }),
     metrics: createMetrics({ version, processMetrics: true }),
-    health: createHealthTracker({ clock, stallTimeoutMs: config.healthStallTimeout }),
+    health: createHealthTracker({ clock, stallTimeoutMs: config.healthStallTimeout, destinationAlwaysReachable: config.lokiUrl === undefined }),
     clock,
     random: Math.random,
   };

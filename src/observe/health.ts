@@ -2,7 +2,9 @@
  * Health and readiness from what the pipeline reports (`ProgressListener`). Liveness fails when an
  * active pipeline made no progress — no list page, watch event or bookmark, no successful push — for
  * `stallTimeoutMs`, so a stuck watch gets the pod restarted. Readiness needs an open watch and a
- * destination that answered last time. A standby replica (not the leader) is live and ready.
+ * destination seen reachable: by a push it accepted or by a probe of it (`destinationProbed`).
+ * Until either happened the destination is "unknown" and the replica is not ready. A standby
+ * replica (not the leader) is live and ready.
  */
 import type { Clock } from '../core/clock.js';
 import type { ProgressListener } from '../core/progress.js';
@@ -13,9 +15,15 @@ export interface Verdict {
   readonly reason: string;
 }
 
+export type DestinationState = 'unknown' | 'reachable' | 'unreachable';
+
 export interface HealthTracker extends ProgressListener {
   /** The pipeline starts (true) or stops (false) running here; a start restarts the stall clock. */
   setActive(active: boolean): void;
+  /** A probe of the destination (Loki's `/ready`) answered ready or not; not liveness progress. */
+  destinationProbed(ready: boolean): void;
+  /** When the destination last accepted a push (epoch ms), if ever. */
+  lastDeliveryAt(): number | undefined;
   liveness(): Verdict;
   readiness(): Verdict;
 }
@@ -23,6 +31,8 @@ export interface HealthTracker extends ProgressListener {
 export interface HealthOptions {
   readonly stallTimeoutMs: number;
   readonly clock: Clock;
+  /** The destination needs no network (stdout): always reachable. Default false. */
+  readonly destinationAlwaysReachable?: boolean;
 }
 
 export function createHealthTracker(options: HealthOptions): HealthTracker {
@@ -30,7 +40,9 @@ export function createHealthTracker(options: HealthOptions): HealthTracker {
   let active = false;
   let lastProgress = clock.now();
   let watchOpen = false;
-  let sinkReachable = true;
+  // Reachability belongs to the destination, not to a term: kept when the pipeline restarts.
+  let destination: DestinationState = options.destinationAlwaysReachable === true ? 'reachable' : 'unknown';
+  let lastDelivery: number | undefined;
   let pending = false;
   const progressed = (): void => {
     lastProgress = clock.now();
@@ -42,20 +54,24 @@ export function createHealthTracker(options: HealthOptions): HealthTracker {
       watchOpen = open;
     },
     sinkDelivered() {
-      sinkReachable = true;
+      destination = 'reachable';
+      lastDelivery = clock.now();
       progressed();
     },
     sinkUnavailable() {
-      sinkReachable = false;
+      if (options.destinationAlwaysReachable !== true) destination = 'unreachable';
     },
     sinkPending(isPending) {
       pending = isPending;
     },
+    destinationProbed(ready) {
+      if (options.destinationAlwaysReachable !== true) destination = ready ? 'reachable' : 'unreachable';
+    },
+    lastDeliveryAt: () => lastDelivery,
     setActive(isActive) {
       if (isActive && !active) {
         lastProgress = clock.now();
         watchOpen = false;
-        sinkReachable = true;
       }
       active = isActive;
     },
@@ -71,7 +87,8 @@ export function createHealthTracker(options: HealthOptions): HealthTracker {
     readiness() {
       if (!active) return { ok: true, reason: 'standby' };
       if (!watchOpen) return { ok: false, reason: 'no open watch' };
-      if (!sinkReachable) return { ok: false, reason: 'destination unreachable' };
+      if (destination === 'unknown') return { ok: false, reason: 'destination not yet seen reachable' };
+      if (destination === 'unreachable') return { ok: false, reason: 'destination unreachable' };
       return { ok: true, reason: 'ok' };
     },
   };

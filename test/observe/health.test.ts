@@ -55,6 +55,8 @@ describe('health tracker', () => {
     health.setActive(true);
     assert.deepEqual(health.readiness(), { ok: false, reason: 'no open watch' });
     health.watchOpen(true);
+    assert.deepEqual(health.readiness(), { ok: false, reason: 'destination not yet seen reachable' });
+    health.sinkDelivered();
     assert.deepEqual(health.readiness(), { ok: true, reason: 'ok' });
     health.sinkUnavailable();
     assert.deepEqual(health.readiness(), { ok: false, reason: 'destination unreachable' });
@@ -62,6 +64,42 @@ describe('health tracker', () => {
     assert.equal(health.readiness().ok, true);
     health.watchOpen(false);
     assert.equal(health.readiness().ok, false);
+  });
+
+  it('a destination probe makes it reachable or unreachable without counting as progress', () => {
+    const clock = new ManualClock();
+    const health = createHealthTracker({ clock, stallTimeoutMs: 1000 });
+    health.setActive(true);
+    health.watchOpen(true);
+    health.destinationProbed(false);
+    assert.deepEqual(health.readiness(), { ok: false, reason: 'destination unreachable' });
+    clock.advance(900);
+    health.destinationProbed(true);
+    assert.deepEqual(health.readiness(), { ok: true, reason: 'ok' });
+    assert.equal(health.lastDeliveryAt(), undefined, 'a probe is not a delivery');
+    clock.advance(200);
+    assert.equal(health.liveness().ok, false, 'a probe is not liveness progress');
+  });
+
+  it('a restart of the pipeline keeps what is known about the destination', () => {
+    const clock = new ManualClock();
+    const health = createHealthTracker({ clock, stallTimeoutMs: 1000 });
+    health.setActive(true);
+    health.sinkUnavailable();
+    health.setActive(false);
+    health.setActive(true);
+    health.watchOpen(true);
+    assert.deepEqual(health.readiness(), { ok: false, reason: 'destination unreachable' }, 'not reset to reachable');
+  });
+
+  it('a destination that needs no network (stdout) is always reachable', () => {
+    const clock = new ManualClock();
+    const health = createHealthTracker({ clock, stallTimeoutMs: 1000, destinationAlwaysReachable: true });
+    health.setActive(true);
+    health.watchOpen(true);
+    assert.deepEqual(health.readiness(), { ok: true, reason: 'ok' });
+    health.sinkUnavailable();
+    assert.deepEqual(health.readiness(), { ok: true, reason: 'ok' });
   });
 
   it('becoming active again restarts the stall clock', () => {

@@ -63,13 +63,17 @@ describe('observe server', () => {
     });
   });
 
-  it('/readyz is 503 until a watch is open', async () => {
+  it('/readyz is 503 until a watch is open and the destination was seen reachable', async () => {
     await withServer(async ({ url, health }) => {
       health.setActive(true);
       const notReady = await fetch(`${url}/readyz`);
       assert.equal(notReady.status, 503);
       assert.equal(await notReady.text(), 'no open watch\n');
       health.watchOpen(true);
+      const unknown = await fetch(`${url}/readyz`);
+      assert.equal(unknown.status, 503);
+      assert.equal(await unknown.text(), 'destination not yet seen reachable\n');
+      health.destinationProbed(true);
       assert.equal((await fetch(`${url}/readyz`)).status, 200);
     });
   });
