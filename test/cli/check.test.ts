@@ -66,6 +66,7 @@ describe('check', () => {
         ['ok', 'kubernetes'],
         ['ok', 'list events'],
         ['ok', 'watch events'],
+        ['ok', 'read events'],
         ['ok', 'loki ready'],
         ['ok', 'loki push'],
       ],
@@ -108,6 +109,32 @@ describe('check', () => {
     const watch = verdict(lines, 'watch events');
     assert.equal(watch.status, 'FAIL');
     assert.match(watch.detail, /^forbidden: may not watch events\.k8s\.io\/v1 events cluster-wide/);
+  });
+
+  it('a field selector the server refuses is a FAIL with the server\'s message, although access reviews pass', async () => {
+    const result = await runCliToEnd(['check', '--kubeconfig', kubeconfig, '--field-selector', 'involvedObject.colour=red'], { env });
+    assert.equal(result.code, 1, result.stdout);
+    const lines = verdicts(result.stdout);
+    assert.equal(verdict(lines, 'list events').status, 'ok');
+    const read = verdict(lines, 'read events');
+    assert.equal(read.status, 'FAIL');
+    assert.match(read.detail, /^list events \(core\/v1\) cluster-wide with field selector involvedObject\.colour=red: HTTP 400: "involvedObject\.colour" is not a known field selector/);
+  });
+
+  it('the one-item list uses the field selector run sends, namespace exclusions included, in each namespace', async () => {
+    const result = await runCliToEnd(
+      ['check', '--kubeconfig', kubeconfig, '--namespaces', 'shop,web', '--field-selector', 'type=Warning', '--exclude-namespaces', 'kube-system'],
+      { env },
+    );
+    assert.equal(result.code, 0, result.stdout);
+    const reads = verdicts(result.stdout).filter((l) => l.item === 'read events');
+    assert.deepEqual(
+      reads.map((l) => [l.status, l.detail]),
+      [
+        ['ok', 'list events (core/v1) in namespace shop with field selector type=Warning,metadata.namespace!=kube-system: 200'],
+        ['ok', 'list events (core/v1) in namespace web with field selector type=Warning,metadata.namespace!=kube-system: 200'],
+      ],
+    );
   });
 
   it('with namespaces, access is reviewed per namespace, and the lease and checkpoint too', async () => {

@@ -1,13 +1,14 @@
 /**
  * `check`: one verdict line per item — configuration, API server reachable, may list and watch
  * events (SelfSubjectAccessReview per verb, for the configured API group and namespaces), may use
- * the checkpoint ConfigMap and the Lease when configured, Loki `/ready`, and Loki accepting a push.
+ * the checkpoint ConfigMap and the Lease when configured, a real one-item list with the configured
+ * field selector (which only the server can validate), Loki `/ready`, and Loki accepting a push.
  * Nothing here prints a secret: verdicts name URLs and statuses only.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../../config/index.js';
 import type { LokiProbeResult } from '../../sink/loki/index.js';
-import { createKubeRequest, KubeUnreachableError, type KubeRequest } from '../../kube/request.js';
+import { createKubeRequest, KubeUnreachableError, statusMessage, type KubeRequest } from '../../kube/request.js';
 
 export type VerdictStatus = 'ok' | 'FAIL' | 'skip';
 
@@ -131,6 +132,47 @@ async function checkKubernetes(config: Config, deps: CheckDeps): Promise<CheckVe
       verdicts.push({ item, status: 'ok', detail: `may ${access.verb} ${what} ${scopeText(access.namespace)}` });
     } else {
       verdicts.push({ item, status: 'FAIL', detail: `forbidden: may not ${access.verb} ${what} ${scopeText(access.namespace)}${answer.why ? ` (${answer.why})` : ''}` });
+    }
+  }
+  verdicts.push(...(await readEvents(config, request, deps.timeoutMs, groupText)));
+  return verdicts;
+}
+
+/** The field selector `run` sends: the configured one plus one exclusion per excluded namespace. */
+function effectiveFieldSelector(config: Config): string | undefined {
+  const parts = config.excludeNamespaces.map((ns) => `metadata.namespace!=${ns}`);
+  if (config.fieldSelector !== undefined) parts.unshift(config.fieldSelector);
+  return parts.length > 0 ? parts.join(',') : undefined;
+}
+
+/**
+ * Lists one event the way `run` does (`limit=1`, same field selector, per namespace): an access
+ * review cannot tell that the server refuses a field selector, which would make `run` retry forever.
+ */
+async function readEvents(config: Config, request: KubeRequest, timeoutMs: number, groupText: string): Promise<CheckVerdict[]> {
+  const base = config.api === 'core/v1' ? '/api/v1' : '/apis/events.k8s.io/v1';
+  const fieldSelector = effectiveFieldSelector(config);
+  const namespaces: (string | undefined)[] = config.namespaces.length > 0 ? [...config.namespaces] : [undefined];
+  const verdicts: CheckVerdict[] = [];
+  for (const namespace of namespaces) {
+    const query = new URLSearchParams({ limit: '1' });
+    if (fieldSelector !== undefined) query.set('fieldSelector', fieldSelector);
+    const path = `${namespace === undefined ? base : `${base}/namespaces/${encodeURIComponent(namespace)}`}/events?${query.toString()}`;
+    const what = `list ${groupText} ${scopeText(namespace)}${fieldSelector !== undefined ? ` with field selector ${fieldSelector}` : ''}`;
+    let status: number;
+    let body: unknown;
+    try {
+      ({ status, body } = await request('GET', path, { timeoutMs }));
+    } catch (err) {
+      const why = err instanceof KubeUnreachableError && err.cause !== undefined ? reason(err.cause) : reason(err);
+      verdicts.push({ item: 'read events', status: 'FAIL', detail: `cannot ${what}: ${why}` });
+      continue;
+    }
+    if (status === 200) {
+      verdicts.push({ item: 'read events', status: 'ok', detail: `${what}: 200` });
+    } else {
+      const message = statusMessage(body)?.split('\n')[0];
+      verdicts.push({ item: 'read events', status: 'FAIL', detail: `${what}: HTTP ${status}${message ? `: ${message}` : ''}` });
     }
   }
   return verdicts;
