@@ -1,6 +1,7 @@
 /** The real command handlers, wiring config to the pipeline modules. */
 import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { EntrySink } from '../core/entry.js';
 import { ignoreProgress, type ProgressListener } from '../core/progress.js';
@@ -113,6 +114,16 @@ async function replayCommand(config: Config, source: string, io: CliIo): Promise
   }
 }
 
+/** Says once, at start-up, where the checkpoint lives when no flag chose it. */
+function logCheckpointChoice(config: Config, logger: Logger): void {
+  if (config.checkpointOrigin === 'in-cluster-default' && config.checkpointConfigmap !== undefined) {
+    const { namespace, name } = config.checkpointConfigmap;
+    logger.info({ checkpointConfigmap: `${namespace}/${name}` }, 'in a cluster without a checkpoint flag: checkpoint kept in the default ConfigMap');
+  } else if (config.checkpointOrigin === 'none') {
+    logger.warn({}, 'no checkpoint (--checkpoint-file or --checkpoint-configmap): a restart will not resume where this run stopped');
+  }
+}
+
 /** What the sink may spend draining: the grace period minus a margin for the checkpoint and the Lease. */
 export function drainBudget(gracePeriodMs: number): number {
   return Math.max(100, Math.min(gracePeriodMs - 3000, gracePeriodMs * 0.8));
@@ -126,6 +137,7 @@ async function runCommand(config: Config, io: CliIo): Promise<number> {
   const shutdown = installShutdown({ gracePeriodMs: config.gracePeriod, logger: rt.logger, exit: (code) => process.exit(code) });
   rt.logger.info({ identity: config.identity, leaderElect: config.leaderElect, listen: config.listen }, 'starting');
   rt.logger.debug({ config: redactConfig(config) }, 'configuration');
+  logCheckpointChoice(config, rt.logger);
   if (config.leaderElect && config.checkpointConfigmap === undefined) {
     // Each replica would resume from its own (or no) checkpoint: a new leader relists and re-ships.
     rt.logger.warn({ checkpointFile: config.checkpointFile }, 'leader election without --checkpoint-configmap: replicas share no checkpoint');

@@ -27,8 +27,33 @@ export type Config = DeepReadonly<
     lokiBearerToken?: string;
     /** PEM contents of `--loki-ca-file`, `--loki-cert-file`, `--loki-key-file`. */
     lokiTls: { ca?: string; cert?: string; key?: string };
+    /** Where the checkpoint store came from: a flag (or env/file), the in-cluster default, or none at all. */
+    checkpointOrigin: CheckpointOrigin;
   }
 >;
+
+export type CheckpointOrigin = 'configured' | 'in-cluster-default' | 'none';
+
+/** The ConfigMap a shipper running in a cluster keeps its checkpoint in unless told otherwise. */
+export const DEFAULT_CHECKPOINT_CONFIGMAP_NAME = 'kube-event-shipper-checkpoint';
+export const SERVICE_ACCOUNT_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+/**
+ * The pod's namespace when running in a cluster (`KUBERNETES_SERVICE_HOST` set): `POD_NAMESPACE`,
+ * else the service account's namespace file. Undefined outside a cluster or when neither is there.
+ */
+function inClusterNamespace(sources: ConfigSources): string | undefined {
+  if ((sources.env['KUBERNETES_SERVICE_HOST'] ?? '') === '') return undefined;
+  let namespace = (sources.env['POD_NAMESPACE'] ?? '').trim();
+  if (namespace === '') {
+    try {
+      namespace = sources.readFile(SERVICE_ACCOUNT_NAMESPACE_FILE).trim();
+    } catch {
+      return undefined;
+    }
+  }
+  return /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace) && namespace.length <= 63 ? namespace : undefined;
+}
 
 export interface ConfigSources {
   /** Parsed command-line options by camelCase key (commander's `opts()`); absent when not given. */
@@ -237,8 +262,20 @@ export function loadConfig(sources: ConfigSources): Config {
     ...(key !== undefined ? { key } : {}),
   };
 
+  // In a cluster the checkpoint defaults to a ConfigMap in the shipper's namespace, so a restarted
+  // pod resumes instead of skipping (--initial none) or re-shipping what happened meanwhile.
+  let checkpointOrigin: CheckpointOrigin = 'configured';
+  let checkpointConfigmap = options.checkpointConfigmap;
+  if (options.checkpointFile === undefined && checkpointConfigmap === undefined) {
+    const namespace = inClusterNamespace(sources);
+    checkpointConfigmap = namespace !== undefined ? { namespace, name: DEFAULT_CHECKPOINT_CONFIGMAP_NAME } : undefined;
+    checkpointOrigin = namespace !== undefined ? 'in-cluster-default' : 'none';
+  }
+
   const config = {
     ...options,
+    ...(checkpointConfigmap !== undefined ? { checkpointConfigmap } : {}),
+    checkpointOrigin,
     lokiTls,
     identity: options.identity ?? sources.hostname,
     ...(lokiPassword !== undefined ? { lokiPassword } : {}),

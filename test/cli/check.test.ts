@@ -154,6 +154,16 @@ describe('check', () => {
     }
   });
 
+  it('in a cluster with no checkpoint flag, check reviews access to the default checkpoint ConfigMap', async () => {
+    const result = await runCliToEnd(['check', '--kubeconfig', kubeconfig], { env: { ...env, KUBERNETES_SERVICE_HOST: '127.0.0.1', POD_NAMESPACE: 'kes' } });
+    assert.equal(result.code, 0, result.stdout);
+    const details = verdicts(result.stdout).map((l) => l.detail);
+    for (const verb of ['get', 'create', 'update']) {
+      const text = `may ${verb} ConfigMap kube-event-shipper-checkpoint in namespace kes`;
+      assert.ok(details.includes(text), `${text} in ${JSON.stringify(details)}`);
+    }
+  });
+
   it('against a Role that grants get and update by resourceNames only, as deploy/base does, the checkpoint and lease lines are ok', async () => {
     const rbac = await FakeKubeApiServer.start();
     try {

@@ -225,6 +225,37 @@ describe('loadConfig', () => {
     );
   });
 
+  it('in a cluster with no checkpoint flag, the checkpoint defaults to a ConfigMap in POD_NAMESPACE', () => {
+    const config = loadConfig(sources({ env: { KUBERNETES_SERVICE_HOST: '10.0.0.1', POD_NAMESPACE: 'monitoring' } }));
+    assert.deepEqual(config.checkpointConfigmap, { namespace: 'monitoring', name: 'kube-event-shipper-checkpoint' });
+    assert.equal(config.checkpointOrigin, 'in-cluster-default');
+  });
+
+  it('without POD_NAMESPACE, the in-cluster default takes the service account namespace file', () => {
+    const files = { '/var/run/secrets/kubernetes.io/serviceaccount/namespace': 'observability\n' };
+    const config = loadConfig(sources({ files, env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' } }));
+    assert.deepEqual(config.checkpointConfigmap, { namespace: 'observability', name: 'kube-event-shipper-checkpoint' });
+  });
+
+  it('a checkpoint flag wins over the in-cluster default', () => {
+    const inCluster = { KUBERNETES_SERVICE_HOST: '10.0.0.1', POD_NAMESPACE: 'monitoring' };
+    const withFile = loadConfig(sources({ env: inCluster, flags: { checkpointFile: '/data/cp.json' } }));
+    assert.equal(withFile.checkpointConfigmap, undefined);
+    assert.equal(withFile.checkpointOrigin, 'configured');
+    const withConfigMap = loadConfig(sources({ env: { ...inCluster, KES_CHECKPOINT_CONFIGMAP: 'kes/mine' } }));
+    assert.deepEqual(withConfigMap.checkpointConfigmap, { namespace: 'kes', name: 'mine' });
+    assert.equal(withConfigMap.checkpointOrigin, 'configured');
+  });
+
+  it('outside a cluster, or in one whose namespace is unknown, there is no checkpoint', () => {
+    const outside = loadConfig(sources({ env: { POD_NAMESPACE: 'monitoring' } }));
+    assert.equal(outside.checkpointConfigmap, undefined);
+    assert.equal(outside.checkpointOrigin, 'none');
+    const unknownNamespace = loadConfig(sources({ env: { KUBERNETES_SERVICE_HOST: '10.0.0.1' } }));
+    assert.equal(unknownNamespace.checkpointConfigmap, undefined);
+    assert.equal(unknownNamespace.checkpointOrigin, 'none');
+  });
+
   it('the option catalogue and the schema name the same keys', () => {
     assert.deepEqual(OPTION_SPECS.map((s) => s.key).sort(), Object.keys(configSchema.shape).sort());
     assert.equal(flagName('lokiInsecureSkipVerify'), '--loki-insecure-skip-verify');
