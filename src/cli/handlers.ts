@@ -23,7 +23,7 @@ import type { CliIo, CommandHandlers } from './program.js';
 import { ShipperError } from '../core/errors.js';
 import { pushProbe } from './commands/push-probe.js';
 import { createRuntime } from './runtime.js';
-import { lokiSinkOptions, transformOptions } from './sink-options.js';
+import { commandSinkOptions, lokiSinkOptions, transformOptions, type SinkCommand } from './sink-options.js';
 import { packageVersion } from './version.js';
 
 async function check(config: Config, io: CliIo): Promise<number> {
@@ -57,9 +57,9 @@ async function dashboards(outDir: string, io: CliIo): Promise<number> {
 }
 
 /** Where entries go: Loki with a URL, else stdout. */
-function createSink(config: Config, io: CliIo, rt: Runtime, progress: ProgressListener): EntrySink {
+function createSink(command: SinkCommand, config: Config, io: CliIo, rt: Runtime, progress: ProgressListener): EntrySink {
   const deps = { metrics: rt.metrics, logger: rt.logger, clock: rt.clock, random: rt.random, progress };
-  return config.lokiUrl !== undefined ? createLokiSink(lokiSinkOptions(config, config.lokiUrl), deps) : createStdoutSink(io.stdout, deps);
+  return config.lokiUrl !== undefined ? createLokiSink(commandSinkOptions(command, config, config.lokiUrl), deps) : createStdoutSink(io.stdout, deps);
 }
 
 /** Loki's `/ready`, asked with the sink's own options (auth, tenant, TLS, timeout). */
@@ -98,7 +98,7 @@ async function replayCommand(config: Config, source: string, io: CliIo): Promise
       input,
       {
         transformer: createTransformer(options, { now: () => rt.clock.now() }),
-        sink: createSink(config, io, rt, ignoreProgress),
+        sink: createSink('replay', config, io, rt, ignoreProgress),
         logger: rt.logger,
         metrics: rt.metrics,
         clock: rt.clock,
@@ -143,7 +143,7 @@ async function runCommand(config: Config, io: CliIo): Promise<number> {
     rt.logger.warn({ checkpointFile: config.checkpointFile }, 'leader election without --checkpoint-configmap: replicas share no checkpoint');
   }
   try {
-    const work = pipelineWork({ rt, kubeConfig, transformOptions: transform, options, createSink: () => createSink(config, io, rt, rt.health) });
+    const work = pipelineWork({ rt, kubeConfig, transformOptions: transform, options, createSink: () => createSink('run', config, io, rt, rt.health) });
     const lokiUrl = config.lokiUrl;
     await serve(rt, work, shutdown.signal, {
       kubeConfig: () => kubeConfig,
