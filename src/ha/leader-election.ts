@@ -97,7 +97,7 @@ interface AttemptResult {
 }
 
 /** No request is sent with less time than this; the deadline timer still stops the work on time. */
-const MIN_REQUEST_TIMEOUT_MS = 10;
+export const MIN_REQUEST_TIMEOUT_MS = 10;
 /** Nor with more: a hung request must not hold up the next attempt longer than this. */
 const MAX_REQUEST_TIMEOUT_MS = 10_000;
 
@@ -199,7 +199,7 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
     }
   }
 
-  /** Jittered like client-go's wait.JitterUntil, so candidates do not hit the API server in step. */
+  /** Campaigning is jittered like client-go's wait.JitterUntil, so candidates do not hit the API server in step. */
   const retryDelay = (): number => options.retryPeriodMs * (1 + 0.2 * random());
 
   async function release(): Promise<void> {
@@ -270,7 +270,8 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
     })();
 
     while (!workAbort.signal.aborted) {
-      const slept = await Promise.race([pause(retryDelay(), workAbort.signal).then(() => 'slept' as const), workDone]);
+      // No jitter while leading (as in client-go): a jittered period could outlast a tight renew deadline.
+      const slept = await Promise.race([pause(options.retryPeriodMs, workAbort.signal).then(() => 'slept' as const), workDone]);
       if (slept === 'work' || workEnded) break;
       if (workAbort.signal.aborted) break;
       const { result, startedAt } = await attempt(workAbort.signal, lastRenew + options.renewDeadlineMs);
@@ -301,10 +302,13 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
       while (!signal.aborted) {
         const { result, startedAt } = await attempt(signal);
         // An acquisition that took the whole renew deadline is already due for renewal: renew first.
-        if (result === 'acquired' && clock.now() - startedAt < options.renewDeadlineMs) {
-          const ended = await lead(work, signal, startedAt);
-          if (ended === 'shutdown') return;
-          continue;
+        if (result === 'acquired') {
+          if (clock.now() - startedAt < options.renewDeadlineMs) {
+            const ended = await lead(work, signal, startedAt);
+            if (ended === 'shutdown') return;
+            continue;
+          }
+          log.warn({ tookMs: clock.now() - startedAt }, 'lease acquired too late to lead; renewing first');
         }
         if (!(await pause(retryDelay(), signal))) break;
       }

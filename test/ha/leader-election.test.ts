@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { systemClock, type Clock } from '../../src/core/clock.js';
 import { createKubeRequest, type KubeRequest } from '../../src/kube/request.js';
-import { createLeaderElector, lostTheLease, microTime, type LeaderElectionOptions } from '../../src/ha/leader-election.js';
+import { createLeaderElector, lostTheLease, microTime, MIN_REQUEST_TIMEOUT_MS, type LeaderElectionOptions } from '../../src/ha/leader-election.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 
@@ -240,6 +240,24 @@ async function driveUntil(clock: ManualClock, what: string, cond: () => boolean,
   }
 }
 
+/**
+ * Like `driveUntil`, but time stands still while any of `sent` is unanswered: requests take no time
+ * by this clock. Only for cases without a hanging request.
+ */
+async function driveQuietly(clock: ManualClock, what: string, sent: readonly { settled: boolean }[], cond: () => boolean, maxFakeMs = 20_000): Promise<void> {
+  for (let spent = 0; ; spent += STEP_MS) {
+    const realDeadline = Date.now() + 5000;
+    while (!sent.every((r) => r.settled)) {
+      if (Date.now() > realDeadline) assert.fail(`a request did not settle while waiting for: ${what}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    if (cond()) return;
+    if (spent > maxFakeMs) assert.fail(`timed out (fake time) waiting for: ${what}`);
+    clock.advance(STEP_MS);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
 /** The reviewer's settings: a renew deadline just short of the lease duration. */
 const tight: Omit<LeaderElectionOptions, 'identity'> = {
   namespace: 'monitoring',
@@ -257,12 +275,19 @@ interface SentRequest {
 }
 
 /** A candidate on the manual clock that notes every Lease request it sends and when its work starts and stops. */
-function clockedCandidate(api: FakeKubeApiServer, identity: string, clock: ManualClock, options: { cutOffWhenLost?: boolean } = {}) {
+function clockedCandidate(api: FakeKubeApiServer, identity: string, clock: ManualClock, how: {
+    cutOffWhenLost?: boolean;
+    beforeRequest?: (method: string) => void;
+    options?: Omit<LeaderElectionOptions, 'identity'>;
+    random?: () => number;
+  } = {},
+) {
   const real = createKubeRequest(api.kubeConfig());
   const sent: SentRequest[] = [];
   let cutOff = false;
   const request: KubeRequest = (method, path, options) => {
     if (cutOff) return Promise.reject(new Error('cut off from the API server'));
+    how.beforeRequest?.(method);
     const entry: SentRequest = { method, at: clock.now(), timeoutMs: options?.timeoutMs, settled: false };
     sent.push(entry);
     const p = real(method, path, options);
@@ -273,12 +298,14 @@ function clockedCandidate(api: FakeKubeApiServer, identity: string, clock: Manua
     return p;
   };
   const metrics = createMetrics({ version: 't' });
-  const elector = createLeaderElector({ ...tight, identity }, { request, clock, random: () => 0, logger: silent, metrics });
+  const elector = createLeaderElector({ ...(how.options ?? tight), identity }, { request, clock, random: how.random ?? (() => 0), logger: silent, metrics });
   const shutdown = new AbortController();
   const state = {
     working: false,
     startedAt: [] as number[],
     abortedAt: [] as number[],
+    /** The Lease's renewTime as stored when the work started. */
+    renewTimeAtStart: [] as number[],
     lostTheLease: [] as boolean[],
     /** Requests still unanswered when the work was aborted. */
     hangingAtAbort: [] as SentRequest[][],
@@ -286,11 +313,12 @@ function clockedCandidate(api: FakeKubeApiServer, identity: string, clock: Manua
   const done = elector.runWhileLeader(async (signal) => {
     state.working = true;
     state.startedAt.push(clock.now());
+    state.renewTimeAtStart.push(storedRenewMs(api));
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     state.abortedAt.push(clock.now());
     state.lostTheLease.push(lostTheLease(signal));
     // A pod cut off from the API server stays so, or it would simply renew its own lease again.
-    if (options.cutOffWhenLost === true && lostTheLease(signal)) cutOff = true;
+    if (how.cutOffWhenLost === true && lostTheLease(signal)) cutOff = true;
     state.hangingAtAbort.push(sent.filter((r) => !r.settled));
     state.working = false;
   }, shutdown.signal);
@@ -311,7 +339,7 @@ function storedRenewMs(api: FakeKubeApiServer): number {
   return Date.parse(String(leaseSpec(api)?.['renewTime']));
 }
 
-describe('leader election: the renew deadline holds while a renewal hangs', () => {
+describe('leader election: the renew deadline, on a manual clock', () => {
   let api: FakeKubeApiServer;
   beforeEach(async () => {
     api = await FakeKubeApiServer.start();
@@ -356,9 +384,45 @@ describe('leader election: the renew deadline holds while a renewal hangs', () =
     await driveUntil(clock, 'a stops', () => !a.state.working);
     api.failObjects('leases', undefined);
     const whileLeading = a.sent.slice(from).filter((r) => r.at < (a.state.abortedAt[0] ?? 0));
-    assert.ok(whileLeading.length >= 4, `${whileLeading.length} attempts`);
-    // The deadline counts from the start of the last renewal that succeeded (its renewTime).
-    for (const r of whileLeading) assert.equal(r.timeoutMs, renewedAt + tight.renewDeadlineMs - r.at, `sent ${r.at - renewedAt} ms after the renewal`);
+    assert.ok(whileLeading.length >= 3, `${whileLeading.length} attempts`);
+    // The deadline counts from the start of the last renewal that succeeded (its renewTime); a
+    // request sent just before it still gets the floor (the timer stops the work on time anyway).
+    for (const r of whileLeading) {
+      const left = renewedAt + tight.renewDeadlineMs - r.at;
+      assert.equal(r.timeoutMs, Math.max(MIN_REQUEST_TIMEOUT_MS, left), `sent ${r.at - renewedAt} ms after the renewal`);
+    }
+    await a.stop();
+  });
+
+  it('an acquisition that took the whole renew deadline is renewed before the work starts', async () => {
+    const clock = new ManualClock();
+    let slowed = false;
+    const a = clockedCandidate(api, 'a', clock, {
+      // The creating request takes (by this clock) a whole renew deadline to come back.
+      beforeRequest: (method) => {
+        if (method !== 'POST' || slowed) return;
+        slowed = true;
+        setImmediate(() => clock.advance(tight.renewDeadlineMs));
+      },
+    });
+    await driveUntil(clock, 'a leads', () => a.state.working);
+    assert.equal(slowed, true);
+    const startedAt = a.state.startedAt[0] ?? Number.NaN;
+    const renewedAt = a.state.renewTimeAtStart[0] ?? Number.NaN;
+    assert.ok(startedAt - renewedAt < tight.renewDeadlineMs, `the work starts ${startedAt - renewedAt} ms after the renewTime it holds`);
+    assert.ok(a.sent.some((r) => r.method === 'PUT' && r.at < startedAt), 'renewed before leading');
+    await a.stop();
+  });
+
+  it('a leader renews every retry period without jitter, so a renew deadline just above it is kept', async () => {
+    const clock = new ManualClock();
+    const options = { ...tight, leaseDurationMs: 1000, renewDeadlineMs: 550, retryPeriodMs: 500 };
+    const a = clockedCandidate(api, 'a', clock, { options, random: () => 0.999 });
+    await driveQuietly(clock, 'a leads', a.sent, () => a.state.working);
+    const startedAt = clock.now();
+    await driveQuietly(clock, 'five renew periods', a.sent, () => clock.now() - startedAt >= 5 * options.retryPeriodMs);
+    assert.ok(a.sent.filter((r) => r.method === 'PUT').length >= 5, 'renewed all along');
+    assert.deepEqual(a.state.abortedAt, [], 'still leading');
     await a.stop();
   });
 
