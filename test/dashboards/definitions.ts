@@ -5,9 +5,12 @@
  * Query rules: select by stream labels first (job, cluster, namespace, reason, type, kind), filter
  * on structured metadata (object_name, node, event_uid) without parsing, and parse the line only to
  * read `count`. One line is shipped per count increase and carries the new total, so
- * `count_over_time` counts *updates*; occurrences are counted per event_uid as
- * max(count) − min(count) + 1 over the window (exact when each update raises the count by one,
- * an undercount when the API server coalesced several occurrences into one update).
+ * `count_over_time` counts *updates*. Occurrences are counted per event_uid from the cumulative
+ * count: the window's highest count minus the highest count in the hour before the window (an
+ * Event lives one hour after its last write, the API server's default --event-ttl, so its previous
+ * update is always in that hour); for an event first seen in the window, max − min + 1. Exact
+ * whatever the count jumped by, except the first line of an event the shipper never saw before,
+ * which counts as one occurrence.
  */
 import {
   constantVariable,
@@ -32,11 +35,34 @@ function selector(extra: readonly string[] = [], filters: readonly ('namespace' 
 
 const SEARCH = '|~ "(?i)$search"';
 
-/** Occurrences per group over a window, from the cumulative `count` of each event (see above). */
-function occurrences(stream: string, groupBy: readonly string[], window: string): string {
+/** How far back the previous update of an event can be: the API server's default --event-ttl. */
+export const EVENT_TTL_LOOKBACK = '1h';
+
+/** `{…} |= "x"` → [`{…}`, `|= "x"`]: the selector ends at the first `}` outside a quoted value. */
+function splitStream(stream: string): [string, string] {
+  let quoted = false;
+  for (let i = 0; i < stream.length; i += 1) {
+    const c = stream[i];
+    if (c === '\\') i += 1;
+    else if (c === '"') quoted = !quoted;
+    else if (c === '}' && !quoted) return [stream.slice(0, i + 1), stream.slice(i + 1).trim()];
+  }
+  throw new Error(`no stream selector in ${stream}`);
+}
+
+/**
+ * Occurrences per group over a window, from the cumulative `count` of each event (see above).
+ * The range (and offset) follow the selector, the form Grafana's LogQL grammar accepts with an offset.
+ */
+export function occurrences(stream: string, groupBy: readonly string[], window: string): string {
   const by = ['event_uid', ...groupBy].join(', ');
-  const counted = `${stream} | $line_format count="count", event_uid="event_uid" | unwrap count | __error__=""`;
-  const inner = `max_over_time(${counted} [${window}]) by (${by}) - min_over_time(${counted} [${window}]) by (${by}) + 1`;
+  const [streamSelector, filters] = splitStream(stream);
+  const pipeline = `${filters === '' ? '' : `${filters} `}| $line_format count="count", event_uid="event_uid" | unwrap count | __error__=""`;
+  const counted = (range: string, offset = ''): string => `${streamSelector} [${range}]${offset === '' ? '' : ` offset ${offset}`} ${pipeline}`;
+  const highest = `max_over_time(${counted(window)}) by (${by})`;
+  const highestBefore = `max_over_time(${counted(EVENT_TTL_LOOKBACK, window)}) by (${by})`;
+  const firstSeen = `${highest} - min_over_time(${counted(window)}) by (${by}) + 1`;
+  const inner = `(${highest} - ${highestBefore}) or (${firstSeen})`;
   return groupBy.length === 0 ? `sum(${inner})` : `sum by (${groupBy.join(', ')}) (${inner})`;
 }
 
@@ -47,7 +73,7 @@ function updates(stream: string, groupBy: readonly string[], window: string): st
 }
 
 const OCCURRENCES_NOTE =
-  'Occurrences are counted from the cumulative count field: per event, max − min + 1 within the window (an undercount only when Kubernetes folded several occurrences into one update).';
+  'Occurrences are counted from the cumulative count field: per event, the highest count in the window minus the highest in the hour before it (the whole jump, however many occurrences Kubernetes folded into one update); an event first seen in the window counts max − min + 1. Needs the API server\'s default --event-ttl of 1h or less.';
 const UPDATES_NOTE = 'Counts shipped lines: one per event update (a new event or a raised count), not occurrences.';
 
 function lokiVariables(extra: readonly VariableSpec[] = []): VariableSpec[] {
