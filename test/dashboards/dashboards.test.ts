@@ -32,6 +32,7 @@ interface Variable {
   readonly type: string;
   readonly query?: string | { readonly query?: string };
   readonly datasource?: { readonly type?: string; readonly uid?: string };
+  readonly options?: { readonly text: string; readonly value: string }[];
 }
 interface Dashboard {
   readonly uid: string;
@@ -67,12 +68,35 @@ function datasourceRefs(value: unknown, path = '$'): { path: string; uid: unknow
   return refs;
 }
 
+/** Every combination of the custom variables' option values (line format, match mode, …). */
+function customChoices(dashboard: Dashboard): Record<string, string>[] {
+  let combos: Record<string, string>[] = [{}];
+  for (const variable of dashboard.templating.list.filter((v) => v.type === 'custom')) {
+    const values = (variable.options ?? []).map((o) => o.value);
+    assert.ok(values.length > 0, `custom variable ${variable.name} has options`);
+    combos = combos.flatMap((combo) => values.map((value) => ({ ...combo, [variable.name]: value })));
+  }
+  return combos;
+}
+
 describe('dashboards/', () => {
   it('holds exactly what test/dashboards/definitions.ts generates (run generate.ts after editing)', () => {
     const generated = renderDashboards();
     assert.deepEqual([...dashboards.keys()].sort(), [...generated.keys()].sort());
     for (const [file, json] of generated) {
       assert.equal(readFileSync(resolve(dashboardsDir, file), 'utf8'), dashboardText(json), `dashboards/${file} is stale`);
+    }
+  });
+
+  it('drills down by exact object name unless regex is chosen, after a line filter on the name', () => {
+    const drilldown = dashboards.get('object-drilldown.json');
+    assert.ok(drilldown);
+    const match = drilldown.templating.list.find((v) => v.name === 'object_match');
+    assert.deepEqual(match?.options?.map((o) => o.value), ['=', '=~'], 'exact first (the default), regex only when chosen');
+    for (const panel of drilldown.panels) {
+      for (const target of panel.targets ?? []) {
+        assert.match(target.expr ?? '', /^[^|]*\}( \[[^\]]+\])? \|~ "\$object" \| object_name\$object_match"\$object" /, `${panel.title}: line filter first, then object_name`);
+      }
     }
   });
 
@@ -127,8 +151,9 @@ for (const [file, dashboard] of dashboards) {
       it('parses every LogQL query with Grafana\'s grammar and uses only labels and keys the shipper writes', () => {
         const problems: string[] = [];
         let checked = 0;
-        for (const lineFormat of ['logfmt', 'json']) {
-          const values = { ...LOKI_VALUES, line_format: lineFormat };
+        for (const choice of customChoices(dashboard)) {
+          const values = { ...LOKI_VALUES, ...choice };
+          const lineFormat = Object.entries(choice).map(([k, v]) => `${k}=${v}`).join(' ');
           for (const panel of dashboard.panels) {
             for (const target of panel.targets ?? []) {
               checked++;

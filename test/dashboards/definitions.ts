@@ -246,24 +246,40 @@ export const eventsOverview: DashboardSpec = {
   ],
 };
 
-const OBJECT_FILTER = '| object_name=~".*$object.*"';
+/**
+ * The object's name is in every line (`name=`), so a line filter narrows the chunks cheaply before
+ * the structured metadata match. Exact by default; in regex mode the same RE2 pattern must match the
+ * whole object_name (Loki anchors label regexes) and so also matches somewhere in the line.
+ */
+const OBJECT_FILTER = '|~ "$object" | object_name$object_match"$object"';
 const MESSAGE_FORMAT = '| $line_format | line_format "{{.last_seen}} {{.type}} {{.reason}} {{.kind}}/{{.name}} count={{.count}} {{.msg}}"';
 
 export const objectDrilldown: DashboardSpec = {
   uid: 'kes-object-drilldown',
   title: 'Kubernetes events / Object drill-down',
-  description: 'The event history of one object (or of all objects whose name contains the text): timeline and messages.',
+  description: 'The event history of one object, by exact name (or of every object whose name matches a regular expression): timeline and messages. Needs structured metadata (the shipper\'s default --structured-metadata=true).',
   tags: TAGS,
   datasource: 'loki',
   refresh: '5m',
-  variables: lokiVariables([textVariable('object', 'Object name', 'Part of the involved object name (structured metadata object_name), e.g. a pod or deployment name.')]),
+  variables: lokiVariables([
+    textVariable('object', 'Object name', 'The involved object\'s exact name (structured metadata object_name, empty when the shipper runs with --structured-metadata=false), e.g. a pod or node name.'),
+    customVariable(
+      'object_match',
+      'Match',
+      [
+        { text: 'exact name', value: '=' },
+        { text: 'regex (whole name)', value: '=~' },
+      ],
+      'How Object name is matched: the exact name, or an RE2 regular expression that must match the whole name, without ^ or $ (e.g. web-.* for the pods of a Deployment web).',
+    ),
+  ]),
   links: LINKS,
   rows: [
     [
       {
         type: 'timeseries',
         title: 'Timeline',
-        description: `Event updates of the matching objects per interval, by reason and type. ${UPDATES_NOTE}`,
+        description: `Event updates of the object (or the matching objects) per interval, by reason and type. ${UPDATES_NOTE}`,
         w: 16,
         h: 9,
         bars: true,
@@ -273,7 +289,7 @@ export const objectDrilldown: DashboardSpec = {
       {
         type: 'table',
         title: 'Matching objects',
-        description: `Objects whose name contains the text, with their event occurrences over the time range. ${OCCURRENCES_NOTE}`,
+        description: `The object, or every object whose name matches the regex, with its event occurrences over the time range. ${OCCURRENCES_NOTE}`,
         w: 8,
         h: 9,
         targets: [{ expr: `topk(50, ${occurrences(`${selector()} ${OBJECT_FILTER} ${SEARCH}`, ['namespace', 'kind', 'object_name'], '$__range')})`, legend: '{{namespace}} {{kind}}/{{object_name}}', instant: true }],
