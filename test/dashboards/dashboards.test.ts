@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { METRIC_PREFIX } from '../../src/observe/metrics.js';
+import { METRIC_PREFIX, WATCH_EVENT_TYPES } from '../../src/observe/metrics.js';
 import { repoRoot } from '../support/fixtures.js';
 import { renderDashboards } from './definitions.js';
 import { dashboardText } from './generate.js';
@@ -98,6 +98,14 @@ describe('dashboards/', () => {
         assert.match(target.expr ?? '', /^[^|]*\}( \[[^\]]+\])? \|~ "\$object" \| object_name\$object_match"\$object" /, `${panel.title}: line filter first, then object_name`);
       }
     }
+  });
+
+  it('shows events in per second from ADDED and MODIFIED only, so a relist does not spike it', () => {
+    const stat = dashboards.get('shipper-health.json')?.panels.find((p) => p.title === 'Events in /s');
+    const expr = stat?.targets?.[0]?.expr ?? '';
+    const types = /events_received_total\{[^}]*type=~"([^"]*)"/.exec(expr)?.[1]?.split('|');
+    assert.deepEqual(types, ['ADDED', 'MODIFIED']);
+    for (const type of types) assert.ok((WATCH_EVENT_TYPES as readonly string[]).includes(type), `${type} is a type the shipper counts`);
   });
 
   it('ships the overview, drill-down, nodes and shipper health dashboards with stable unique uids', () => {
