@@ -76,7 +76,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'pageSize', kind: 'int', group: 'source', default: '500', placeholder: '<n>', description: 'items per list page' },
   { key: 'stallTimeout', kind: 'duration', group: 'source', default: '10m', placeholder: '<duration>', description: 'restart a watch that delivered nothing for this long' },
   { key: 'checkpointFile', kind: 'path', group: 'source', placeholder: '<file>', description: 'keep the checkpoint in this file' },
-  { key: 'checkpointConfigmap', kind: 'namespacedName', group: 'source', placeholder: '<ns/name>', description: 'keep the checkpoint in this ConfigMap' },
+  { key: 'checkpointConfigmap', kind: 'namespacedName', group: 'source', placeholder: '<ns/name>', description: 'keep the checkpoint in this ConfigMap (in a cluster without a checkpoint flag: <pod namespace>/kube-event-shipper-checkpoint)' },
   { key: 'checkpointInterval', kind: 'duration', group: 'source', default: '10s', placeholder: '<duration>', description: 'how often the checkpoint is written' },
 
   { key: 'listen', kind: 'listen', group: 'runtime', default: ':8080', placeholder: '<addr>', description: 'address of the /metrics, /healthz, /readyz server' },
