@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { RecentIds, DEFAULT_RECENT_CAPACITY } from '../checkpoint/recent-ids.js';
 import type { CheckpointRecord, CheckpointStore } from '../checkpoint/record.js';
 import type { Clock, Random } from '../core/clock.js';
-import type { Entry, EntrySink } from '../core/entry.js';
+import type { Entry, EntrySink, SinkDropReason } from '../core/entry.js';
 import type { ProgressListener } from '../core/progress.js';
 import type { Metrics } from '../observe/metrics.js';
 import { Backoff, DEFAULT_BACKOFF } from '../source/backoff.js';
@@ -101,8 +101,9 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
       try {
         await sink.write(entry, (outcome) => {
           inflight.delete(id);
-          // Dropped at shutdown: no final outcome, so the watermark stays before it.
-          if (outcome.kind === 'dropped' && outcome.reason === 'shutdown') return;
+          // Not stored in Loki for a passing reason (shutdown, or Loki down longer than the sink's
+          // retries): no final outcome, so the watermark stays before it and the next run sends it.
+          if (outcome.kind === 'dropped' && !isFinalDrop(outcome.reason)) return;
           recent.add(id);
           done();
         });
@@ -166,6 +167,22 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
     await writing;
     if (writer) await writer.saveIfChanged();
     log.info({ report, inflight: inflight.size }, 'stopped');
+  }
+}
+
+/**
+ * Whether a drop is the occurrence's final outcome. Loki refusing it (`loki_rejected`) or it being
+ * too large will not change on a re-send; `shutdown` and `retries_exhausted` only mean Loki did not
+ * take it yet, so the checkpoint must not pass it.
+ */
+function isFinalDrop(reason: SinkDropReason): boolean {
+  switch (reason) {
+    case 'loki_rejected':
+    case 'too_large':
+      return true;
+    case 'retries_exhausted':
+    case 'shutdown':
+      return false;
   }
 }
 

@@ -235,6 +235,32 @@ describe('the shipper, end to end', () => {
     assert.deepEqual(loki.entries().map((e) => / event=(\S+)/.exec(e.line)?.[1]), ['acked', 'unacked']);
   });
 
+  it('re-ships on the next run a batch the sink gave up on (retries_exhausted), and nothing twice', async () => {
+    const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
+    const first = startShipper({ fake, loki, checkpoint, sink: { maxRetries: 1 } });
+    await until(() => fake.openWatches === 1, 'watch open');
+    fake.createEvent(coreEvent({ name: 'acked', time: now() }));
+    await loki.waitForEntries(1);
+    loki.setDefaultReply({ status: 503 });
+    fake.createEvent(coreEvent({ name: 'exhausted', time: now() }));
+    await until(() => loki.requests.length >= 3, 'the push and its one retry');
+    loki.setDefaultReply({ status: 204 });
+    fake.createEvent(coreEvent({ name: 'later', time: now() }));
+    await loki.waitForEntries(2);
+    await first.stop();
+    assert.equal(await metricValue(first.metrics, 'events_dropped_total', 'reason="retries_exhausted"'), 1);
+
+    const second = startShipper({ fake, loki, checkpoint });
+    try {
+      await loki.waitForEntries(3);
+      await until(() => fake.openWatches === 1, 'watching again');
+    } finally {
+      await second.stop();
+    }
+    assert.deepEqual(loki.entries().map((e) => / event=(\S+)/.exec(e.line)?.[1]), ['acked', 'later', 'exhausted']);
+    assert.equal(await metricValue(second.metrics, 'events_duplicate_total'), 1, 'later was skipped as already shipped');
+  });
+
   // The test's timeout is the liveness bound: run must resolve after the stop signal.
   it('stops while Loki hangs and the full sink queue holds the source back', { timeout: 10_000 }, async () => {
     const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
