@@ -98,6 +98,13 @@ export interface ReflectorDeps {
   readonly onApiNotFound?: (api: EventApi) => EventApi | undefined;
 }
 
+/**
+ * Floor under the stall watchdog and client-node's inactivity timer. The config refuses such small
+ * values; this is the second line of defence: armed with 0, a watch ends at once and is re-opened
+ * at once, hundreds of times a second.
+ */
+export const MIN_WATCH_TIMER_MS = 100;
+
 type Failure =
   | { readonly kind: 'gone' }
   | { readonly kind: 'auth'; readonly status: number; readonly message: string | undefined }
@@ -132,6 +139,7 @@ export class Reflector {
   private readonly backoff: Backoff;
   private shortWatches = 0;
   private gonesInARow = 0;
+  private expiredInARow = 0;
 
   constructor(
     readonly stream: string,
@@ -163,8 +171,12 @@ export class Reflector {
           this.lastContactMs = end.startedMs;
           this.deps.handler.onPosition(this.stream, end.resourceVersion, end.startedMs);
           relist = undefined;
+          this.expiredInARow = 0;
         } else if (end.kind === 'continue_expired') {
           relist = 'continue_expired';
+          // Once is normal (paging slower than compaction); again and again must not loop hot.
+          this.expiredInARow += 1;
+          if (this.expiredInARow > 1) await this.sleep(this.backoff.next(), signal);
           continue;
         } else {
           relist = (await this.failed(end, 'list', signal)) ?? 'error';
@@ -206,10 +218,14 @@ export class Reflector {
           this.lastContactMs = end.endedAtMs;
           restart('timeout');
           break;
-        case 'stall':
-          log.warn({ stream: this.stream, stallTimeoutMs: this.options.stallTimeoutMs }, 'watch stalled; watching again');
+        case 'stall': {
+          // Backed off like an error: a server or proxy that keeps stalling is not hit again at once.
+          const delay = this.backoff.next();
+          log.warn({ stream: this.stream, stallTimeoutMs: this.stallTimeoutMs(), retryInMs: delay }, 'watch stalled; watching again');
           restart('stall');
+          await this.sleep(delay, signal);
           break;
+        }
         case 'overflow':
           // The handler is slower than the stream: cut it, and resume from what was handed over.
           log.debug({ stream: this.stream }, 'watch read ahead too far; resuming later');
@@ -232,6 +248,10 @@ export class Reflector {
         }
       }
     }
+  }
+
+  private stallTimeoutMs(): number {
+    return Math.max(MIN_WATCH_TIMER_MS, this.options.stallTimeoutMs);
   }
 
   private sinceScope(): ListScope {
@@ -369,7 +389,8 @@ export class Reflector {
     // A plain property at runtime, declared private in the typings.
     // Silence alone ends the watch through client-node's timer (a normal re-watch, never later
     // than the stall timeout); the watchdog below fires only when bytes keep coming without events.
-    const inactivityMs = Math.min(this.options.requestTimeoutMs, this.options.stallTimeoutMs);
+    const stallMs = this.stallTimeoutMs();
+    const inactivityMs = Math.max(MIN_WATCH_TIMER_MS, Math.min(this.options.requestTimeoutMs, stallMs));
     (watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = inactivityMs;
     const { min, max } = this.options.watchTimeoutSeconds;
     const timeoutSeconds = Math.floor(min + random() * (max - min + 1));
@@ -400,7 +421,7 @@ export class Reflector {
     signal.addEventListener('abort', onAbort, { once: true });
     // The stall watchdog runs on real time: it guards a live socket, and is re-armed by every
     // event or bookmark. Its grace keeps it from racing client-node's timer on plain silence.
-    const watchdog = setTimeout(() => stop('stall'), this.options.stallTimeoutMs + Math.min(1_000, this.options.stallTimeoutMs));
+    const watchdog = setTimeout(() => stop('stall'), stallMs + Math.min(1_000, stallMs));
 
     const started$ = watcher
       .watch(

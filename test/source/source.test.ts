@@ -150,6 +150,15 @@ describe('the Kubernetes source', () => {
     assert.equal(running.clock.sleeps.length, 3, 'each 410 to a list waits first');
   });
 
+  it('backs off when continue tokens expire again and again, after relisting at once the first time', async () => {
+    for (let i = 0; i < 6; i++) fake.createEvent(coreEvent({ name: `p${i}` }));
+    fake.injectFault('list', { kind: 'expired-continue' }, 3);
+    running = startSource(fake, { pageSize: 4, initial: { kind: 'all' } });
+    await until(() => fake.openWatches === 1, 'watch open');
+    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="continue_expired"'), 3);
+    assert.deepEqual(running.clock.sleeps, [1_000, 2_000]);
+  });
+
   it('relists with a fresh start when a continue token expires', async () => {
     for (let i = 0; i < 6; i++) fake.createEvent(coreEvent({ name: `p${i}` }));
     fake.injectFault('list', { kind: 'expired-continue' });
@@ -171,6 +180,27 @@ describe('the Kubernetes source', () => {
     fake.createEvent(coreEvent({ name: 'after-stall' }));
     await until(() => running!.items.length === 1, 'item after stall');
     assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 1);
+  });
+
+  it('backs off on consecutive stalls like on errors, instead of re-watching at once each time', async () => {
+    fake.injectFault('watch', { kind: 'stall', trickle: true, trickleMs: 20 }, 2);
+    // 25 trickle periods: a loaded machine delaying a few trickles still sees a stall, not silence.
+    running = startSource(fake, { stallTimeoutMs: 500 });
+    await until(() => fake.count('watch') === 3 && fake.openWatches === 1, 'third watch', 10_000);
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 2);
+    // The default backoff (800 ms, doubling, +50 % jitter at random() = 0.5).
+    assert.deepEqual(running.clock.sleeps, [1_000, 2_000]);
+  });
+
+  it('never arms the stall watchdog or the inactivity timer with 0, so a zero stall timeout cannot make a hot watch loop', async () => {
+    running = startSource(fake, { requestTimeoutMs: 0, stallTimeoutMs: 0 });
+    await until(() => fake.openWatches === 1, 'watch open');
+    await new Promise((r) => setTimeout(r, 1_000));
+    // With the timers at their 100 ms floor a silent watch ends at most ten times a second; armed
+    // with 0 it re-watched hundreds of times. A slow machine only lowers the count.
+    const watches = fake.count('watch');
+    assert.ok(watches <= 15, `${watches} watch requests in one second`);
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
   });
 
   it('treats client-node\'s inactivity timeout on a silent watch as a normal re-watch', async () => {
