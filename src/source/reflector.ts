@@ -109,6 +109,8 @@ type Failure =
   | { readonly kind: 'gone' }
   | { readonly kind: 'auth'; readonly status: number; readonly message: string | undefined }
   | { readonly kind: 'not_found' }
+  /** 400: the request itself is wrong (an unsupported field selector): configuration, not a passing fault. */
+  | { readonly kind: 'invalid'; readonly message: string | undefined }
   | { readonly kind: 'error'; readonly err: unknown; readonly status?: number };
 
 /** `startedMs`: when the list's first page was asked for, the moment its snapshot stands for. */
@@ -288,6 +290,24 @@ export class Reflector {
         await this.sleep(this.options.authRetryMs, signal);
         return undefined;
       }
+      case 'invalid': {
+        // Retrying soon cannot help; retrying slowly picks up a fixed server or proxy.
+        const selector = this.options.fieldSelector;
+        log.error(
+          {
+            stream: this.stream,
+            during,
+            status: 400,
+            serverMessage: f.message,
+            fieldSelector: selector,
+            hint: selector ? `test the selector with: kube-event-shipper check --field-selector '${selector}'` : 'test the options with: kube-event-shipper check',
+            retryInMs: this.options.authRetryMs,
+          },
+          'API server refused the request as invalid; check the configuration',
+        );
+        await this.sleep(this.options.authRetryMs, signal);
+        return undefined;
+      }
       case 'error': {
         const delay = this.backoff.next();
         log.warn({ stream: this.stream, during, status: f.status, err: f.err, retryInMs: delay }, 'API server request failed; retrying');
@@ -346,6 +366,7 @@ export class Reflector {
       if (res.status === 410) return token !== undefined ? { kind: 'continue_expired' } : { kind: 'gone' };
       if (res.status === 401 || res.status === 403) return { kind: 'auth', status: res.status, message: statusMessage(res.body) };
       if (res.status === 404) return { kind: 'not_found' };
+      if (res.status === 400 && token === undefined) return { kind: 'invalid', message: statusMessage(res.body) };
       if (res.status !== 200) return { kind: 'error', status: res.status, err: new Error(statusMessage(res.body) ?? `HTTP ${res.status}`) };
       const page = res.body as { apiVersion?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown } | undefined;
       if (!page || !Array.isArray(page.items) || typeof page.metadata?.resourceVersion !== 'string') {
@@ -499,6 +520,8 @@ export class Reflector {
     if (status === 410) return { kind: 'gone' };
     if (status === 401 || status === 403) return { kind: 'auth', status, message: undefined };
     if (status === 404) return { kind: 'not_found' };
+    // client-node does not read the body of a refused watch: the server's reason is not known here.
+    if (status === 400) return { kind: 'invalid', message: undefined };
     return { kind: 'error', err: endErr, ...(status !== undefined ? { status } : {}) };
   }
 

@@ -309,6 +309,41 @@ describe('the Kubernetes source', () => {
     assert.equal(denied[0]!['level'], 50);
   });
 
+  it('logs a 400 to a list (an unknown field selector) as a configuration error with the server\'s reason and a hint, and retries slowly', async () => {
+    const { logger, records } = capturingLogger();
+    running = startSource(fake, { fieldSelector: 'involvedObject.colour=red', authRetryMs: 12_345 }, {}, 0, logger);
+    await until(() => fake.count('list') >= 3, 'three lists');
+    const stopped = running;
+    await stopped.stop();
+    running = undefined;
+    const lists = fake.count('list');
+    assert.equal(fake.count('watch'), 0, 'no list succeeded');
+    assert.ok(stopped.clock.sleeps.length >= lists - 1);
+    assert.ok(stopped.clock.sleeps.every((ms) => ms === 12_345), 'at the auth-retry pace');
+    const refused = records.filter((r) => r['msg'] === 'API server refused the request as invalid; check the configuration');
+    assert.ok(refused.length >= 2 && refused.length >= lists - 1, 'once per occurrence');
+    assert.equal(refused[0]!['level'], 50);
+    assert.equal(refused[0]!['status'], 400);
+    assert.equal(refused[0]!['during'], 'list');
+    assert.equal(refused[0]!['fieldSelector'], 'involvedObject.colour=red');
+    assert.match(String(refused[0]!['serverMessage']), /"involvedObject\.colour" is not a known field selector/);
+    assert.match(String(refused[0]!['hint']), /check --field-selector/);
+    assert.equal(records.filter((r) => r['msg'] === 'API server request failed; retrying').length, 0, 'not the error backoff with warnings');
+  });
+
+  it('logs a 400 to a watch as a configuration error and retries it at the auth-retry pace', async () => {
+    fake.injectFault('watch', { kind: 'status', code: 400 }, 2);
+    const { logger, records } = capturingLogger();
+    running = startSource(fake, { authRetryMs: 12_345 }, {}, 0, logger);
+    await until(() => fake.count('watch') === 3 && fake.openWatches === 1, 'watch open after two refusals');
+    assert.deepEqual(running.clock.sleeps, [12_345, 12_345]);
+    const refused = records.filter((r) => r['msg'] === 'API server refused the request as invalid; check the configuration');
+    assert.equal(refused.length, 2);
+    assert.equal(refused[0]!['level'], 50);
+    assert.equal(refused[0]!['during'], 'watch');
+    assert.match(String(refused[0]!['hint']), /check/);
+  });
+
   it('falls back to core/v1 when events.k8s.io/v1 is not served', async () => {
     fake.disableApi('events.k8s.io/v1');
     running = startSource(fake, { api: 'events.k8s.io/v1' });
