@@ -238,6 +238,12 @@ async function loadCheckpoint<E>(
   return undefined;
 }
 
+/**
+ * Floor under the checkpoint interval. The config refuses such values; this is the second line of
+ * defence against a 0 ms timer loop.
+ */
+export const MIN_CHECKPOINT_INTERVAL_MS = 100;
+
 /** Writes the checkpoint every interval when it changed, and once more at the end. */
 class CheckpointWriter<E> {
   private lastWritten: string | undefined;
@@ -250,9 +256,10 @@ class CheckpointWriter<E> {
   ) {}
 
   async loop(intervalMs: number, signal: AbortSignal): Promise<void> {
+    const every = Math.max(MIN_CHECKPOINT_INTERVAL_MS, intervalMs);
     while (!signal.aborted) {
       try {
-        await this.deps.clock.sleep(intervalMs, signal);
+        await this.deps.clock.sleep(every, signal);
       } catch {
         return;
       }
