@@ -300,7 +300,9 @@ export class Reflector {
             status: 400,
             serverMessage: f.message,
             fieldSelector: selector,
-            hint: selector ? `test the selector with: kube-event-shipper check --field-selector '${selector}'` : 'test the options with: kube-event-shipper check',
+            hint: selector
+              ? 'the API server indexes only some Event fields; test the selector with: kube-event-shipper check --field-selector SELECTOR'
+              : 'test the same options with: kube-event-shipper check',
             retryInMs: this.options.authRetryMs,
           },
           'API server refused the request as invalid; check the configuration',
