@@ -6,6 +6,12 @@
  * renewal within the renew deadline) aborts the work; shutdown aborts it, waits for it to finish
  * (flush, checkpoint) and only then releases the Lease, so the next leader resumes from a current
  * checkpoint.
+ *
+ * The renew deadline is counted from the start of the last successful renewal (the renewTime it
+ * wrote), and a timer aborts the work the moment it passes, even while a renew request hangs. Any
+ * other candidate saw that record no earlier than it was written, and waits a whole lease duration
+ * from then, so with lease duration > renew deadline the old leader has stopped before anyone else
+ * can take the Lease.
  */
 import type { Logger } from 'pino';
 import type { Clock, Random } from '../core/clock.js';
@@ -84,11 +90,22 @@ function isLease(value: unknown): value is Lease {
 
 type Attempt = 'acquired' | 'held-by-other' | 'failed';
 
+interface AttemptResult {
+  readonly result: Attempt;
+  /** When the attempt began: the renewTime it wrote, so the earliest anyone can have seen it. */
+  readonly startedAt: number;
+}
+
+/** No request is sent with less time than this; the deadline timer still stops the work on time. */
+export const MIN_REQUEST_TIMEOUT_MS = 10;
+/** Nor with more: a hung request must not hold up the next attempt longer than this. */
+const MAX_REQUEST_TIMEOUT_MS = 10_000;
+
 export function createLeaderElector(options: LeaderElectionOptions, deps: LeaderElectionDeps): LeaderElector {
   const { clock, random, logger, request } = deps;
   const path = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(options.namespace)}/leases`;
   const leasePath = `${path}/${encodeURIComponent(options.name)}`;
-  const requestTimeoutMs = Math.max(1, Math.min(options.renewDeadlineMs, 10_000));
+  const releaseTimeoutMs = Math.max(MIN_REQUEST_TIMEOUT_MS, Math.min(options.renewDeadlineMs, MAX_REQUEST_TIMEOUT_MS));
   const log = logger.child({ lease: `${options.namespace}/${options.name}`, identity: options.identity });
 
   /** What we last saw of the Lease and when, by our clock. */
@@ -121,13 +138,14 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
     };
   };
 
-  async function tryAcquireOrRenew(signal: AbortSignal): Promise<Attempt> {
-    const now = clock.now();
-    const got = await request('GET', leasePath, { signal, timeoutMs: requestTimeoutMs });
+  /** Every request of an attempt gets only the time left until `deadline`. */
+  async function tryAcquireOrRenew(signal: AbortSignal, now: number, deadline: number): Promise<Attempt> {
+    const timeoutMs = (): number => Math.max(MIN_REQUEST_TIMEOUT_MS, Math.min(MAX_REQUEST_TIMEOUT_MS, deadline - clock.now()));
+    const got = await request('GET', leasePath, { signal, timeoutMs: timeoutMs() });
     if (got.status === 404) {
       const created = await request('POST', path, {
         signal,
-        timeoutMs: requestTimeoutMs,
+        timeoutMs: timeoutMs(),
         body: {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
@@ -156,7 +174,7 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
 
     const updated = await request('PUT', leasePath, {
       signal,
-      timeoutMs: requestTimeoutMs,
+      timeoutMs: timeoutMs(),
       body: { ...current, spec: { ...spec, ...desiredSpec(spec, now) } },
     });
     if (updated.status === 200 && isLease(updated.body)) {
@@ -167,17 +185,21 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
     return 'failed';
   }
 
-  async function attempt(signal: AbortSignal): Promise<Attempt> {
+  /**
+   * One acquire-or-renew. Its requests give up by `deadline` (while leading: the renew deadline;
+   * campaigning: a renew deadline from now, since a later success could not be used anyway).
+   */
+  async function attempt(signal: AbortSignal, deadline?: number): Promise<AttemptResult> {
+    const startedAt = clock.now();
     try {
-      return await tryAcquireOrRenew(signal);
+      return { result: await tryAcquireOrRenew(signal, startedAt, deadline ?? startedAt + options.renewDeadlineMs), startedAt };
     } catch (err) {
-      if (signal.aborted) return 'failed';
-      log.warn({ err }, 'lease request failed');
-      return 'failed';
+      if (!signal.aborted) log.warn({ err }, 'lease request failed');
+      return { result: 'failed', startedAt };
     }
   }
 
-  /** Jittered like client-go's wait.JitterUntil, so candidates do not hit the API server in step. */
+  /** Campaigning is jittered like client-go's wait.JitterUntil, so candidates do not hit the API server in step. */
   const retryDelay = (): number => options.retryPeriodMs * (1 + 0.2 * random());
 
   async function release(): Promise<void> {
@@ -186,7 +208,7 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
     try {
       const now = clock.now();
       const res = await request('PUT', leasePath, {
-        timeoutMs: requestTimeoutMs,
+        timeoutMs: releaseTimeoutMs,
         body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now) } },
       });
       if (res.status === 200) log.info({}, 'lease released');
@@ -206,48 +228,64 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
     }
   };
 
-  async function lead(work: LeaderWork, shutdown: AbortSignal): Promise<'shutdown' | 'lost'> {
+  /**
+   * Runs `work` for one term that began with a renewal started at `acquiredAt`. Ends it when the
+   * renew deadline passes (a timer, so a hung request cannot delay it), when someone else holds the
+   * Lease, on shutdown, or when the work ends on its own.
+   */
+  async function lead(work: LeaderWork, shutdown: AbortSignal, acquiredAt: number): Promise<'shutdown' | 'lost'> {
     const workAbort = new AbortController();
     const stopWork = (): void => workAbort.abort(shutdown.reason ?? new Error('shutdown'));
     shutdown.addEventListener('abort', stopWork, { once: true });
+    let lastRenew = acquiredAt;
+    const lose = (result: Attempt | 'renew-deadline'): void => {
+      if (workAbort.signal.aborted) return;
+      log.warn({ result, sinceRenewMs: clock.now() - lastRenew }, 'lost the lease');
+      workAbort.abort(new LeaseLostError('lost the lease'));
+    };
     setLeading(true);
     let workError: unknown;
     let workEnded = false;
-    const running = work(workAbort.signal).then(
-      () => {
-        workEnded = true;
-      },
-      (err: unknown) => {
-        workEnded = true;
-        workError = err ?? new Error('work failed');
-      },
-    );
+    /** The work ended before anything asked it to (done or failed on its own). */
+    let workEndedOnItsOwn = false;
+    const ended = (): void => {
+      workEnded = true;
+      workEndedOnItsOwn = !workAbort.signal.aborted;
+    };
+    const running = work(workAbort.signal).then(ended, (err: unknown) => {
+      ended();
+      workError = err ?? new Error('work failed');
+    });
     const workDone = running.then(() => 'work' as const);
 
-    let lastRenew = clock.now();
-    let outcome: 'shutdown' | 'lost' | 'work' = 'shutdown';
-    while (!shutdown.aborted) {
-      const slept = await Promise.race([pause(retryDelay(), workAbort.signal).then(() => 'slept' as const), workDone]);
-      if (slept === 'work' || workEnded) {
-        outcome = 'work';
-        break;
+    // Wakes at the deadline; a renewal meanwhile moved it, so it sleeps again for what is left.
+    const watchdogStop = new AbortController();
+    const watchdogSignal = AbortSignal.any([workAbort.signal, watchdogStop.signal]);
+    const watchdog = (async () => {
+      for (;;) {
+        const left = lastRenew + options.renewDeadlineMs - clock.now();
+        if (left <= 0) return lose('renew-deadline');
+        if (!(await pause(left, watchdogSignal))) return;
       }
-      if (shutdown.aborted) break;
-      const result = await attempt(workAbort.signal);
-      if (result === 'acquired') {
-        lastRenew = clock.now();
-      } else if (result === 'held-by-other' || clock.now() - lastRenew >= options.renewDeadlineMs) {
-        log.warn({ result, sinceRenewMs: clock.now() - lastRenew }, 'lost the lease');
-        outcome = 'lost';
-        workAbort.abort(new LeaseLostError('lost the lease'));
-        break;
-      }
+    })();
+
+    while (!workAbort.signal.aborted) {
+      // No jitter while leading (as in client-go): a jittered period could outlast a tight renew deadline.
+      const slept = await Promise.race([pause(options.retryPeriodMs, workAbort.signal).then(() => 'slept' as const), workDone]);
+      if (slept === 'work' || workEnded) break;
+      if (workAbort.signal.aborted) break;
+      const { result, startedAt } = await attempt(workAbort.signal, lastRenew + options.renewDeadlineMs);
+      if (result === 'acquired') lastRenew = Math.max(lastRenew, startedAt);
+      else if (result === 'held-by-other') lose(result);
     }
+    watchdogStop.abort();
+    await watchdog;
+    const lost = !workEndedOnItsOwn && lostTheLease(workAbort.signal);
     shutdown.removeEventListener('abort', stopWork);
     if (shutdown.aborted) stopWork();
     await running;
     setLeading(false);
-    if (outcome === 'lost') {
+    if (lost) {
       // Someone else may hold it by now; never release a Lease we no longer own.
       observed = undefined;
       return 'lost';
@@ -262,11 +300,15 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
       deps.metrics.leader.set(0);
       log.info({}, 'campaigning for the lease');
       while (!signal.aborted) {
-        const result = await attempt(signal);
+        const { result, startedAt } = await attempt(signal);
+        // An acquisition that took the whole renew deadline is already due for renewal: renew first.
         if (result === 'acquired') {
-          const ended = await lead(work, signal);
-          if (ended === 'shutdown') return;
-          continue;
+          if (clock.now() - startedAt < options.renewDeadlineMs) {
+            const ended = await lead(work, signal, startedAt);
+            if (ended === 'shutdown') return;
+            continue;
+          }
+          log.warn({ tookMs: clock.now() - startedAt }, 'lease acquired too late to lead; renewing first');
         }
         if (!(await pause(retryDelay(), signal))) break;
       }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { METRIC_PREFIX } from '../../src/observe/metrics.js';
+import { METRIC_PREFIX, WATCH_EVENT_TYPES } from '../../src/observe/metrics.js';
 import { repoRoot } from '../support/fixtures.js';
 import { renderDashboards } from './definitions.js';
 import { dashboardText } from './generate.js';
@@ -32,6 +32,7 @@ interface Variable {
   readonly type: string;
   readonly query?: string | { readonly query?: string };
   readonly datasource?: { readonly type?: string; readonly uid?: string };
+  readonly options?: { readonly text: string; readonly value: string }[];
 }
 interface Dashboard {
   readonly uid: string;
@@ -67,6 +68,17 @@ function datasourceRefs(value: unknown, path = '$'): { path: string; uid: unknow
   return refs;
 }
 
+/** Every combination of the custom variables' option values (line format, match mode, …). */
+function customChoices(dashboard: Dashboard): Record<string, string>[] {
+  let combos: Record<string, string>[] = [{}];
+  for (const variable of dashboard.templating.list.filter((v) => v.type === 'custom')) {
+    const values = (variable.options ?? []).map((o) => o.value);
+    assert.ok(values.length > 0, `custom variable ${variable.name} has options`);
+    combos = combos.flatMap((combo) => values.map((value) => ({ ...combo, [variable.name]: value })));
+  }
+  return combos;
+}
+
 describe('dashboards/', () => {
   it('holds exactly what test/dashboards/definitions.ts generates (run generate.ts after editing)', () => {
     const generated = renderDashboards();
@@ -74,6 +86,26 @@ describe('dashboards/', () => {
     for (const [file, json] of generated) {
       assert.equal(readFileSync(resolve(dashboardsDir, file), 'utf8'), dashboardText(json), `dashboards/${file} is stale`);
     }
+  });
+
+  it('drills down by exact object name unless regex is chosen, after a line filter on the name', () => {
+    const drilldown = dashboards.get('object-drilldown.json');
+    assert.ok(drilldown);
+    const match = drilldown.templating.list.find((v) => v.name === 'object_match');
+    assert.deepEqual(match?.options?.map((o) => o.value), ['=', '=~'], 'exact first (the default), regex only when chosen');
+    for (const panel of drilldown.panels) {
+      for (const target of panel.targets ?? []) {
+        assert.match(target.expr ?? '', /^[^|]*\}( \[[^\]]+\])? \|~ "\$object" \| object_name\$object_match"\$object" /, `${panel.title}: line filter first, then object_name`);
+      }
+    }
+  });
+
+  it('shows events in per second from ADDED and MODIFIED only, so a relist does not spike it', () => {
+    const stat = dashboards.get('shipper-health.json')?.panels.find((p) => p.title === 'Events in /s');
+    const expr = stat?.targets?.[0]?.expr ?? '';
+    const types = /events_received_total\{[^}]*type=~"([^"]*)"/.exec(expr)?.[1]?.split('|');
+    assert.deepEqual(types, ['ADDED', 'MODIFIED']);
+    for (const type of types) assert.ok((WATCH_EVENT_TYPES as readonly string[]).includes(type), `${type} is a type the shipper counts`);
   });
 
   it('ships the overview, drill-down, nodes and shipper health dashboards with stable unique uids', () => {
@@ -127,8 +159,9 @@ for (const [file, dashboard] of dashboards) {
       it('parses every LogQL query with Grafana\'s grammar and uses only labels and keys the shipper writes', () => {
         const problems: string[] = [];
         let checked = 0;
-        for (const lineFormat of ['logfmt', 'json']) {
-          const values = { ...LOKI_VALUES, line_format: lineFormat };
+        for (const choice of customChoices(dashboard)) {
+          const values = { ...LOKI_VALUES, ...choice };
+          const lineFormat = Object.entries(choice).map(([k, v]) => `${k}=${v}`).join(' ');
           for (const panel of dashboard.panels) {
             for (const target of panel.targets ?? []) {
               checked++;

@@ -5,9 +5,12 @@
  * Query rules: select by stream labels first (job, cluster, namespace, reason, type, kind), filter
  * on structured metadata (object_name, node, event_uid) without parsing, and parse the line only to
  * read `count`. One line is shipped per count increase and carries the new total, so
- * `count_over_time` counts *updates*; occurrences are counted per event_uid as
- * max(count) − min(count) + 1 over the window (exact when each update raises the count by one,
- * an undercount when the API server coalesced several occurrences into one update).
+ * `count_over_time` counts *updates*. Occurrences are counted per event_uid from the cumulative
+ * count: the window's highest count minus the highest count in the hour before the window (an
+ * Event lives one hour after its last write, the API server's default --event-ttl, so its previous
+ * update is always in that hour); for an event first seen in the window, max − min + 1. Exact
+ * whatever the count jumped by, except the first line of an event the shipper never saw before,
+ * which counts as one occurrence.
  */
 import {
   constantVariable,
@@ -32,11 +35,34 @@ function selector(extra: readonly string[] = [], filters: readonly ('namespace' 
 
 const SEARCH = '|~ "(?i)$search"';
 
-/** Occurrences per group over a window, from the cumulative `count` of each event (see above). */
-function occurrences(stream: string, groupBy: readonly string[], window: string): string {
+/** How far back the previous update of an event can be: the API server's default --event-ttl. */
+export const EVENT_TTL_LOOKBACK = '1h';
+
+/** `{…} |= "x"` → [`{…}`, `|= "x"`]: the selector ends at the first `}` outside a quoted value. */
+function splitStream(stream: string): [string, string] {
+  let quoted = false;
+  for (let i = 0; i < stream.length; i += 1) {
+    const c = stream[i];
+    if (c === '\\') i += 1;
+    else if (c === '"') quoted = !quoted;
+    else if (c === '}' && !quoted) return [stream.slice(0, i + 1), stream.slice(i + 1).trim()];
+  }
+  throw new Error(`no stream selector in ${stream}`);
+}
+
+/**
+ * Occurrences per group over a window, from the cumulative `count` of each event (see above).
+ * The range (and offset) follow the selector, the form Grafana's LogQL grammar accepts with an offset.
+ */
+export function occurrences(stream: string, groupBy: readonly string[], window: string): string {
   const by = ['event_uid', ...groupBy].join(', ');
-  const counted = `${stream} | $line_format count="count", event_uid="event_uid" | unwrap count | __error__=""`;
-  const inner = `max_over_time(${counted} [${window}]) by (${by}) - min_over_time(${counted} [${window}]) by (${by}) + 1`;
+  const [streamSelector, filters] = splitStream(stream);
+  const pipeline = `${filters === '' ? '' : `${filters} `}| $line_format count="count", event_uid="event_uid" | unwrap count | __error__=""`;
+  const counted = (range: string, offset = ''): string => `${streamSelector} [${range}]${offset === '' ? '' : ` offset ${offset}`} ${pipeline}`;
+  const highest = `max_over_time(${counted(window)}) by (${by})`;
+  const highestBefore = `max_over_time(${counted(EVENT_TTL_LOOKBACK, window)}) by (${by})`;
+  const firstSeen = `${highest} - min_over_time(${counted(window)}) by (${by}) + 1`;
+  const inner = `(${highest} - ${highestBefore}) or (${firstSeen})`;
   return groupBy.length === 0 ? `sum(${inner})` : `sum by (${groupBy.join(', ')}) (${inner})`;
 }
 
@@ -47,7 +73,7 @@ function updates(stream: string, groupBy: readonly string[], window: string): st
 }
 
 const OCCURRENCES_NOTE =
-  'Occurrences are counted from the cumulative count field: per event, max − min + 1 within the window (an undercount only when Kubernetes folded several occurrences into one update).';
+  'Occurrences are counted from the cumulative count field: per event, the highest count in the window minus the highest in the hour before it (the whole jump, however many occurrences Kubernetes folded into one update); an event first seen in the window counts max − min + 1. Needs the API server\'s default --event-ttl of 1h or less.';
 const UPDATES_NOTE = 'Counts shipped lines: one per event update (a new event or a raised count), not occurrences.';
 
 function lokiVariables(extra: readonly VariableSpec[] = []): VariableSpec[] {
@@ -220,24 +246,40 @@ export const eventsOverview: DashboardSpec = {
   ],
 };
 
-const OBJECT_FILTER = '| object_name=~".*$object.*"';
+/**
+ * The object's name is in every line (`name=`), so a line filter narrows the chunks cheaply before
+ * the structured metadata match. Exact by default; in regex mode the same RE2 pattern must match the
+ * whole object_name (Loki anchors label regexes) and so also matches somewhere in the line.
+ */
+const OBJECT_FILTER = '|~ "$object" | object_name$object_match"$object"';
 const MESSAGE_FORMAT = '| $line_format | line_format "{{.last_seen}} {{.type}} {{.reason}} {{.kind}}/{{.name}} count={{.count}} {{.msg}}"';
 
 export const objectDrilldown: DashboardSpec = {
   uid: 'kes-object-drilldown',
   title: 'Kubernetes events / Object drill-down',
-  description: 'The event history of one object (or of all objects whose name contains the text): timeline and messages.',
+  description: 'The event history of one object, by exact name (or of every object whose name matches a regular expression): timeline and messages. Needs structured metadata (the shipper\'s default --structured-metadata=true).',
   tags: TAGS,
   datasource: 'loki',
   refresh: '5m',
-  variables: lokiVariables([textVariable('object', 'Object name', 'Part of the involved object name (structured metadata object_name), e.g. a pod or deployment name.')]),
+  variables: lokiVariables([
+    textVariable('object', 'Object name', 'The involved object\'s exact name (structured metadata object_name, empty when the shipper runs with --structured-metadata=false), e.g. a pod or node name.'),
+    customVariable(
+      'object_match',
+      'Match',
+      [
+        { text: 'exact name', value: '=' },
+        { text: 'regex (whole name)', value: '=~' },
+      ],
+      'How Object name is matched: the exact name, or an RE2 regular expression that must match the whole name, without ^ or $ (e.g. web-.* for the pods of a Deployment web).',
+    ),
+  ]),
   links: LINKS,
   rows: [
     [
       {
         type: 'timeseries',
         title: 'Timeline',
-        description: `Event updates of the matching objects per interval, by reason and type. ${UPDATES_NOTE}`,
+        description: `Event updates of the object (or the matching objects) per interval, by reason and type. ${UPDATES_NOTE}`,
         w: 16,
         h: 9,
         bars: true,
@@ -247,7 +289,7 @@ export const objectDrilldown: DashboardSpec = {
       {
         type: 'table',
         title: 'Matching objects',
-        description: `Objects whose name contains the text, with their event occurrences over the time range. ${OCCURRENCES_NOTE}`,
+        description: `The object, or every object whose name matches the regex, with its event occurrences over the time range. ${OCCURRENCES_NOTE}`,
         w: 8,
         h: 9,
         targets: [{ expr: `topk(50, ${occurrences(`${selector()} ${OBJECT_FILTER} ${SEARCH}`, ['namespace', 'kind', 'object_name'], '$__range')})`, legend: '{{namespace}} {{kind}}/{{object_name}}', instant: true }],
@@ -381,6 +423,8 @@ export const nodesScheduling: DashboardSpec = {
 
 // ---- Shipper health (Prometheus) ----
 const M = (name: string, extra = ''): string => `kube_event_shipper_${name}{cluster=~"$cluster", namespace=~"$namespace", job=~"$job", instance=~"$instance"${extra}}`;
+/** Watch event types that are news: not the relist's LISTED nor BOOKMARK/DELETED. */
+const LIVE_EVENT_TYPES = ', type=~"ADDED|MODIFIED"';
 const rate = (name: string, extra = ''): string => `rate(${M(name, extra)}[$__rate_interval])`;
 
 function promVariables(): VariableSpec[] {
@@ -408,7 +452,7 @@ export const shipperHealth: DashboardSpec = {
   rows: [
     [
       { type: 'stat', title: 'Leader', description: 'Instances that hold the lease (or run without leader election). Exactly 1 is healthy.', w: 4, h: 4, targets: [{ expr: `sum(${M('leader')})`, instant: true }], fieldConfig: { defaults: { color: { mode: 'thresholds' }, thresholds: { mode: 'absolute', steps: [{ color: 'red', value: null }, { color: 'green', value: 1 }, { color: 'red', value: 2 }] } }, overrides: [] } },
-      { type: 'stat', title: 'Events in /s', description: 'Event objects read from the API server (watch and list).', w: 4, h: 4, unit: 'reqps', redFrom: 1e12, targets: [{ expr: `sum(${rate('events_received_total')})`, instant: true }] },
+      { type: 'stat', title: 'Events in /s', description: 'New and updated events read from the API server (watch ADDED and MODIFIED). Relists (LISTED) and bookmarks are left out: each relist re-reads the whole list. "Events in and out" below shows every type.', w: 4, h: 4, unit: 'reqps', redFrom: 1e12, targets: [{ expr: `sum(${rate('events_received_total', LIVE_EVENT_TYPES)})`, instant: true }] },
       { type: 'stat', title: 'Shipped /s', description: 'Occurrences delivered to Loki.', w: 4, h: 4, unit: 'reqps', redFrom: 1e12, targets: [{ expr: `sum(${rate('events_shipped_total')})`, instant: true }] },
       { type: 'stat', title: 'Dropped (range)', description: 'Occurrences not delivered over the time range, any reason.', w: 4, h: 4, targets: [{ expr: `sum(increase(${M('events_dropped_total')}[$__range]))`, instant: true }] },
       { type: 'stat', title: 'Checkpoint age', description: 'Seconds since the leader last wrote its checkpoint (kube_event_shipper_checkpoint_last_write_timestamp_seconds).', w: 4, h: 4, unit: 's', redFrom: 300, targets: [{ expr: `max(time() - (${M('checkpoint_last_write_timestamp_seconds')} > 0))`, instant: true }] },

@@ -83,8 +83,10 @@ export function constantVariable(name: string, value: string): VariableSpec {
   return { name, label: name, json: { type: 'constant', name, label: name, query: value, current: { text: value, value }, options: [], hide: 2 } };
 }
 
-export function customVariable(name: string, label: string, values: readonly string[], description: string): VariableSpec {
-  const first = values[0] ?? '';
+/** A custom variable; an option is a value, or a text shown for a value (Grafana's `text : value`). */
+export function customVariable(name: string, label: string, values: readonly (string | { readonly text: string; readonly value: string })[], description: string): VariableSpec {
+  const options = values.map((v) => (typeof v === 'string' ? { text: v, value: v } : v));
+  const first = options[0] ?? { text: '', value: '' };
   return {
     name,
     label,
@@ -93,9 +95,9 @@ export function customVariable(name: string, label: string, values: readonly str
       name,
       label,
       description,
-      query: values.join(','),
-      current: { selected: true, text: first, value: first },
-      options: values.map((v) => ({ selected: v === first, text: v, value: v })),
+      query: options.map((o) => (o.text === o.value ? o.value : `${o.text} : ${o.value}`)).join(','),
+      current: { selected: true, text: first.text, value: first.value },
+      options: options.map((o) => ({ selected: o.value === first.value, text: o.text, value: o.value })),
       includeAll: false,
       multi: false,
       hide: 0,

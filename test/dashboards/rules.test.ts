@@ -5,6 +5,7 @@ import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { METRIC_PREFIX } from '../../src/observe/metrics.js';
 import { repoRoot } from '../support/fixtures.js';
+import { durationMinutes, firingMinutes, legacyRecorderCadence, seriesRecorderCadence, type PresenceRule } from './cadence.js';
 import { checkLogql } from './logql.js';
 import { checkPromql, parseExposition, promqlNames, type Scrape } from './promql.js';
 import { scrapeShipperMetrics } from './scrape.js';
@@ -40,6 +41,19 @@ function checkRuleShape(rule: Rule): void {
   if (rule.for !== undefined) assert.match(rule.for, /^\d+[smh]$/);
 }
 
+/** Labels of the outermost `sum by` / `count by` of a LogQL rule. */
+function outerGrouping(expr: string): string[] {
+  return /\b(?:sum|count) by \(([^)]*)\)/.exec(expr)?.[1]?.split(',').map((s) => s.trim()) ?? [];
+}
+
+/** Window and `for` of a per-object presence rule; fails when the rule counts lines against a threshold. */
+function presenceRule(rule: Rule): PresenceRule {
+  const window = /\[(\d+[smh])\]\s*\)\s*\)\s*(>=?)\s*(\d+)/.exec(rule.expr);
+  assert.ok(window, `${rule.alert ?? ''} compares count_over_time(...[W]) directly`);
+  assert.deepEqual([window[2], window[3]], ['>', '0'], `${rule.alert ?? ''} alerts on presence (> 0), not on a line count the recorder's rate limit caps`);
+  return { windowMinutes: durationMinutes(window[1] ?? ''), forMinutes: rule.for === undefined ? 0 : durationMinutes(rule.for) };
+}
+
 describe('deploy/rules/loki-rules.yaml', () => {
   const rules = loadRules('loki-rules.yaml');
 
@@ -52,11 +66,44 @@ describe('deploy/rules/loki-rules.yaml', () => {
     assert.equal(new Set(names).size, names.length, 'alert names are unique');
   });
 
+  const perObject = rules.filter((r) => outerGrouping(r.expr).includes('object_name'));
+  it('groups every rule by object except the count of evicted pods per namespace', () => {
+    assert.deepEqual(rules.filter((r) => !perObject.includes(r)).map((r) => r.alert), ['KubePodsEvicted']);
+    const evicted = rules.find((r) => r.alert === 'KubePodsEvicted');
+    assert.match(evicted?.expr ?? '', /count by \(cluster, namespace\) \(\s*sum by \(cluster, namespace, object_name\)/, 'it counts distinct pods, not lines');
+  });
+
+  for (const rule of perObject) {
+    const scheduler = rule.expr.includes('FailedScheduling');
+    const cadence = scheduler ? seriesRecorderCadence(120) : legacyRecorderCadence(120);
+    const name = scheduler ? "the scheduler's 30-minute series refresh" : "the legacy recorder's burst then one update per 5 minutes (fixture cadence)";
+    it(`${rule.alert ?? '?'} fires and keeps firing while a problem persists at ${name}`, () => {
+      const presence = presenceRule(rule);
+      const last = cadence[cadence.length - 1] ?? 0;
+      assert.ok(last > presence.forMinutes + 10, 'the cadence outlasts the rule\'s for: by far');
+      const firing = firingMinutes(presence, cadence, last);
+      const start = Math.ceil(presence.forMinutes);
+      const expected = Array.from({ length: Math.floor(last) - start + 1 }, (_, i) => start + i);
+      assert.deepEqual(firing, expected, 'firing from `for` after the first report until the last one, without a gap');
+    });
+    if (scheduler) {
+      it(`${rule.alert ?? '?'} ends as soon as the pod is Scheduled, since one FailedScheduling report may be all for 30 minutes`, () => {
+        assert.match(rule.expr, /\)\s*unless\s*sum by \(cluster, namespace, object_name\) \(\s*count_over_time\(\{[^}]*reason="Scheduled"\}/);
+      });
+    } else if (rule.for !== undefined) {
+      it(`${rule.alert ?? '?'} stays quiet for a one-off burst of reports within a minute`, () => {
+        const burst = cadence.filter((t) => t < 1);
+        assert.ok(burst.length >= 2);
+        assert.deepEqual(firingMinutes(presenceRule(rule), burst, 120), []);
+      });
+    }
+  }
+
   for (const rule of rules) {
     it(`${rule.alert ?? '?'} parses with Grafana's LogQL grammar and uses only what the shipper writes`, () => {
       checkRuleShape(rule);
       assert.deepEqual(checkLogql(rule.expr.trim()), []);
-      const grouped = /\bsum by \(([^)]*)\)/.exec(rule.expr)?.[1]?.split(',').map((s) => s.trim()) ?? [];
+      const grouped = outerGrouping(rule.expr);
       for (const label of templateLabels(rule)) assert.ok(grouped.includes(label), `annotations read $labels.${label}, which the expression keeps`);
     });
   }

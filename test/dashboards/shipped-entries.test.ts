@@ -54,6 +54,13 @@ describe('entries the shipper writes, as the dashboards read them', () => {
     }
   });
 
+  it('hold the object name in the line, so the drill-down\'s line filter keeps every entry its object_name match keeps', () => {
+    for (const { format, line, metadata } of all) {
+      const name = metadata['object_name'] ?? '';
+      assert.ok(name !== '' && line.includes(name), `${format}: ${name} in ${line}`);
+    }
+  });
+
   it('put nodes under the _cluster namespace, as the node panels and rules expect', () => {
     const nodes = all.filter((e) => e.labels['kind'] === 'Node');
     assert.ok(nodes.length > 0);

@@ -54,15 +54,16 @@ describe('deploy/compose', () => {
     }
   });
 
-  it('configures Loki with schema v13 and structured metadata, and loads the alert rules into its ruler', () => {
+  it('configures Loki with schema v13, structured metadata and room for per-event series, and loads the alert rules into its ruler', () => {
     const loki = readYaml(resolve(composeDir, 'loki.yaml')) as {
       schema_config: { configs: { schema: string; store: string }[] };
-      limits_config: { allow_structured_metadata: boolean };
+      limits_config: { allow_structured_metadata: boolean; max_query_series?: number };
       ruler: { storage: { local: { directory: string } } };
       auth_enabled: boolean;
     };
     assert.ok(loki.schema_config.configs.every((c) => c.schema === 'v13' && c.store === 'tsdb'));
     assert.equal(loki.limits_config.allow_structured_metadata, true);
+    assert.ok((loki.limits_config.max_query_series ?? 500) >= 5000, 'max_query_series raised above the default 500 for the per-event_uid occurrence queries');
     const rulesMount = mounts(compose.services['loki'] as Service).find((m) => m.source.endsWith('loki-rules.yaml'));
     assert.ok(rulesMount, 'the Loki rules are mounted');
     // Without auth the tenant is "fake": the ruler reads <directory>/<tenant>/*.yaml.

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import {
   KUSTOMIZATIONS,
+  deployRoot,
   kustomize,
   ofKind,
   onlyOne,
@@ -12,11 +16,12 @@ import {
   type DeploymentObject,
   type KubeObject,
   type RoleObject,
-  type SecretObject,
   type ServiceObject,
 } from './render.js';
 
 const LISTEN_PORT = 8080;
+/** The Loki credentials Secret: created by the user, never rendered by our kustomizations. */
+const CREDENTIALS_SECRET = 'kube-event-shipper-loki';
 const rendered = new Map<string, Promise<KubeObject[]>>();
 /** Each kustomization is rendered once and shared by its tests. */
 function render(dir: string): Promise<KubeObject[]> {
@@ -26,6 +31,10 @@ function render(dir: string): Promise<KubeObject[]> {
     rendered.set(dir, objects);
   }
   return objects;
+}
+
+function secretRef(container: Container, env: string): { name: string; key: string; optional?: boolean } | undefined {
+  return container.env?.find((e) => e.name === env)?.valueFrom?.secretKeyRef;
 }
 
 function shipperContainer(deployment: DeploymentObject): Container {
@@ -53,9 +62,13 @@ for (const dir of KUSTOMIZATIONS) {
   describe(`deploy/${dir}`, () => {
     it('renders with kubectl kustomize', async () => {
       const objects = await render(dir);
-      for (const kind of ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Service', 'ConfigMap', 'Secret']) {
+      for (const kind of ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Deployment', 'Service', 'ConfigMap']) {
         assert.ok(ofKind(objects, kind).length >= 1, `renders a ${kind}`);
       }
+    });
+
+    it('renders no Secret, so applying it never merges away the credentials the user created', async () => {
+      assert.deepEqual(ofKind(await render(dir), 'Secret').map((s) => s.metadata.name), []);
     });
 
     it('lets the cluster role only get, list and watch events, in core and events.k8s.io', async () => {
@@ -167,7 +180,7 @@ for (const dir of KUSTOMIZATIONS) {
       assert.ok(mebibytes(resources?.limits?.['memory']) > mebibytes(resources?.requests?.['memory']));
     });
 
-    it('refers only to objects it renders: config, secret, service selector and port', async () => {
+    it('refers only to objects it renders, apart from the credentials Secret: config, service selector and port', async () => {
       const objects = await render(dir);
       const deployment = onlyOne<DeploymentObject>(objects, 'Deployment');
       const container = shipperContainer(deployment);
@@ -175,11 +188,11 @@ for (const dir of KUSTOMIZATIONS) {
       for (const volume of deployment.spec.template.spec.volumes ?? []) {
         if (volume.configMap) assert.ok(configMaps.includes(volume.configMap.name), `ConfigMap ${volume.configMap.name} is rendered`);
       }
-      const secrets = ofKind(objects, 'Secret').map((s) => s.metadata.name);
       for (const env of container.env ?? []) {
         const ref = env.valueFrom?.secretKeyRef;
-        if (ref) assert.ok(secrets.includes(ref.name), `Secret ${ref.name} is rendered`);
+        if (ref) assert.equal(ref.name, CREDENTIALS_SECRET, `${env.name} reads only the user's credentials Secret`);
       }
+      for (const volume of deployment.spec.template.spec.volumes ?? []) assert.equal(volume.secret, undefined, 'no Secret volume');
       const configPath = runFlags(container).get('config') ?? '';
       const mount = container.volumeMounts?.find((m) => configPath.startsWith(`${m.mountPath}/`));
       assert.ok(mount, `--config=${configPath} is on a mounted volume`);
@@ -226,16 +239,48 @@ describe('overlays', () => {
     assert.ok(ofKind(objects, 'PodDisruptionBudget').length === 1);
   });
 
-  it('multi-tenant sends a tenant and basic auth credentials from the Secret', async () => {
+  it('base reads basic auth credentials from the Secret when it exists, and runs without it', async () => {
+    const container = shipperContainer(onlyOne<DeploymentObject>(await render('base'), 'Deployment'));
+    for (const [name, key] of [['KES_LOKI_USERNAME', 'username'], ['KES_LOKI_PASSWORD', 'password']] as const) {
+      const ref = secretRef(container, name);
+      assert.deepEqual([ref?.name, ref?.key, ref?.optional], [CREDENTIALS_SECRET, key, true]);
+    }
+  });
+
+  it('multi-tenant sends a tenant and requires basic auth credentials from the Secret', async () => {
     const objects = await render('overlays/multi-tenant');
     const container = shipperContainer(onlyOne<DeploymentObject>(objects, 'Deployment'));
     assert.ok((runFlags(container).get('tenant') ?? '') !== '');
-    const secret = onlyOne<SecretObject>(objects, 'Secret');
-    const keys = Object.keys({ ...secret.data, ...secret.stringData }).sort();
-    assert.deepEqual(keys, ['password', 'username']);
-    const fromSecret = (name: string): string | undefined => container.env?.find((e) => e.name === name)?.valueFrom?.secretKeyRef?.key;
-    assert.equal(fromSecret('KES_LOKI_USERNAME'), 'username');
-    assert.equal(fromSecret('KES_LOKI_PASSWORD'), 'password');
+    for (const [name, key] of [['KES_LOKI_USERNAME', 'username'], ['KES_LOKI_PASSWORD', 'password']] as const) {
+      const ref = secretRef(container, name);
+      assert.deepEqual([ref?.name, ref?.key, ref?.optional], [CREDENTIALS_SECRET, key, false], `${name} is required`);
+    }
+  });
+
+  it("a user's overlay may generate the credentials Secret, and the Deployment follows its hashed name", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kes-overlay-'));
+    try {
+      const kustomization = [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'namespace: kube-event-shipper',
+        'resources:',
+        `  - ${relative(dir, join(deployRoot, 'overlays', 'multi-tenant'))}`,
+        'secretGenerator:',
+        `  - name: ${CREDENTIALS_SECRET}`,
+        '    literals: [username=team-a, password=s3cret]',
+        '',
+      ].join('\n');
+      await writeFile(join(dir, 'kustomization.yaml'), kustomization);
+      const objects = await kustomize(dir);
+      const secret = onlyOne(objects, 'Secret');
+      assert.match(secret.metadata.name, new RegExp(`^${CREDENTIALS_SECRET}-[a-z0-9]+$`));
+      const container = shipperContainer(onlyOne<DeploymentObject>(objects, 'Deployment'));
+      assert.equal(secretRef(container, 'KES_LOKI_USERNAME')?.name, secret.metadata.name);
+      assert.equal(secretRef(container, 'KES_LOKI_PASSWORD')?.name, secret.metadata.name);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('production combines leader election and the ServiceMonitor', async () => {

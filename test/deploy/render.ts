@@ -88,7 +88,7 @@ export interface EnvVar {
   readonly name: string;
   readonly value?: string;
   readonly valueFrom?: {
-    readonly secretKeyRef?: { readonly name: string; readonly key: string };
+    readonly secretKeyRef?: { readonly name: string; readonly key: string; readonly optional?: boolean };
     readonly configMapKeyRef?: { readonly name: string; readonly key: string };
   };
 }
@@ -136,8 +136,4 @@ export interface ServiceObject extends KubeObject {
 }
 export interface ConfigMapObject extends KubeObject {
   readonly data?: Record<string, string>;
-}
-export interface SecretObject extends KubeObject {
-  readonly data?: Record<string, string>;
-  readonly stringData?: Record<string, string>;
 }

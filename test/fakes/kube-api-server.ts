@@ -39,6 +39,9 @@ export type KubeFault =
 
 export type Endpoint = 'list' | 'watch' | 'configmaps' | 'leases' | 'ssar' | 'other';
 
+/** Where a scripted fault can apply: Event lists and watches, ConfigMap and Lease requests. */
+export type FaultEndpoint = 'list' | 'watch' | 'configmaps' | 'leases';
+
 export interface RecordedRequest {
   readonly method: string;
   readonly path: string;
@@ -99,8 +102,10 @@ interface Watcher {
 }
 
 interface ScriptedFault {
-  readonly endpoint: 'list' | 'watch';
+  readonly endpoint: FaultEndpoint;
   readonly fault: KubeFault;
+  /** Only requests with this HTTP method (ConfigMaps and Leases); any when left out. */
+  readonly method?: string;
   remaining: number;
 }
 
@@ -321,9 +326,13 @@ export class FakeKubeApiServer {
 
   // ---------------------------------------------------------------- faults and access: test API
 
-  /** The next `times` requests to `endpoint` (list: pages; watch: watch requests) get `fault`. */
-  injectFault(endpoint: 'list' | 'watch', fault: KubeFault, times = 1): void {
-    this.faults.push({ endpoint, fault, remaining: times });
+  /**
+   * The next `times` requests to `endpoint` (list: pages; watch: watch requests; configmaps and
+   * leases: object requests, only those with `method` when given) get `fault`. ConfigMap and Lease
+   * requests support `hang`, `drop`, `stall`, `empty-200` and `status`.
+   */
+  injectFault(endpoint: FaultEndpoint, fault: KubeFault, times = 1, method?: string): void {
+    this.faults.push({ endpoint, fault, remaining: times, ...(method !== undefined ? { method } : {}) });
   }
 
   /** Scripted faults not used up yet. */
@@ -443,6 +452,8 @@ export class FakeKubeApiServer {
       case 'object': {
         const failWith = this.failingObjects.get(route.resource);
         if (failWith !== undefined) return this.sendJson(res, failWith, status(failWith, 'InternalError', 'failing as the test asked'));
+        const fault = this.takeFault(route.resource, false, method);
+        if (fault && this.faultResponse(res, fault, route.resource, 'v1')) return;
         return this.object(req, res, route.resource, route.namespace, route.name, method, body);
       }
       case 'ssar':
@@ -469,8 +480,10 @@ export class FakeKubeApiServer {
     return { kind: 'other' };
   }
 
-  private takeFault(endpoint: 'list' | 'watch', isContinue: boolean): KubeFault | undefined {
-    const i = this.faults.findIndex((f) => f.endpoint === endpoint && (f.fault.kind !== 'expired-continue' || isContinue));
+  private takeFault(endpoint: FaultEndpoint, isContinue: boolean, method?: string): KubeFault | undefined {
+    const i = this.faults.findIndex(
+      (f) => f.endpoint === endpoint && (f.fault.kind !== 'expired-continue' || isContinue) && (f.method === undefined || f.method === method),
+    );
     if (i < 0) return undefined;
     const f = this.faults[i]!;
     f.remaining -= 1;
@@ -501,7 +514,7 @@ export class FakeKubeApiServer {
     return true;
   }
 
-  private faultResponse(res: ServerResponse, fault: KubeFault, endpoint: 'list' | 'watch', apiVersion: string): boolean {
+  private faultResponse(res: ServerResponse, fault: KubeFault, endpoint: FaultEndpoint, apiVersion: string): boolean {
     switch (fault.kind) {
       case 'gone':
         this.sendJson(res, 410, status(410, 'Expired', `The resourceVersion for the provided ${endpoint} is too old.`));

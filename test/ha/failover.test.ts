@@ -1,18 +1,21 @@
 /**
  * Two shipper processes (the built binary) against the fake API server, sharing a Lease and a
  * ConfigMap checkpoint. The leader is killed with SIGKILL (no release, no final checkpoint); the
- * standby takes over within the lease duration, resumes from the checkpoint, and Loki ends up with
- * every occurrence exactly once.
+ * standby takes over within the lease duration and resumes from the checkpoint. Killed right after
+ * a checkpoint, Loki ends up with every occurrence exactly once; killed inside the checkpoint
+ * interval, what the leader shipped after its last checkpoint is shipped again, byte for byte (same
+ * stream, timestamp, line and metadata), which Loki stores once.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent } from '../fakes/kube-events.js';
-import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
+import { startFakeLoki, type FakeLoki, type StoredEntry } from '../fakes/loki-receiver.js';
 import { writeKubeconfig } from '../cli/kube-env.js';
 import { cleanEnv, startCli, type Spawned } from '../cli/run-cli.js';
 
 const LEASE_DURATION_MS = 2000;
+const CHECKPOINT = { namespace: 'kes', name: 'kube-event-shipper-checkpoint' };
 const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 
 async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -26,60 +29,79 @@ async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Pro
 describe('leader election with two shipper processes', () => {
   let kube: FakeKubeApiServer;
   let loki: FakeLoki;
-  const running: Spawned[] = [];
-  before(async () => {
+  let running: Spawned[];
+  let kubeconfig: string;
+  let env: Record<string, string>;
+  let uids: Set<string>;
+  let lastEventRv: number;
+
+  beforeEach(async () => {
     kube = await FakeKubeApiServer.start();
     loki = await startFakeLoki();
+    running = [];
+    env = cleanEnv();
+    kubeconfig = writeKubeconfig(env['HOME'] ?? '', kube.url);
+    uids = new Set();
+    lastEventRv = 0;
   });
-  after(async () => {
+  afterEach(async () => {
     for (const s of running) s.child.kill('SIGKILL');
     await Promise.all(running.map((s) => s.result));
     await kube.close();
     await loki.close();
   });
 
-  it('killing the leader hands over within the lease duration, with no loss and no duplicate', async () => {
-    const env = cleanEnv();
-    const kubeconfig = writeKubeconfig(env['HOME'] ?? '', kube.url);
-    const start = (identity: string): Spawned => {
-      const spawned = startCli(
-        [
-          'run',
-          '--initial=all',
-          '--kubeconfig', kubeconfig,
-          '--loki-url', loki.url,
-          '--listen', '127.0.0.1:0',
-          '--leader-elect',
-          '--lease', 'kes/kube-event-shipper',
-          '--lease-duration', `${LEASE_DURATION_MS}ms`,
-          '--lease-renew-deadline', '1500ms',
-          '--lease-retry-period', '200ms',
-          '--identity', identity,
-          '--checkpoint-configmap', 'kes/kube-event-shipper-checkpoint',
-          '--checkpoint-interval', '100ms',
-          '--batch-max-wait', '50ms',
-        ],
-        { env },
-      );
-      running.push(spawned);
-      return spawned;
-    };
-    const uids = new Set<string>();
-    let lastEventRv = 0;
-    const create = (count: number): void => {
-      for (let i = 0; i < count; i++) {
-        const stored = kube.createEvent(coreEvent({ namespace: 'shop', objectName: `pod-${uids.size}`, time: now() }));
-        const metadata = stored['metadata'] as { uid: string; resourceVersion: string };
-        uids.add(metadata.uid);
-        lastEventRv = Number(metadata.resourceVersion);
-      }
-    };
-    const delivered = (): string[] => loki.entries().map((e) => e.structuredMetadata['event_uid'] ?? '');
+  const start = (identity: string, checkpointInterval: string): Spawned => {
+    const spawned = startCli(
+      [
+        'run',
+        '--initial=all',
+        '--kubeconfig', kubeconfig,
+        '--loki-url', loki.url,
+        '--listen', '127.0.0.1:0',
+        '--leader-elect',
+        '--lease', 'kes/kube-event-shipper',
+        '--lease-duration', `${LEASE_DURATION_MS}ms`,
+        '--lease-renew-deadline', '1500ms',
+        '--lease-retry-period', '200ms',
+        '--identity', identity,
+        '--checkpoint-configmap', `${CHECKPOINT.namespace}/${CHECKPOINT.name}`,
+        '--checkpoint-interval', checkpointInterval,
+        '--batch-max-wait', '50ms',
+      ],
+      { env },
+    );
+    running.push(spawned);
+    return spawned;
+  };
+  /** Creates `count` events now; returns their uids. */
+  const create = (count: number): string[] => {
+    const made: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const stored = kube.createEvent(coreEvent({ namespace: 'shop', objectName: `pod-${uids.size}`, time: now() }));
+      const metadata = stored['metadata'] as { uid: string; resourceVersion: string };
+      uids.add(metadata.uid);
+      made.push(metadata.uid);
+      lastEventRv = Number(metadata.resourceVersion);
+    }
+    return made;
+  };
+  const delivered = (): string[] => loki.entries().map((e) => e.structuredMetadata['event_uid'] ?? '');
+  const distinctDelivered = (): number => new Set(delivered()).size;
+  /** The checkpoint's resourceVersion, or undefined before the first write. */
+  const checkpointRv = (): number | undefined => {
+    const cm = kube.getObject('configmaps', CHECKPOINT.namespace, CHECKPOINT.name) as { data?: Record<string, string> } | undefined;
+    const text = cm?.data?.['checkpoint.json'];
+    return text === undefined ? undefined : Number((JSON.parse(text) as { resourceVersions: Record<string, string> }).resourceVersions['*']);
+  };
+  const leaseHolder = (): string | undefined =>
+    (kube.getObject('leases', 'kes', 'kube-event-shipper') as { spec?: { holderIdentity?: string } } | undefined)?.spec?.holderIdentity;
 
+  it('killing the leader hands over within the lease duration, with no loss and no duplicate', async () => {
     create(10);
-    const a = start('shipper-a');
+    const a = start('shipper-a', '100ms');
     await a.waitFor('stderr', /"msg":"became leader"/);
-    const b = start('shipper-b');
+    const b = start('shipper-b', '100ms');
     await b.waitFor('stderr', /"msg":"campaigning for the lease"/);
     await until('the first 10 events in Loki', () => delivered().length >= 10);
 
@@ -87,11 +109,7 @@ describe('leader election with two shipper processes', () => {
     await until('20 events in Loki', () => delivered().length >= 20);
     // The checkpoint must cover what Loki holds before the leader dies, or the overlap is re-sent.
     // (The fake's revision counter also moves with Lease and ConfigMap writes, hence "at least".)
-    await until('the checkpoint reaches the newest event', () => {
-      const cm = kube.getObject('configmaps', 'kes', 'kube-event-shipper-checkpoint') as { data?: Record<string, string> } | undefined;
-      const text = cm?.data?.['checkpoint.json'];
-      return text !== undefined && Number((JSON.parse(text) as { resourceVersions: Record<string, string> }).resourceVersions['*']) >= lastEventRv;
-    });
+    await until('the checkpoint reaches the newest event', () => (checkpointRv() ?? 0) >= lastEventRv);
     assert.equal(b.output().stderr.includes('"msg":"became leader"'), false, 'the standby stays standby');
 
     a.child.kill('SIGKILL');
@@ -112,7 +130,56 @@ describe('leader election with two shipper processes', () => {
     const got = delivered();
     assert.equal(got.length, 35, 'no duplicate');
     assert.deepEqual(new Set(got), uids, 'no loss');
-    const lease = kube.getObject('leases', 'kes', 'kube-event-shipper') as { spec?: { holderIdentity?: string } } | undefined;
-    assert.equal(lease?.spec?.holderIdentity, '', 'b released the lease on SIGTERM');
+    assert.equal(leaseHolder(), '', 'b released the lease on SIGTERM');
+  });
+
+  it('killing the leader inside the checkpoint interval loses nothing, and what is sent again is byte-identical', async () => {
+    // A first leader ships 10 events and, shutting down, writes the checkpoint after them.
+    const first = create(10);
+    const a0 = start('shipper-a0', '1h');
+    await a0.waitFor('stderr', /"msg":"became leader"/);
+    await until('the first 10 events in Loki', () => distinctDelivered() >= 10);
+    a0.child.kill('SIGTERM');
+    const a0Result = await a0.result;
+    assert.equal(a0Result.code, 0, a0Result.stderr.slice(-2000));
+    const checkpointed = checkpointRv();
+    assert.ok(checkpointed !== undefined && checkpointed >= lastEventRv, 'the final checkpoint covers the first 10');
+
+    // The next leader writes its checkpoint only every hour: it dies inside the interval.
+    const a = start('shipper-a', '1h');
+    await a.waitFor('stderr', /"msg":"became leader"/);
+    const b = start('shipper-b', '1h');
+    await b.waitFor('stderr', /"msg":"campaigning for the lease"/);
+    const shippedUnrecorded = create(10);
+    await until('20 events in Loki', () => distinctDelivered() >= 20);
+    assert.equal(checkpointRv(), checkpointed, 'killed inside the interval: the checkpoint is still the one before these 10');
+
+    a.child.kill('SIGKILL');
+    await a.result;
+    create(10); // while nobody leads
+    await b.waitFor('stderr', /"msg":"became leader"/, 10_000);
+    await until('all 30 events in Loki', () => distinctDelivered() >= 30);
+    create(5);
+    await until('all 35 events in Loki', () => distinctDelivered() >= 35);
+    b.child.kill('SIGTERM');
+    const result = await b.result;
+    assert.equal(result.code, 0, result.stderr.slice(-2000));
+
+    const entries = loki.entries();
+    assert.deepEqual(new Set(entries.map((e) => e.structuredMetadata['event_uid'])), uids, 'no loss');
+    const byUid = new Map<string, StoredEntry[]>();
+    for (const e of entries) {
+      const uid = e.structuredMetadata['event_uid'] ?? '';
+      byUid.set(uid, [...(byUid.get(uid) ?? []), e]);
+    }
+    const duplicated = [...byUid].filter(([, es]) => es.length > 1);
+    // Resumed from the checkpoint: only what the dead leader shipped after it comes again.
+    assert.deepEqual(new Set(duplicated.map(([uid]) => uid)), new Set(shippedUnrecorded), 'exactly the unrecorded 10 are sent again');
+    assert.ok(first.every((uid) => byUid.get(uid)?.length === 1), 'nothing before the checkpoint is sent again');
+    const wire = (e: StoredEntry): string => JSON.stringify([e.labels, e.ts, e.line, e.structuredMetadata]);
+    for (const [uid, es] of duplicated) {
+      for (const e of es) assert.equal(wire(e), wire(es[0]!), `the copies of ${uid} are byte-identical (stream, timestamp, line, metadata)`);
+    }
+    assert.equal(leaseHolder(), '', 'b released the lease on SIGTERM');
   });
 });

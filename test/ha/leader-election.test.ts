@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { systemClock } from '../../src/core/clock.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
 import { createKubeRequest, type KubeRequest } from '../../src/kube/request.js';
-import { createLeaderElector, microTime, type LeaderElectionOptions } from '../../src/ha/leader-election.js';
+import { createLeaderElector, lostTheLease, microTime, MIN_REQUEST_TIMEOUT_MS, type LeaderElectionOptions } from '../../src/ha/leader-election.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 
@@ -187,5 +187,265 @@ describe('leader election', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     await Promise.all(candidates.map((c) => c.stop()));
+  });
+});
+
+/** A clock that moves only when the test advances it; due sleeps resolve on the spot. */
+class ManualClock implements Clock {
+  private sleepers: { until: number; resolve: () => void }[] = [];
+  constructor(private time = Date.UTC(2026, 10, 26, 22, 0, 0)) {}
+
+  now(): number {
+    return this.time;
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(signal.reason as Error);
+    return new Promise<void>((resolve, reject) => {
+      const sleeper = {
+        until: this.time + ms,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+      };
+      const onAbort = (): void => {
+        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
+        reject(signal?.reason as Error);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.sleepers.push(sleeper);
+    });
+  }
+
+  advance(ms: number): void {
+    this.time += ms;
+    const due = this.sleepers.filter((s) => s.until <= this.time);
+    this.sleepers = this.sleepers.filter((s) => s.until > this.time);
+    for (const s of due) s.resolve();
+  }
+}
+
+const STEP_MS = 10;
+
+/**
+ * Moves the manual clock in small steps, giving real I/O a moment between them, until `cond`.
+ * However slow the requests are against this clock, the elector must stay safe: that is the point.
+ */
+async function driveUntil(clock: ManualClock, what: string, cond: () => boolean, maxFakeMs = 20_000): Promise<void> {
+  for (let spent = 0; !cond(); spent += STEP_MS) {
+    if (spent > maxFakeMs) assert.fail(`timed out (fake time) waiting for: ${what}`);
+    clock.advance(STEP_MS);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/**
+ * Like `driveUntil`, but time stands still while any of `sent` is unanswered: requests take no time
+ * by this clock. Only for cases without a hanging request.
+ */
+async function driveQuietly(clock: ManualClock, what: string, sent: readonly { settled: boolean }[], cond: () => boolean, maxFakeMs = 20_000): Promise<void> {
+  for (let spent = 0; ; spent += STEP_MS) {
+    const realDeadline = Date.now() + 5000;
+    while (!sent.every((r) => r.settled)) {
+      if (Date.now() > realDeadline) assert.fail(`a request did not settle while waiting for: ${what}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    if (cond()) return;
+    if (spent > maxFakeMs) assert.fail(`timed out (fake time) waiting for: ${what}`);
+    clock.advance(STEP_MS);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+/** The reviewer's settings: a renew deadline just short of the lease duration. */
+const tight: Omit<LeaderElectionOptions, 'identity'> = {
+  namespace: 'monitoring',
+  name: 'kes',
+  leaseDurationMs: 3000,
+  renewDeadlineMs: 2800,
+  retryPeriodMs: 500,
+};
+
+interface SentRequest {
+  readonly method: string;
+  readonly at: number;
+  readonly timeoutMs: number | undefined;
+  settled: boolean;
+}
+
+/** A candidate on the manual clock that notes every Lease request it sends and when its work starts and stops. */
+function clockedCandidate(api: FakeKubeApiServer, identity: string, clock: ManualClock, how: {
+    cutOffWhenLost?: boolean;
+    beforeRequest?: (method: string) => void;
+    options?: Omit<LeaderElectionOptions, 'identity'>;
+    random?: () => number;
+  } = {},
+) {
+  const real = createKubeRequest(api.kubeConfig());
+  const sent: SentRequest[] = [];
+  let cutOff = false;
+  const request: KubeRequest = (method, path, options) => {
+    if (cutOff) return Promise.reject(new Error('cut off from the API server'));
+    how.beforeRequest?.(method);
+    const entry: SentRequest = { method, at: clock.now(), timeoutMs: options?.timeoutMs, settled: false };
+    sent.push(entry);
+    const p = real(method, path, options);
+    const settle = (): void => {
+      entry.settled = true;
+    };
+    p.then(settle, settle);
+    return p;
+  };
+  const metrics = createMetrics({ version: 't' });
+  const elector = createLeaderElector({ ...(how.options ?? tight), identity }, { request, clock, random: how.random ?? (() => 0), logger: silent, metrics });
+  const shutdown = new AbortController();
+  const state = {
+    working: false,
+    startedAt: [] as number[],
+    abortedAt: [] as number[],
+    /** The Lease's renewTime as stored when the work started. */
+    renewTimeAtStart: [] as number[],
+    lostTheLease: [] as boolean[],
+    /** Requests still unanswered when the work was aborted. */
+    hangingAtAbort: [] as SentRequest[][],
+  };
+  const done = elector.runWhileLeader(async (signal) => {
+    state.working = true;
+    state.startedAt.push(clock.now());
+    state.renewTimeAtStart.push(storedRenewMs(api));
+    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    state.abortedAt.push(clock.now());
+    state.lostTheLease.push(lostTheLease(signal));
+    // A pod cut off from the API server stays so, or it would simply renew its own lease again.
+    if (how.cutOffWhenLost === true && lostTheLease(signal)) cutOff = true;
+    state.hangingAtAbort.push(sent.filter((r) => !r.settled));
+    state.working = false;
+  }, shutdown.signal);
+  return {
+    state,
+    sent,
+    stop: async () => {
+      shutdown.abort();
+      // Release and stop without waiting on the manual clock.
+      for (let i = 0; i < 200 && !(await Promise.race([done.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5))])); i++) clock.advance(STEP_MS);
+      await done;
+    },
+  };
+}
+
+/** The renewTime the API server holds, in ms: when the holder began its last successful renewal. */
+function storedRenewMs(api: FakeKubeApiServer): number {
+  return Date.parse(String(leaseSpec(api)?.['renewTime']));
+}
+
+describe('leader election: the renew deadline, on a manual clock', () => {
+  let api: FakeKubeApiServer;
+  beforeEach(async () => {
+    api = await FakeKubeApiServer.start();
+  });
+  afterEach(async () => {
+    await api.close();
+  });
+
+  it('a renewal that hangs stops the work at the renew deadline, before anyone else could take the lease', async () => {
+    const clock = new ManualClock();
+    const a = clockedCandidate(api, 'a', clock);
+    await driveUntil(clock, 'a leads', () => a.state.working);
+    const puts = (): number => a.sent.filter((r) => r.method === 'PUT').length;
+    const before = puts();
+    await driveUntil(clock, 'a renews twice', () => puts() >= before + 2);
+    await driveUntil(clock, 'the renewal settles', () => a.sent.every((r) => r.settled));
+    const renewedAt = storedRenewMs(api);
+    api.injectFault('leases', { kind: 'hang' }, 1, 'PUT');
+
+    await driveUntil(clock, 'a stops', () => !a.state.working);
+    assert.deepEqual(a.state.lostTheLease, [true], 'the work learns it lost the lease');
+    assert.equal(storedRenewMs(api), renewedAt, 'the hung renewal never reached the store');
+    const abortedAt = a.state.abortedAt[0] ?? Number.NaN;
+    assert.ok(abortedAt >= renewedAt + tight.renewDeadlineMs, `not before the deadline (${abortedAt - renewedAt} ms)`);
+    assert.ok(abortedAt <= renewedAt + tight.renewDeadlineMs + STEP_MS, `at the deadline, not after (${abortedAt - renewedAt} ms)`);
+    assert.ok(abortedAt < renewedAt + tight.leaseDurationMs, 'strictly before the lease can expire for others');
+    const hung = a.state.hangingAtAbort[0] ?? [];
+    assert.equal(hung.length, 1, 'the hanging renewal was still open: the timer stopped the work, not a request timeout');
+    assert.equal(hung[0]?.method, 'PUT');
+    assert.equal(hung[0]?.timeoutMs, renewedAt + tight.renewDeadlineMs - (hung[0]?.at ?? 0), 'its timeout is what was left of the deadline');
+    await a.stop();
+  });
+
+  it('every lease request while leading gets only what is left of the renew deadline', async () => {
+    const clock = new ManualClock();
+    const a = clockedCandidate(api, 'a', clock);
+    await driveUntil(clock, 'a leads', () => a.state.working);
+    await driveUntil(clock, 'the acquisition settles', () => a.sent.every((r) => r.settled));
+    const renewedAt = storedRenewMs(api);
+    const from = a.sent.length;
+    api.failObjects('leases', 503);
+    await driveUntil(clock, 'a stops', () => !a.state.working);
+    api.failObjects('leases', undefined);
+    const whileLeading = a.sent.slice(from).filter((r) => r.at < (a.state.abortedAt[0] ?? 0));
+    assert.ok(whileLeading.length >= 3, `${whileLeading.length} attempts`);
+    // The deadline counts from the start of the last renewal that succeeded (its renewTime); a
+    // request sent just before it still gets the floor (the timer stops the work on time anyway).
+    for (const r of whileLeading) {
+      const left = renewedAt + tight.renewDeadlineMs - r.at;
+      assert.equal(r.timeoutMs, Math.max(MIN_REQUEST_TIMEOUT_MS, left), `sent ${r.at - renewedAt} ms after the renewal`);
+    }
+    await a.stop();
+  });
+
+  it('an acquisition that took the whole renew deadline is renewed before the work starts', async () => {
+    const clock = new ManualClock();
+    let slowed = false;
+    const a = clockedCandidate(api, 'a', clock, {
+      // The creating request takes (by this clock) a whole renew deadline to come back.
+      beforeRequest: (method) => {
+        if (method !== 'POST' || slowed) return;
+        slowed = true;
+        setImmediate(() => clock.advance(tight.renewDeadlineMs));
+      },
+    });
+    await driveUntil(clock, 'a leads', () => a.state.working);
+    assert.equal(slowed, true);
+    const startedAt = a.state.startedAt[0] ?? Number.NaN;
+    const renewedAt = a.state.renewTimeAtStart[0] ?? Number.NaN;
+    assert.ok(startedAt - renewedAt < tight.renewDeadlineMs, `the work starts ${startedAt - renewedAt} ms after the renewTime it holds`);
+    assert.ok(a.sent.some((r) => r.method === 'PUT' && r.at < startedAt), 'renewed before leading');
+    await a.stop();
+  });
+
+  it('a leader renews every retry period without jitter, so a renew deadline just above it is kept', async () => {
+    const clock = new ManualClock();
+    const options = { ...tight, leaseDurationMs: 1000, renewDeadlineMs: 550, retryPeriodMs: 500 };
+    const a = clockedCandidate(api, 'a', clock, { options, random: () => 0.999 });
+    await driveQuietly(clock, 'a leads', a.sent, () => a.state.working);
+    const startedAt = clock.now();
+    await driveQuietly(clock, 'five renew periods', a.sent, () => clock.now() - startedAt >= 5 * options.retryPeriodMs);
+    assert.ok(a.sent.filter((r) => r.method === 'PUT').length >= 5, 'renewed all along');
+    assert.deepEqual(a.state.abortedAt, [], 'still leading');
+    await a.stop();
+  });
+
+  it('a leader whose renewals fail and then hang has stopped before the standby takes over', async () => {
+    const clock = new ManualClock();
+    const a = clockedCandidate(api, 'a', clock, { cutOffWhenLost: true });
+    await driveUntil(clock, 'a leads', () => a.state.working);
+    const b = clockedCandidate(api, 'b', clock);
+    await driveUntil(clock, 'b has looked at the lease twice', () => b.sent.length >= 2);
+    // Only the leader writes while the lease is fresh, so these reach a: failures, then a hang.
+    api.injectFault('leases', { kind: 'status', code: 503 }, 2, 'PUT');
+    api.injectFault('leases', { kind: 'hang' }, 1, 'PUT');
+    let overlap = false;
+    await driveUntil(clock, 'b takes over', () => {
+      if (a.state.working && b.state.working) overlap = true;
+      return b.state.working;
+    });
+    assert.equal(overlap, false, 'never two leaders at once');
+    assert.deepEqual(a.state.lostTheLease, [true]);
+    const aStopped = a.state.abortedAt[0] ?? Number.NaN;
+    const bStarted = b.state.startedAt[0] ?? Number.NaN;
+    assert.ok(aStopped < bStarted, `a stopped at +${aStopped - bStarted} ms from b's start`);
+    assert.equal(api.pendingFaults, 0, 'all the injected faults met the leader');
+    await Promise.all([a.stop(), b.stop()]);
   });
 });
