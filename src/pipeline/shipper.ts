@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { RecentIds, DEFAULT_RECENT_CAPACITY } from '../checkpoint/recent-ids.js';
 import type { CheckpointRecord, CheckpointStore } from '../checkpoint/record.js';
 import type { Clock, Random } from '../core/clock.js';
-import type { Entry, EntrySink } from '../core/entry.js';
+import type { Entry, EntrySink, SinkDropReason } from '../core/entry.js';
 import type { ProgressListener } from '../core/progress.js';
 import type { Metrics } from '../observe/metrics.js';
 import { Backoff, DEFAULT_BACKOFF } from '../source/backoff.js';
@@ -101,8 +101,9 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
       try {
         await sink.write(entry, (outcome) => {
           inflight.delete(id);
-          // Dropped at shutdown: no final outcome, so the watermark stays before it.
-          if (outcome.kind === 'dropped' && outcome.reason === 'shutdown') return;
+          // Not stored in Loki for a passing reason (shutdown, or Loki down longer than the sink's
+          // retries): no final outcome, so the watermark stays before it and the next run sends it.
+          if (outcome.kind === 'dropped' && !isFinalDrop(outcome.reason)) return;
           recent.add(id);
           done();
         });
@@ -169,6 +170,22 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
   }
 }
 
+/**
+ * Whether a drop is the occurrence's final outcome. Loki refusing it (`loki_rejected`) or it being
+ * too large will not change on a re-send; `shutdown` and `retries_exhausted` only mean Loki did not
+ * take it yet, so the checkpoint must not pass it.
+ */
+function isFinalDrop(reason: SinkDropReason): boolean {
+  switch (reason) {
+    case 'loki_rejected':
+    case 'too_large':
+      return true;
+    case 'retries_exhausted':
+    case 'shutdown':
+      return false;
+  }
+}
+
 /** normalize + toEntry; a throw (a transform bug on odd input) counts as malformed rather than stopping the pipeline. */
 function toEntry<E>(transformer: EventTransformer<E>, raw: unknown): { ok: true; entry: Entry } | { ok: false; reason: string; detail: string } {
   try {
@@ -221,6 +238,12 @@ async function loadCheckpoint<E>(
   return undefined;
 }
 
+/**
+ * Floor under the checkpoint interval. The config refuses such values; this is the second line of
+ * defence against a 0 ms timer loop.
+ */
+export const MIN_CHECKPOINT_INTERVAL_MS = 100;
+
 /** Writes the checkpoint every interval when it changed, and once more at the end. */
 class CheckpointWriter<E> {
   private lastWritten: string | undefined;
@@ -233,9 +256,10 @@ class CheckpointWriter<E> {
   ) {}
 
   async loop(intervalMs: number, signal: AbortSignal): Promise<void> {
+    const every = Math.max(MIN_CHECKPOINT_INTERVAL_MS, intervalMs);
     while (!signal.aborted) {
       try {
-        await this.deps.clock.sleep(intervalMs, signal);
+        await this.deps.clock.sleep(every, signal);
       } catch {
         return;
       }

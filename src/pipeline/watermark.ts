@@ -1,8 +1,8 @@
 /**
  * The low-watermark of one stream: items are numbered in the order the source handed them over;
  * the position (resourceVersion) may advance past an item only once it has a final outcome. An
- * item that never gets one (dropped at shutdown) holds the watermark for good, so a restart
- * resumes before it and ships it again.
+ * item that never gets one (dropped at shutdown or after the sink gave up retrying) holds the
+ * watermark for good, so a restart resumes before it and ships it again.
  */
 interface Slot {
   /** The stream position once this item is done; undefined for listed items. */

@@ -98,10 +98,19 @@ export interface ReflectorDeps {
   readonly onApiNotFound?: (api: EventApi) => EventApi | undefined;
 }
 
+/**
+ * Floor under the stall watchdog and client-node's inactivity timer. The config refuses such small
+ * values; this is the second line of defence: armed with 0, a watch ends at once and is re-opened
+ * at once, hundreds of times a second.
+ */
+export const MIN_WATCH_TIMER_MS = 100;
+
 type Failure =
   | { readonly kind: 'gone' }
   | { readonly kind: 'auth'; readonly status: number; readonly message: string | undefined }
   | { readonly kind: 'not_found' }
+  /** 400: the request itself is wrong (an unsupported field selector): configuration, not a passing fault. */
+  | { readonly kind: 'invalid'; readonly message: string | undefined }
   | { readonly kind: 'error'; readonly err: unknown; readonly status?: number };
 
 /** `startedMs`: when the list's first page was asked for, the moment its snapshot stands for. */
@@ -132,6 +141,7 @@ export class Reflector {
   private readonly backoff: Backoff;
   private shortWatches = 0;
   private gonesInARow = 0;
+  private expiredInARow = 0;
 
   constructor(
     readonly stream: string,
@@ -163,8 +173,12 @@ export class Reflector {
           this.lastContactMs = end.startedMs;
           this.deps.handler.onPosition(this.stream, end.resourceVersion, end.startedMs);
           relist = undefined;
+          this.expiredInARow = 0;
         } else if (end.kind === 'continue_expired') {
           relist = 'continue_expired';
+          // Once is normal (paging slower than compaction); again and again must not loop hot.
+          this.expiredInARow += 1;
+          if (this.expiredInARow > 1) await this.sleep(this.backoff.next(), signal);
           continue;
         } else {
           relist = (await this.failed(end, 'list', signal)) ?? 'error';
@@ -206,10 +220,14 @@ export class Reflector {
           this.lastContactMs = end.endedAtMs;
           restart('timeout');
           break;
-        case 'stall':
-          log.warn({ stream: this.stream, stallTimeoutMs: this.options.stallTimeoutMs }, 'watch stalled; watching again');
+        case 'stall': {
+          // Backed off like an error: a server or proxy that keeps stalling is not hit again at once.
+          const delay = this.backoff.next();
+          log.warn({ stream: this.stream, stallTimeoutMs: this.stallTimeoutMs(), retryInMs: delay }, 'watch stalled; watching again');
           restart('stall');
+          await this.sleep(delay, signal);
           break;
+        }
         case 'overflow':
           // The handler is slower than the stream: cut it, and resume from what was handed over.
           log.debug({ stream: this.stream }, 'watch read ahead too far; resuming later');
@@ -232,6 +250,10 @@ export class Reflector {
         }
       }
     }
+  }
+
+  private stallTimeoutMs(): number {
+    return Math.max(MIN_WATCH_TIMER_MS, this.options.stallTimeoutMs);
   }
 
   private sinceScope(): ListScope {
@@ -264,6 +286,26 @@ export class Reflector {
         log.error(
           { stream: this.stream, status: f.status, serverMessage: f.message, needs: `list and watch on events (apiGroup ${group}) ${where}`, retryInMs: this.options.authRetryMs },
           f.status === 401 ? 'API server rejected the credentials' : 'missing permission to read events',
+        );
+        await this.sleep(this.options.authRetryMs, signal);
+        return undefined;
+      }
+      case 'invalid': {
+        // Retrying soon cannot help; retrying slowly picks up a fixed server or proxy.
+        const selector = this.options.fieldSelector;
+        log.error(
+          {
+            stream: this.stream,
+            during,
+            status: 400,
+            serverMessage: f.message,
+            fieldSelector: selector,
+            hint: selector
+              ? 'the API server indexes only some Event fields; test the selector with: kube-event-shipper check --field-selector SELECTOR'
+              : 'test the same options with: kube-event-shipper check',
+            retryInMs: this.options.authRetryMs,
+          },
+          'API server refused the request as invalid; check the configuration',
         );
         await this.sleep(this.options.authRetryMs, signal);
         return undefined;
@@ -326,6 +368,7 @@ export class Reflector {
       if (res.status === 410) return token !== undefined ? { kind: 'continue_expired' } : { kind: 'gone' };
       if (res.status === 401 || res.status === 403) return { kind: 'auth', status: res.status, message: statusMessage(res.body) };
       if (res.status === 404) return { kind: 'not_found' };
+      if (res.status === 400 && token === undefined) return { kind: 'invalid', message: statusMessage(res.body) };
       if (res.status !== 200) return { kind: 'error', status: res.status, err: new Error(statusMessage(res.body) ?? `HTTP ${res.status}`) };
       const page = res.body as { apiVersion?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown } | undefined;
       if (!page || !Array.isArray(page.items) || typeof page.metadata?.resourceVersion !== 'string') {
@@ -369,7 +412,8 @@ export class Reflector {
     // A plain property at runtime, declared private in the typings.
     // Silence alone ends the watch through client-node's timer (a normal re-watch, never later
     // than the stall timeout); the watchdog below fires only when bytes keep coming without events.
-    const inactivityMs = Math.min(this.options.requestTimeoutMs, this.options.stallTimeoutMs);
+    const stallMs = this.stallTimeoutMs();
+    const inactivityMs = Math.max(MIN_WATCH_TIMER_MS, Math.min(this.options.requestTimeoutMs, stallMs));
     (watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = inactivityMs;
     const { min, max } = this.options.watchTimeoutSeconds;
     const timeoutSeconds = Math.floor(min + random() * (max - min + 1));
@@ -400,7 +444,7 @@ export class Reflector {
     signal.addEventListener('abort', onAbort, { once: true });
     // The stall watchdog runs on real time: it guards a live socket, and is re-armed by every
     // event or bookmark. Its grace keeps it from racing client-node's timer on plain silence.
-    const watchdog = setTimeout(() => stop('stall'), this.options.stallTimeoutMs + Math.min(1_000, this.options.stallTimeoutMs));
+    const watchdog = setTimeout(() => stop('stall'), stallMs + Math.min(1_000, stallMs));
 
     const started$ = watcher
       .watch(
@@ -478,6 +522,8 @@ export class Reflector {
     if (status === 410) return { kind: 'gone' };
     if (status === 401 || status === 403) return { kind: 'auth', status, message: undefined };
     if (status === 404) return { kind: 'not_found' };
+    // client-node does not read the body of a refused watch: the server's reason is not known here.
+    if (status === 400) return { kind: 'invalid', message: undefined };
     return { kind: 'error', err: endErr, ...(status !== undefined ? { status } : {}) };
   }
 

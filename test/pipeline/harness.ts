@@ -5,6 +5,7 @@
 import pino from 'pino';
 import type { CheckpointStore } from '../../src/checkpoint/index.js';
 import { systemClock } from '../../src/core/clock.js';
+import type { Clock } from '../../src/core/clock.js';
 import { ignoreProgress } from '../../src/core/progress.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import type { Metrics } from '../../src/observe/metrics.js';
@@ -32,12 +33,15 @@ export interface ShipperSetup {
   readonly filters?: ShipperOptions['filters'];
   readonly sink?: Partial<LokiSinkOptions>;
   readonly drainTimeoutMs?: number;
+  readonly checkpointIntervalMs?: number;
+  /** Defaults to the system clock. */
+  readonly clock?: Clock;
 }
 
 export function startShipper(setup: ShipperSetup): RunningShipper {
   const metrics = createMetrics({ version: 'test' });
   const logger = pino({ level: 'silent' });
-  const deps = { metrics, logger, clock: systemClock, random: Math.random, progress: ignoreProgress };
+  const deps = { metrics, logger, clock: setup.clock ?? systemClock, random: Math.random, progress: ignoreProgress };
   const sink = createLokiSink({ url: setup.loki.url, batchMaxWaitMs: 10, minBackoffMs: 5, maxBackoffMs: 50, timeoutMs: 2_000, ...setup.sink }, deps);
   const shipper = createShipper(
     {
@@ -54,7 +58,7 @@ export function startShipper(setup: ShipperSetup): RunningShipper {
         ...setup.source,
       },
       filters: setup.filters ?? {},
-      checkpointIntervalMs: 50,
+      checkpointIntervalMs: setup.checkpointIntervalMs ?? 50,
       drainTimeoutMs: setup.drainTimeoutMs ?? 2_000,
     },
     {

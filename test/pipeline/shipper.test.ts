@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createConfigMapCheckpointStore, createFileCheckpointStore } from '../../src/checkpoint/index.js';
+import { systemClock } from '../../src/core/clock.js';
+import type { Clock } from '../../src/core/clock.js';
 import { createTransformer, DEFAULT_TRANSFORM_OPTIONS } from '../../src/transform/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import type { KubeObject } from '../fakes/kube-api-server.js';
@@ -235,6 +237,32 @@ describe('the shipper, end to end', () => {
     assert.deepEqual(loki.entries().map((e) => / event=(\S+)/.exec(e.line)?.[1]), ['acked', 'unacked']);
   });
 
+  it('re-ships on the next run a batch the sink gave up on (retries_exhausted), and nothing twice', async () => {
+    const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
+    const first = startShipper({ fake, loki, checkpoint, sink: { maxRetries: 1 } });
+    await until(() => fake.openWatches === 1, 'watch open');
+    fake.createEvent(coreEvent({ name: 'acked', time: now() }));
+    await loki.waitForEntries(1);
+    loki.setDefaultReply({ status: 503 });
+    fake.createEvent(coreEvent({ name: 'exhausted', time: now() }));
+    await until(() => loki.requests.length >= 3, 'the push and its one retry');
+    loki.setDefaultReply({ status: 204 });
+    fake.createEvent(coreEvent({ name: 'later', time: now() }));
+    await loki.waitForEntries(2);
+    await first.stop();
+    assert.equal(await metricValue(first.metrics, 'events_dropped_total', 'reason="retries_exhausted"'), 1);
+
+    const second = startShipper({ fake, loki, checkpoint });
+    try {
+      await loki.waitForEntries(3);
+      await until(() => fake.openWatches === 1, 'watching again');
+    } finally {
+      await second.stop();
+    }
+    assert.deepEqual(loki.entries().map((e) => / event=(\S+)/.exec(e.line)?.[1]), ['acked', 'later', 'exhausted']);
+    assert.equal(await metricValue(second.metrics, 'events_duplicate_total'), 1, 'later was skipped as already shipped');
+  });
+
   // The test's timeout is the liveness bound: run must resolve after the stop signal.
   it('stops while Loki hangs and the full sink queue holds the source back', { timeout: 10_000 }, async () => {
     const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
@@ -271,6 +299,23 @@ describe('the shipper, end to end', () => {
     const [watched, listed] = loki.entries();
     assert.deepEqual(listed, watched);
     assert.match(watched!.ts, /123456000$/, 'microseconds kept');
+  });
+
+  it('never runs the checkpoint timer below 100 ms, so an interval of 0 cannot make a timer loop', async () => {
+    const sleeps: number[] = [];
+    const clock: Clock = { now: () => systemClock.now(), sleep: (ms, signal) => (sleeps.push(ms), systemClock.sleep(ms, signal)) };
+    const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
+    const shipper = startShipper({ fake, loki, checkpoint, checkpointIntervalMs: 0, clock });
+    try {
+      await until(() => fake.openWatches === 1, 'watch open');
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      await shipper.stop();
+    }
+    // A quiet run sleeps only in the checkpoint writer: about three times in 300 ms at the floor,
+    // hundreds of times at 0. A slow machine only lowers the count.
+    assert.ok(sleeps.length <= 20, `${sleeps.length} sleeps`);
+    assert.ok(sleeps.every((ms) => ms >= 100), `sleeps of ${sleeps.filter((ms) => ms < 100).join(', ')} ms`);
   });
 
   it('keeps shipping when the checkpoint cannot be written, and counts the failures', async () => {

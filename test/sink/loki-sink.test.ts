@@ -229,6 +229,37 @@ describe('Loki sink: retries and drops', { timeout: 20_000 }, () => {
     }
   });
 
+  it('a Retry-After of 0 still waits the minimum backoff, so it cannot make a zero-delay retry loop', async () => {
+    const h = await startHarness({ sink: { batchMaxWaitMs: 1, minBackoffMs: 500 } });
+    try {
+      h.loki.script({ status: 429, headers: { 'retry-after': '0' } }, { status: 429, headers: { 'retry-after': '0' } });
+      await h.write(firstEntry);
+      await h.sink.flush();
+      assert.deepEqual(h.clock.sleeps.filter((ms) => ms > 1), [500, 500]);
+      assert.deepEqual(h.outcomes.get('occ-1'), [{ kind: 'delivered' }]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('with maxRetries Infinity a batch is retried past any count at the capped backoff, then delivered', async () => {
+    const h = await startHarness({ random: () => 0.999, sink: { batchMaxWaitMs: 1, minBackoffMs: 500, maxBackoffMs: 3_000, maxRetries: Infinity } });
+    try {
+      h.loki.script(...Array.from({ length: 25 }, () => ({ status: 503 })));
+      await h.write(firstEntry);
+      await h.sink.flush();
+      assert.equal(h.loki.requests.length, 26);
+      assert.deepEqual(h.outcomes.get('occ-1'), [{ kind: 'delivered' }]);
+      const sleeps = h.clock.sleeps.filter((ms) => ms > 1);
+      assert.equal(sleeps.length, 25);
+      assert.deepEqual(sleeps.slice(0, 4), [499, 999, 1_998, 2_997]);
+      assert.ok(sleeps.slice(3).every((ms) => ms === 2_997), 'capped at maxBackoffMs');
+      assert.equal(await h.metric('kube_event_shipper_events_dropped_total{reason="retries_exhausted"}'), 0);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('a 400 drops only that batch, logs the reply cut to 1 KiB, and the next batch goes through', async () => {
     const h = await startHarness();
     try {

@@ -22,12 +22,18 @@ describe('Loki sink options', () => {
     assert.equal(resolveLokiSinkOptions({ url: 'http://loki:3100', timeoutMs: undefined }).timeoutMs, 10_000);
   });
 
+  it('maxRetries Infinity (retry for ever) is accepted', () => {
+    assert.equal(resolveLokiSinkOptions({ url: 'http://loki:3100', maxRetries: Infinity }).maxRetries, Infinity);
+  });
+
   const bad: [string, Parameters<typeof resolveLokiSinkOptions>[0]][] = [
     ['a URL that does not parse is refused', { url: 'loki:3100 x' }],
     ['a URL that is not http(s) is refused', { url: 'ftp://loki' }],
     ['credentials in the URL are refused', { url: 'http://u:p@loki' }],
     ['a zero batch size is refused', { url: 'http://loki', batchMaxBytes: 0 }],
     ['a negative retry count is refused', { url: 'http://loki', maxRetries: -1 }],
+    ['a fractional retry count is refused', { url: 'http://loki', maxRetries: 1.5 }],
+    ['a NaN retry count is refused', { url: 'http://loki', maxRetries: Number.NaN }],
     ['basic auth and a bearer token together are refused', { url: 'http://loki', bearerToken: 't', basicAuth: { username: 'u', password: 'p' } }],
   ];
   for (const [name, options] of bad) {

@@ -150,6 +150,15 @@ describe('the Kubernetes source', () => {
     assert.equal(running.clock.sleeps.length, 3, 'each 410 to a list waits first');
   });
 
+  it('backs off when continue tokens expire again and again, after relisting at once the first time', async () => {
+    for (let i = 0; i < 6; i++) fake.createEvent(coreEvent({ name: `p${i}` }));
+    fake.injectFault('list', { kind: 'expired-continue' }, 3);
+    running = startSource(fake, { pageSize: 4, initial: { kind: 'all' } });
+    await until(() => fake.openWatches === 1, 'watch open');
+    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="continue_expired"'), 3);
+    assert.deepEqual(running.clock.sleeps, [1_000, 2_000]);
+  });
+
   it('relists with a fresh start when a continue token expires', async () => {
     for (let i = 0; i < 6; i++) fake.createEvent(coreEvent({ name: `p${i}` }));
     fake.injectFault('list', { kind: 'expired-continue' });
@@ -171,6 +180,27 @@ describe('the Kubernetes source', () => {
     fake.createEvent(coreEvent({ name: 'after-stall' }));
     await until(() => running!.items.length === 1, 'item after stall');
     assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 1);
+  });
+
+  it('backs off on consecutive stalls like on errors, instead of re-watching at once each time', async () => {
+    fake.injectFault('watch', { kind: 'stall', trickle: true, trickleMs: 20 }, 2);
+    // 25 trickle periods: a loaded machine delaying a few trickles still sees a stall, not silence.
+    running = startSource(fake, { stallTimeoutMs: 500 });
+    await until(() => fake.count('watch') === 3 && fake.openWatches === 1, 'third watch', 10_000);
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 2);
+    // The default backoff (800 ms, doubling, +50 % jitter at random() = 0.5).
+    assert.deepEqual(running.clock.sleeps, [1_000, 2_000]);
+  });
+
+  it('never arms the stall watchdog or the inactivity timer with 0, so a zero stall timeout cannot make a hot watch loop', async () => {
+    running = startSource(fake, { requestTimeoutMs: 0, stallTimeoutMs: 0 });
+    await until(() => fake.openWatches === 1, 'watch open');
+    await new Promise((r) => setTimeout(r, 1_000));
+    // With the timers at their 100 ms floor a silent watch ends at most ten times a second; armed
+    // with 0 it re-watched hundreds of times. A slow machine only lowers the count.
+    const watches = fake.count('watch');
+    assert.ok(watches <= 15, `${watches} watch requests in one second`);
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
   });
 
   it('treats client-node\'s inactivity timeout on a silent watch as a normal re-watch', async () => {
@@ -277,6 +307,41 @@ describe('the Kubernetes source', () => {
     assert.equal(denied[0]!['needs'], 'list and watch on events (apiGroup "") cluster-wide');
     assert.match(String(denied[0]!['serverMessage']), /cannot list resource "events"/);
     assert.equal(denied[0]!['level'], 50);
+  });
+
+  it('logs a 400 to a list (an unknown field selector) as a configuration error with the server\'s reason and a hint, and retries slowly', async () => {
+    const { logger, records } = capturingLogger();
+    running = startSource(fake, { fieldSelector: 'involvedObject.colour=red', authRetryMs: 12_345 }, {}, 0, logger);
+    await until(() => fake.count('list') >= 3, 'three lists');
+    const stopped = running;
+    await stopped.stop();
+    running = undefined;
+    const lists = fake.count('list');
+    assert.equal(fake.count('watch'), 0, 'no list succeeded');
+    assert.ok(stopped.clock.sleeps.length >= lists - 1);
+    assert.ok(stopped.clock.sleeps.every((ms) => ms === 12_345), 'at the auth-retry pace');
+    const refused = records.filter((r) => r['msg'] === 'API server refused the request as invalid; check the configuration');
+    assert.ok(refused.length >= 2 && refused.length >= lists - 1, 'once per occurrence');
+    assert.equal(refused[0]!['level'], 50);
+    assert.equal(refused[0]!['status'], 400);
+    assert.equal(refused[0]!['during'], 'list');
+    assert.equal(refused[0]!['fieldSelector'], 'involvedObject.colour=red');
+    assert.match(String(refused[0]!['serverMessage']), /"involvedObject\.colour" is not a known field selector/);
+    assert.match(String(refused[0]!['hint']), /check --field-selector/);
+    assert.equal(records.filter((r) => r['msg'] === 'API server request failed; retrying').length, 0, 'not the error backoff with warnings');
+  });
+
+  it('logs a 400 to a watch as a configuration error and retries it at the auth-retry pace', async () => {
+    fake.injectFault('watch', { kind: 'status', code: 400 }, 2);
+    const { logger, records } = capturingLogger();
+    running = startSource(fake, { authRetryMs: 12_345 }, {}, 0, logger);
+    await until(() => fake.count('watch') === 3 && fake.openWatches === 1, 'watch open after two refusals');
+    assert.deepEqual(running.clock.sleeps, [12_345, 12_345]);
+    const refused = records.filter((r) => r['msg'] === 'API server refused the request as invalid; check the configuration');
+    assert.equal(refused.length, 2);
+    assert.equal(refused[0]!['level'], 50);
+    assert.equal(refused[0]!['during'], 'watch');
+    assert.match(String(refused[0]!['hint']), /check/);
   });
 
   it('falls back to core/v1 when events.k8s.io/v1 is not served', async () => {

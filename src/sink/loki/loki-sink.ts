@@ -281,10 +281,13 @@ class LokiSink implements EntrySink {
     }
   }
 
-  /** Full jitter over 500 ms · 2^attempt capped at 5 min (by default); a Retry-After wins. */
+  /**
+   * Full jitter over 500 ms · 2^attempt capped at 5 min (by default); a Retry-After wins, but never
+   * below the minimum backoff, so `Retry-After: 0` cannot turn into a zero-delay retry loop.
+   */
   private backoff(attempt: number, afterMs: number | undefined, random: Random): number {
     const { minBackoffMs, maxBackoffMs } = this.options;
-    if (afterMs !== undefined) return Math.min(afterMs, maxBackoffMs);
+    if (afterMs !== undefined) return Math.max(minBackoffMs, Math.min(afterMs, maxBackoffMs));
     const ceiling = Math.min(maxBackoffMs, minBackoffMs * 2 ** Math.min(attempt, 52));
     return Math.floor(random() * ceiling);
   }

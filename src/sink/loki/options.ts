@@ -36,11 +36,16 @@ export interface LokiSinkOptions {
   readonly queueMaxBytes?: number;
   /** Send structured metadata; switch off for Loki servers that refuse it (schema < v13). Default true. */
   readonly structuredMetadata?: boolean;
-  /** First retry delay (before full jitter). Default 500 ms. */
+  /** First retry delay (before full jitter), and the floor under a server's Retry-After. Default 500 ms. */
   readonly minBackoffMs?: number;
   /** Retry delay cap. Default 5 min. */
   readonly maxBackoffMs?: number;
-  /** Retries of one batch before its entries are dropped (`retries_exhausted`). Default 10. */
+  /**
+   * Retries of one batch before its entries are dropped (`retries_exhausted`). Default 10.
+   * `Infinity` retries for ever at the capped backoff: what a daemon wants, since a dropped batch
+   * only comes back after a restart (the pipeline keeps its checkpoint before it). A bounded count
+   * suits one-shot runs such as `replay`.
+   */
   readonly maxRetries?: number;
   /** Default `kube-event-shipper`. */
   readonly userAgent?: string;
@@ -83,8 +88,8 @@ export function resolveLokiSinkOptions(options: LokiSinkOptions): ResolvedLokiSi
     const value = resolved[key];
     if (!Number.isFinite(value) || value <= 0) throw new ConfigError(`Loki sink option ${key} must be a positive number, got ${value}`);
   }
-  if (!Number.isInteger(resolved.maxRetries) || resolved.maxRetries < 0) {
-    throw new ConfigError(`Loki sink option maxRetries must be a whole number ≥ 0, got ${resolved.maxRetries}`);
+  if (!(Number.isInteger(resolved.maxRetries) || resolved.maxRetries === Number.POSITIVE_INFINITY) || resolved.maxRetries < 0) {
+    throw new ConfigError(`Loki sink option maxRetries must be a whole number ≥ 0 or Infinity, got ${resolved.maxRetries}`);
   }
   if (resolved.basicAuth !== undefined && resolved.bearerToken !== undefined) {
     throw new ConfigError('Loki basic auth and bearer token cannot both be set');

@@ -56,7 +56,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sinkUnavailable: () => progressCalls.push('unavailable'),
     sinkPending: (pending) => progressCalls.push(pending ? 'pending' : 'idle'),
   };
-  const sink = createLokiSink({ url: loki.url, ...options.sink }, { metrics, logger, clock, random: options.random ?? (() => 0.5), progress });
+  let sink: EntrySink;
+  try {
+    sink = createLokiSink({ url: loki.url, ...options.sink }, { metrics, logger, clock, random: options.random ?? (() => 0.5), progress });
+  } catch (err) {
+    // Options the sink refuses must fail the test, not leave the fake Loki holding the process open.
+    await loki.close();
+    throw err;
+  }
   const outcomes = new Map<string, DeliveryOutcome[]>();
   return {
     loki,
