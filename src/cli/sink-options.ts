@@ -32,11 +32,9 @@ export function lokiSinkOptions(config: Config, url: string): LokiSinkOptions {
  * Retries of one batch before it is dropped, per command. `run` never gives up: a dropped batch
  * would let the checkpoint pass events Loki never stored, so an outage of any length only pauses
  * shipping (the queue fills, reading pauses). `replay` is a one-shot that must end: bounded.
- * MAX_SAFE_INTEGER stands for "unbounded" until the sink accepts `Infinity` (F1); at the 5 min
- * backoff cap it outlasts any process.
  */
 export const MAX_RETRIES = {
-  run: Number.MAX_SAFE_INTEGER,
+  run: Number.POSITIVE_INFINITY,
   replay: 10,
 } as const;
 

@@ -43,6 +43,12 @@ async function shipThroughOutage(command: SinkCommand, loki: FakeLoki, failures:
 }
 
 describe('retry bounds per command', () => {
+  it('run asks the sink for unbounded retries (Infinity), replay for 10', () => {
+    const config = loadConfig({ flags: {}, env: {}, readFile: () => '', hostname: 'test' });
+    assert.equal(commandSinkOptions('run', config, 'http://loki:3100').maxRetries, Number.POSITIVE_INFINITY);
+    assert.equal(commandSinkOptions('replay', config, 'http://loki:3100').maxRetries, 10);
+  });
+
   let loki: FakeLoki;
   before(async () => {
     loki = await startFakeLoki();
