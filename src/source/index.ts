@@ -71,7 +71,8 @@ export interface EventSource {
   run(starts: Readonly<Record<string, StreamStart>>, signal: AbortSignal): Promise<void>;
 }
 
-function fieldSelectorFor(options: SourceOptions): string | undefined {
+/** The field selector sent to the server: the configured one plus one exclusion per excluded namespace. */
+export function fieldSelectorFor(options: Pick<SourceOptions, 'fieldSelector' | 'excludeNamespaces'>): string | undefined {
   const parts = options.excludeNamespaces.map((ns) => `metadata.namespace!=${ns}`);
   if (options.fieldSelector) parts.unshift(options.fieldSelector);
   return parts.length > 0 ? parts.join(',') : undefined;

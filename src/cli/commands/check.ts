@@ -9,6 +9,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../../config/index.js';
 import type { LokiProbeResult } from '../../sink/loki/index.js';
 import { createKubeRequest, KubeUnreachableError, statusMessage, type KubeRequest } from '../../kube/request.js';
+import { fieldSelectorFor } from '../../source/index.js';
 
 export type VerdictStatus = 'ok' | 'FAIL' | 'skip';
 
@@ -138,20 +139,13 @@ async function checkKubernetes(config: Config, deps: CheckDeps): Promise<CheckVe
   return verdicts;
 }
 
-/** The field selector `run` sends: the configured one plus one exclusion per excluded namespace. */
-function effectiveFieldSelector(config: Config): string | undefined {
-  const parts = config.excludeNamespaces.map((ns) => `metadata.namespace!=${ns}`);
-  if (config.fieldSelector !== undefined) parts.unshift(config.fieldSelector);
-  return parts.length > 0 ? parts.join(',') : undefined;
-}
-
 /**
  * Lists one event the way `run` does (`limit=1`, same field selector, per namespace): an access
  * review cannot tell that the server refuses a field selector, which would make `run` retry forever.
  */
 async function readEvents(config: Config, request: KubeRequest, timeoutMs: number, groupText: string): Promise<CheckVerdict[]> {
   const base = config.api === 'core/v1' ? '/api/v1' : '/apis/events.k8s.io/v1';
-  const fieldSelector = effectiveFieldSelector(config);
+  const fieldSelector = fieldSelectorFor(config);
   const namespaces: (string | undefined)[] = config.namespaces.length > 0 ? [...config.namespaces] : [undefined];
   const verdicts: CheckVerdict[] = [];
   for (const namespace of namespaces) {
