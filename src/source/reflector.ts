@@ -445,6 +445,14 @@ export class Reflector {
     // The stall watchdog runs on real time: it guards a live socket, and is re-armed by every
     // event or bookmark. Its grace keeps it from racing client-node's timer on plain silence.
     const watchdog = setTimeout(() => stop('stall'), stallMs + Math.min(1_000, stallMs));
+    // The watch ended, by the server closing it or by the request failing before it opened.
+    const onEnd = (err: unknown): void => {
+      ended = true;
+      endedAtMs = clock.now();
+      clearTimeout(watchdog); // the server's part is over; a slow consumer is no stall
+      endErr = err;
+      poke();
+    };
 
     const started$ = watcher
       .watch(
@@ -457,13 +465,7 @@ export class Reflector {
           if (queue.length > this.options.maxQueuedEvents) stop('overflow');
           poke();
         },
-        (err: unknown) => {
-          ended = true;
-          endedAtMs = clock.now();
-          clearTimeout(watchdog); // the server's part is over; a slow consumer is no stall
-          endErr = err;
-          poke();
-        },
+        onEnd,
       )
       .then(
         (c) => {
@@ -476,13 +478,7 @@ export class Reflector {
             this.deps.onWatchOpen(true);
           }
         },
-        (err: unknown) => {
-          ended = true;
-          endedAtMs = clock.now();
-          clearTimeout(watchdog); // the server's part is over; a slow consumer is no stall
-          endErr = err;
-          poke();
-        },
+        onEnd,
       );
 
     let events = 0;
