@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { systemClock, type Clock } from '../../src/core/clock.js';
+import { systemClock } from '../../src/core/clock.js';
 import { createKubeRequest, type KubeRequest } from '../../src/kube/request.js';
 import { createLeaderElector, lostTheLease, microTime, MIN_REQUEST_TIMEOUT_MS, type LeaderElectionOptions } from '../../src/ha/leader-election.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 const silent = pino({ level: 'silent' });
 const fast: Omit<LeaderElectionOptions, 'identity'> = {
@@ -190,42 +191,6 @@ describe('leader election', () => {
   });
 });
 
-/** A clock that moves only when the test advances it; due sleeps resolve on the spot. */
-class ManualClock implements Clock {
-  private sleepers: { until: number; resolve: () => void }[] = [];
-  constructor(private time = Date.UTC(2026, 10, 26, 22, 0, 0)) {}
-
-  now(): number {
-    return this.time;
-  }
-
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason as Error);
-    return new Promise<void>((resolve, reject) => {
-      const sleeper = {
-        until: this.time + ms,
-        resolve: () => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-      };
-      const onAbort = (): void => {
-        this.sleepers = this.sleepers.filter((s) => s !== sleeper);
-        reject(signal?.reason as Error);
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.sleepers.push(sleeper);
-    });
-  }
-
-  advance(ms: number): void {
-    this.time += ms;
-    const due = this.sleepers.filter((s) => s.until <= this.time);
-    this.sleepers = this.sleepers.filter((s) => s.until > this.time);
-    for (const s of due) s.resolve();
-  }
-}
-
 const STEP_MS = 10;
 
 /**
@@ -349,7 +314,7 @@ describe('leader election: the renew deadline, on a manual clock', () => {
   });
 
   it('a renewal that hangs stops the work at the renew deadline, before anyone else could take the lease', async () => {
-    const clock = new ManualClock();
+    const clock = new ManualClock({ startMs: Date.UTC(2026, 10, 26, 22, 0, 0) });
     const a = clockedCandidate(api, 'a', clock);
     await driveUntil(clock, 'a leads', () => a.state.working);
     const puts = (): number => a.sent.filter((r) => r.method === 'PUT').length;
@@ -374,7 +339,7 @@ describe('leader election: the renew deadline, on a manual clock', () => {
   });
 
   it('every lease request while leading gets only what is left of the renew deadline', async () => {
-    const clock = new ManualClock();
+    const clock = new ManualClock({ startMs: Date.UTC(2026, 10, 26, 22, 0, 0) });
     const a = clockedCandidate(api, 'a', clock);
     await driveUntil(clock, 'a leads', () => a.state.working);
     await driveUntil(clock, 'the acquisition settles', () => a.sent.every((r) => r.settled));
@@ -395,7 +360,7 @@ describe('leader election: the renew deadline, on a manual clock', () => {
   });
 
   it('an acquisition that took the whole renew deadline is renewed before the work starts', async () => {
-    const clock = new ManualClock();
+    const clock = new ManualClock({ startMs: Date.UTC(2026, 10, 26, 22, 0, 0) });
     let slowed = false;
     const a = clockedCandidate(api, 'a', clock, {
       // The creating request takes (by this clock) a whole renew deadline to come back.
@@ -415,7 +380,7 @@ describe('leader election: the renew deadline, on a manual clock', () => {
   });
 
   it('a leader renews every retry period without jitter, so a renew deadline just above it is kept', async () => {
-    const clock = new ManualClock();
+    const clock = new ManualClock({ startMs: Date.UTC(2026, 10, 26, 22, 0, 0) });
     const options = { ...tight, leaseDurationMs: 1000, renewDeadlineMs: 550, retryPeriodMs: 500 };
     const a = clockedCandidate(api, 'a', clock, { options, random: () => 0.999 });
     await driveQuietly(clock, 'a leads', a.sent, () => a.state.working);
@@ -427,7 +392,7 @@ describe('leader election: the renew deadline, on a manual clock', () => {
   });
 
   it('a leader whose renewals fail and then hang has stopped before the standby takes over', async () => {
-    const clock = new ManualClock();
+    const clock = new ManualClock({ startMs: Date.UTC(2026, 10, 26, 22, 0, 0) });
     const a = clockedCandidate(api, 'a', clock, { cutOffWhenLost: true });
     await driveUntil(clock, 'a leads', () => a.state.working);
     const b = clockedCandidate(api, 'b', clock);

@@ -7,7 +7,7 @@ import { createMetrics } from '../../src/observe/metrics.js';
 import { startObserveServer } from '../../src/observe/server.js';
 import { probeLoki } from '../../src/sink/loki/index.js';
 import { startFakeLoki } from '../fakes/loki-receiver.js';
-import { ManualClock } from './manual-clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 const silent = pino({ level: 'silent' });
 const INTERVAL_MS = 15_000;

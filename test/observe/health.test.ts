@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createHealthTracker } from '../../src/observe/health.js';
-import { ManualClock } from './manual-clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 describe('health tracker', () => {
   it('a standby replica is live and ready', () => {

@@ -6,7 +6,7 @@ import { createHealthTracker } from '../../src/observe/health.js';
 import { createLogger } from '../../src/observe/logger.js';
 import { createMetrics, EVENT_DROP_REASONS, WATCH_EVENT_TYPES } from '../../src/observe/metrics.js';
 import { startObserveServer } from '../../src/observe/server.js';
-import { ManualClock } from './manual-clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { parsePromText, sampleValue } from './prom-text.js';
 
 const silent = pino({ level: 'silent' });

@@ -7,7 +7,7 @@ import { ignoreProgress } from '../../src/core/progress.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import { createStdoutSink } from '../../src/sink/stdout/stdout-sink.js';
 import { entry, until } from './support/harness.js';
-import { TestClock } from './support/test-clock.js';
+import { ManualClock } from '../support/manual-clock.js';
 
 /** A Writable that keeps what it got and completes each write only when the test says so. */
 function heldWritable(highWaterMark: number): { out: Writable; written: string[]; release(): void; fail(err: Error): void } {
@@ -33,7 +33,7 @@ function heldWritable(highWaterMark: number): { out: Writable; written: string[]
 }
 
 function deps() {
-  return { metrics: createMetrics({ version: 'test' }), logger: pino({ level: 'silent' }), clock: new TestClock(), progress: ignoreProgress };
+  return { metrics: createMetrics({ version: 'test' }), logger: pino({ level: 'silent' }), clock: new ManualClock(), progress: ignoreProgress };
 }
 
 describe('stdout sink', { timeout: 20_000 }, () => {

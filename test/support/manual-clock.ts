@@ -1,21 +1,32 @@
-import type { Clock } from '../../../src/core/clock.js';
+import type { Clock } from '../../src/core/clock.js';
 
 interface Timer {
   readonly at: number;
   readonly resolve: () => void;
 }
 
+export interface ManualClockOptions {
+  /** Where time starts (ms since the epoch). */
+  readonly startMs?: number;
+  /** Jump to the end of every sleep on the next turn of the event loop. */
+  readonly autoAdvance?: boolean;
+}
+
 /**
  * A clock whose time only moves when the test says so (`advance`), or, with `autoAdvance`, jumps
  * to the end of every sleep on the next turn of the event loop, so backoff costs no wall time.
- * Every requested sleep is recorded in `sleeps`.
+ * Every requested sleep is recorded in `sleeps`. Shared by every test that needs exact time.
  */
-export class TestClock implements Clock {
-  nowMs = 1_800_000_000_000;
+export class ManualClock implements Clock {
+  nowMs: number;
   readonly sleeps: number[] = [];
   private timers: Timer[] = [];
+  private readonly autoAdvance: boolean;
 
-  constructor(private readonly autoAdvance = false) {}
+  constructor(options: ManualClockOptions = {}) {
+    this.nowMs = options.startMs ?? 1_800_000_000_000;
+    this.autoAdvance = options.autoAdvance ?? false;
+  }
 
   now(): number {
     return this.nowMs;

@@ -6,14 +6,14 @@ import { createMetrics, type Metrics } from '../../../src/observe/metrics.js';
 import { createLokiSink } from '../../../src/sink/loki/loki-sink.js';
 import type { LokiSinkOptions } from '../../../src/sink/loki/options.js';
 import { startFakeLoki, type FakeLoki, type FakeLokiOptions } from '../../fakes/loki-receiver.js';
-import { TestClock } from './test-clock.js';
+import { ManualClock } from '../../support/manual-clock.js';
 
 export type ProgressCall = 'delivered' | 'unavailable' | 'pending' | 'idle';
 
 export interface Harness {
   readonly loki: FakeLoki;
   readonly sink: EntrySink;
-  readonly clock: TestClock;
+  readonly clock: ManualClock;
   readonly metrics: Metrics;
   /** Parsed pino lines at level warn and above. */
   readonly logs: Record<string, unknown>[];
@@ -36,7 +36,7 @@ export interface HarnessOptions {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const loki = await startFakeLoki(options.fake);
-  const clock = new TestClock(options.autoAdvance ?? true);
+  const clock = new ManualClock({ autoAdvance: options.autoAdvance ?? true });
   const metrics = createMetrics({ version: 'test' });
   const logs: Record<string, unknown>[] = [];
   const logger = pino(
