@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { cleanEnv, runCliToEnd } from './run-cli.js';
+import { runWithConfigFile } from './run-cli.js';
 
 interface Case {
   readonly name: string;
@@ -70,14 +68,7 @@ describe('config errors from the built binary never echo a secret', () => {
   ];
   for (const c of cases) {
     it(c.name, async () => {
-      const env = cleanEnv(c.env);
-      const args = [...c.args];
-      if (c.file !== undefined) {
-        const path = join(env['HOME'] ?? '', 'config.yaml');
-        writeFileSync(path, c.file);
-        args.push('--config', path);
-      }
-      const result = await runCliToEnd(args, { env });
+      const result = await runWithConfigFile(c);
       assert.equal(result.code, 2, result.stderr);
       assert.equal(result.stdout, '');
       assert.match(result.stderr.trimEnd(), c.reason);

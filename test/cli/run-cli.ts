@@ -1,6 +1,6 @@
 /** Spawns the built binary (`dist/cli/main.js`, current because `npm test` builds first). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../support/fixtures.js';
@@ -81,6 +81,21 @@ export async function runCliToEnd(args: readonly string[], options: { env?: Reco
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Runs the binary to completion in a clean environment (plus `env`); with `file`, writes it as
+ * `config.yaml` in the temporary HOME and appends `--config <path>` to the arguments.
+ */
+export async function runWithConfigFile(c: { readonly args: readonly string[]; readonly env?: Record<string, string>; readonly file?: string }): Promise<CliResult> {
+  const env = cleanEnv(c.env);
+  const args = [...c.args];
+  if (c.file !== undefined) {
+    const path = join(env['HOME'] ?? '', 'config.yaml');
+    writeFileSync(path, c.file);
+    args.push('--config', path);
+  }
+  return runCliToEnd(args, { env });
 }
 
 /** The port the spawned shipper's observe server listens on (from its start-up log line). */

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { envName, flagName, OPTION_SPECS } from '../../src/config/index.js';
-import { cleanEnv, runCliToEnd } from './run-cli.js';
+import { cleanEnv, runCliToEnd, runWithConfigFile } from './run-cli.js';
 
 /** Help entries by option, with commander's wrapped continuation lines joined. */
 function optionEntries(help: string): string[] {
@@ -40,14 +40,7 @@ describe('kube-event-shipper usage errors', () => {
   ];
   for (const c of cases) {
     it(c.name, async () => {
-      const env = cleanEnv(c.env);
-      const args = [...c.args];
-      if (c.file !== undefined) {
-        const path = join(env['HOME'] ?? '', 'config.yaml');
-        writeFileSync(path, c.file);
-        args.push('--config', path);
-      }
-      const result = await runCliToEnd(args, { env });
+      const result = await runWithConfigFile(c);
       assert.equal(result.code, 2, result.stderr);
       assert.match(oneLine(result.stderr), /^kube-event-shipper: /);
       assert.match(result.stderr, c.reason);
