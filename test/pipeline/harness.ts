@@ -17,6 +17,7 @@ import type { SourceOptions } from '../../src/source/index.js';
 import { createTransformer, DEFAULT_TRANSFORM_OPTIONS } from '../../src/transform/index.js';
 import type { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import type { FakeLoki, StoredEntry } from '../fakes/loki-receiver.js';
+import { BASE_TEST_SOURCE_OPTIONS } from '../support/source-options.js';
 
 export interface RunningShipper {
   readonly metrics: Metrics;
@@ -46,14 +47,7 @@ export function startShipper(setup: ShipperSetup): RunningShipper {
   const shipper = createShipper(
     {
       source: {
-        api: 'core/v1',
-        namespaces: [],
-        excludeNamespaces: [],
-        pageSize: 500,
-        initial: { kind: 'none' },
-        stallTimeoutMs: 2_000,
-        requestTimeoutMs: 5_000,
-        listTimeoutMs: 5_000,
+        ...BASE_TEST_SOURCE_OPTIONS,
         backoff: { initialMs: 5, maxMs: 50, jitter: 0.5, resetAfterMs: 1_000 },
         ...setup.source,
       },

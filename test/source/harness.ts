@@ -8,6 +8,7 @@ import type { Metrics } from '../../src/observe/metrics.js';
 import { createEventSource } from '../../src/source/index.js';
 import type { SourceItem, SourceOptions, StreamStart } from '../../src/source/index.js';
 import type { FakeKubeApiServer } from '../fakes/kube-api-server.js';
+import { BASE_TEST_SOURCE_OPTIONS } from '../support/source-options.js';
 
 /** Real time for `now`, but sleeps (backoff) return at once and are recorded. */
 export function fastClock(): Clock & { readonly sleeps: number[] } {
@@ -46,15 +47,8 @@ export interface RunningSource {
 }
 
 export const TEST_SOURCE_OPTIONS: SourceOptions = {
-  api: 'core/v1',
-  namespaces: [],
-  excludeNamespaces: [],
-  pageSize: 500,
-  initial: { kind: 'none' },
-  stallTimeoutMs: 2_000,
-  requestTimeoutMs: 5_000,
+  ...BASE_TEST_SOURCE_OPTIONS,
   watchTimeoutSeconds: { min: 60, max: 60 },
-  listTimeoutMs: 5_000,
   authRetryMs: 10,
 };
 
