@@ -56,13 +56,7 @@ export class Decoder {
     for (; this.pos < line.length; this.pos++) {
       const c = at(line, this.pos);
       if (c === EQUAL) {
-        if (this.pos > start) {
-          this.key = line.subarray(start, this.pos);
-          if (multibyte && decode(this.key).includes(REPLACEMENT)) {
-            this.syntaxError('invalid key');
-            return this.skipValue();
-          }
-        }
+        if (!this.takeKey(start, multibyte)) return this.skipValue();
         if (this.key === undefined) {
           this.unexpectedByte(c);
           return this.skipValue();
@@ -73,20 +67,16 @@ export class Decoder {
         this.unexpectedByte(c);
         return this.skipValue();
       }
-      if (c <= SPACE) {
-        if (this.pos > start) {
-          this.key = line.subarray(start, this.pos);
-          if (multibyte && decode(this.key).includes(REPLACEMENT)) {
-            this.syntaxError('invalid key');
-            return false;
-          }
-        }
-        return true;
-      }
+      if (c <= SPACE) return this.takeKey(start, multibyte);
       if (c >= RUNE_SELF) multibyte = true;
     }
+    return this.takeKey(start, multibyte);
+  }
+
+  /** Takes the bytes from `start` as the key; false (after a syntax error) when they are not valid UTF-8. */
+  private takeKey(start: number, multibyte: boolean): boolean {
     if (this.pos > start) {
-      this.key = line.subarray(start, this.pos);
+      this.key = this.line.subarray(start, this.pos);
       if (multibyte && decode(this.key).includes(REPLACEMENT)) {
         this.syntaxError('invalid key');
         return false;
