@@ -5,7 +5,7 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createEventSource } from '../../src/source/index.js';
+import { createEventSource, type SourceDeps } from '../../src/source/index.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import { ignoreProgress } from '../../src/core/progress.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -17,6 +17,25 @@ setFlagsFromString('--expose_gc');
 const gc = runInNewContext('gc') as () => void;
 const MB = 1024 * 1024;
 
+/** Real time and silent logs; `onItem` sees every item the source hands over. */
+function benchDeps(fake: FakeKubeApiServer, onItem: () => void): SourceDeps {
+  return {
+    kubeConfig: fake.kubeConfig(),
+    handler: {
+      onItem: () => {
+        onItem();
+        return Promise.resolve();
+      },
+      onPosition: () => undefined,
+    },
+    metrics: createMetrics({ version: 'bench' }),
+    logger: pino({ level: 'silent' }),
+    clock: systemClock,
+    random: Math.random,
+    progress: ignoreProgress,
+  };
+}
+
 async function listAll(fake: FakeKubeApiServer, pageSize: number, total: number): Promise<{ peakMb: number; ms: number }> {
   gc();
   const base = process.memoryUsage().heapUsed;
@@ -27,30 +46,18 @@ async function listAll(fake: FakeKubeApiServer, pageSize: number, total: number)
   let ms = 0;
   const source = createEventSource(
     { api: 'core/v1', namespaces: [], excludeNamespaces: [], pageSize, initial: { kind: 'all' }, stallTimeoutMs: 60_000, listTimeoutMs: 120_000 },
-    {
-      kubeConfig: fake.kubeConfig(),
-      handler: {
-        onItem: () => {
-          seen += 1;
-          // Live heap (after a full GC) every 5000 items: what the source really holds.
-          if (seen % 5000 === 0) {
-            gc();
-            peak = Math.max(peak, process.memoryUsage().heapUsed - base);
-          }
-          if (seen === total) {
-            ms = performance.now() - started;
-            controller.abort();
-          }
-          return Promise.resolve();
-        },
-        onPosition: () => undefined,
-      },
-      metrics: createMetrics({ version: 'bench' }),
-      logger: pino({ level: 'silent' }),
-      clock: systemClock,
-      random: Math.random,
-      progress: ignoreProgress,
-    },
+    benchDeps(fake, () => {
+      seen += 1;
+      // Live heap (after a full GC) every 5000 items: what the source really holds.
+      if (seen % 5000 === 0) {
+        gc();
+        peak = Math.max(peak, process.memoryUsage().heapUsed - base);
+      }
+      if (seen === total) {
+        ms = performance.now() - started;
+        controller.abort();
+      }
+    }),
   );
   await source.run({}, controller.signal);
   return { peakMb: peak / MB, ms };
@@ -65,21 +72,9 @@ async function watchThroughput(total: number): Promise<number> {
   const all = new Promise<void>((r) => (finished = r));
   const source = createEventSource(
     { api: 'core/v1', namespaces: [], excludeNamespaces: [], pageSize: 500, initial: { kind: 'none' }, stallTimeoutMs: 60_000, maxQueuedEvents: total + 1 },
-    {
-      kubeConfig: fake.kubeConfig(),
-      handler: {
-        onItem: () => {
-          if (++seen === total) finished();
-          return Promise.resolve();
-        },
-        onPosition: () => undefined,
-      },
-      metrics: createMetrics({ version: 'bench' }),
-      logger: pino({ level: 'silent' }),
-      clock: systemClock,
-      random: Math.random,
-      progress: ignoreProgress,
-    },
+    benchDeps(fake, () => {
+      if (++seen === total) finished();
+    }),
   );
   const running = source.run({}, controller.signal);
   while (fake.openWatches === 0) await new Promise((r) => setTimeout(r, 5));
