@@ -11,6 +11,7 @@ import type { Clock, Random } from '../core/clock.js';
 import type { Metrics, RelistReason, WatchRestartReason } from '../observe/metrics.js';
 import { Backoff } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
+import { KubeRequestError } from './errors.js';
 import { compareResourceVersions, isRawEvent, occurrenceTimeMs, resourceVersionOf } from './event-fields.js';
 import type { RawEvent } from './event-fields.js';
 import { kubeRequest, statusMessage } from '../kube/request.js';
@@ -103,7 +104,7 @@ export interface ReflectorDeps {
  * values; this is the second line of defence: armed with 0, a watch ends at once and is re-opened
  * at once, hundreds of times a second.
  */
-export const MIN_WATCH_TIMER_MS = 100;
+const MIN_WATCH_TIMER_MS = 100;
 
 type Failure =
   | { readonly kind: 'gone' }
@@ -369,10 +370,10 @@ export class Reflector {
       if (res.status === 401 || res.status === 403) return { kind: 'auth', status: res.status, message: statusMessage(res.body) };
       if (res.status === 404) return { kind: 'not_found' };
       if (res.status === 400 && token === undefined) return { kind: 'invalid', message: statusMessage(res.body) };
-      if (res.status !== 200) return { kind: 'error', status: res.status, err: new Error(statusMessage(res.body) ?? `HTTP ${res.status}`) };
+      if (res.status !== 200) return { kind: 'error', status: res.status, err: new KubeRequestError(statusMessage(res.body) ?? `HTTP ${res.status}`, res.status) };
       const page = res.body as { apiVersion?: unknown; metadata?: { resourceVersion?: unknown; continue?: unknown }; items?: unknown } | undefined;
       if (!page || !Array.isArray(page.items) || typeof page.metadata?.resourceVersion !== 'string') {
-        return { kind: 'error', status: 200, err: new Error('list answer is not an EventList') };
+        return { kind: 'error', status: 200, err: new KubeRequestError('list answer is not an EventList', 200) };
       }
       this.deps.onActivity();
       const apiVersion = typeof page.apiVersion === 'string' ? page.apiVersion : this.api === 'core/v1' ? 'v1' : 'events.k8s.io/v1';
@@ -491,7 +492,7 @@ export class Reflector {
             stop('gone');
             continue;
           }
-          if (handled === 'error') return { kind: 'error', err: new Error('in-stream error event') };
+          if (handled === 'error') return { kind: 'error', err: new KubeRequestError('in-stream error event', undefined) };
           if (handled === 'event' || handled === 'bookmark') events += 1;
           continue;
         }
