@@ -2,8 +2,8 @@
  * The persisted checkpoint: per watched stream the resourceVersion up to which every occurrence
  * has an outcome, the wall time that position was reached, and the recent occurrence ids.
  */
-export const CHECKPOINT_FORMAT = 'kube-event-shipper/checkpoint';
-export const CHECKPOINT_VERSION = 1;
+const CHECKPOINT_FORMAT = 'kube-event-shipper/checkpoint';
+const CHECKPOINT_VERSION = 1;
 
 export interface CheckpointRecord {
   /** Stream name (`*` or a namespace) → resourceVersion. */

@@ -60,7 +60,7 @@ function loadFor(cmd: Command, io: CliIo): Config {
   });
 }
 
-export function buildProgram(io: CliIo, handlers: CommandHandlers, setExit: (code: number) => void): Command {
+function buildProgram(io: CliIo, handlers: CommandHandlers, setExit: (code: number) => void): Command {
   const program = new Command('kube-event-shipper')
     .description('Ships Kubernetes Events into Grafana Loki')
     .version(packageVersion(), '-V, --version')

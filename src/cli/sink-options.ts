@@ -33,7 +33,7 @@ export function lokiSinkOptions(config: Config, url: string): LokiSinkOptions {
  * would let the checkpoint pass events Loki never stored, so an outage of any length only pauses
  * shipping (the queue fills, reading pauses). `replay` is a one-shot that must end: bounded.
  */
-export const MAX_RETRIES = {
+const MAX_RETRIES = {
   run: Number.POSITIVE_INFINITY,
   replay: 10,
 } as const;

@@ -79,7 +79,7 @@ function describe(key: string, origin: Origin): string {
 }
 
 /** A URL with its user info (user name and password) replaced, also when it does not parse. */
-export function redactUrl(text: string): string {
+function redactUrl(text: string): string {
   return text.replace(/^((?:[a-zA-Z][a-zA-Z0-9+.-]*:)?\/\/)?[^/?#]*@/, '$1<redacted>@');
 }
 

@@ -102,7 +102,3 @@ export function flagName(key: string): string {
 export function envName(key: string): string {
   return 'KES_' + key.replace(/[A-Z]/g, (c) => '_' + c).toUpperCase();
 }
-
-export function findOption(key: string): OptionSpec | undefined {
-  return OPTION_SPECS.find((spec) => spec.key === key);
-}

@@ -42,7 +42,7 @@ const METHODS: Record<KubeMethod, HttpMethod> = {
 };
 
 /** The API server base URL of the current context, without a trailing slash. */
-export function serverUrl(kc: KubeConfig): string {
+function serverUrl(kc: KubeConfig): string {
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new KubeUnreachableError('the kubeconfig has no current cluster');
   return cluster.server.replace(/\/+$/, '');
@@ -96,7 +96,7 @@ export type KubeRequest = (
 ) => Promise<KubeResponse>;
 
 /** Requests without their own timeout get this one, so a hung API server cannot stall the caller. */
-export const DEFAULT_KUBE_TIMEOUT_MS = 10_000;
+const DEFAULT_KUBE_TIMEOUT_MS = 10_000;
 
 export function createKubeRequest(kc: KubeConfig): KubeRequest {
   return (method, path, options = {}) => kubeRequest(kc, path, { ...options, method, timeoutMs: options.timeoutMs ?? DEFAULT_KUBE_TIMEOUT_MS });

@@ -242,7 +242,7 @@ async function loadCheckpoint<E>(
  * Floor under the checkpoint interval. The config refuses such values; this is the second line of
  * defence against a 0 ms timer loop.
  */
-export const MIN_CHECKPOINT_INTERVAL_MS = 100;
+const MIN_CHECKPOINT_INTERVAL_MS = 100;
 
 /** Writes the checkpoint every interval when it changed, and once more at the end. */
 class CheckpointWriter<E> {

@@ -18,7 +18,7 @@ export type { EventFilterOptions, Matcher } from './filters.js';
 export type { BackoffOptions } from './backoff.js';
 
 /** The stream name of the cluster-wide watch; per-namespace streams are named by their namespace. */
-export const ALL_NAMESPACES = '*';
+const ALL_NAMESPACES = '*';
 
 export interface SourceOptions {
   readonly api: EventApi;
@@ -43,7 +43,7 @@ export interface SourceOptions {
 }
 
 /** Defaults for the tuning knobs that have no flag. */
-export const SOURCE_DEFAULTS = {
+const SOURCE_DEFAULTS = {
   watchTimeoutSeconds: { min: 300, max: 600 },
   requestTimeoutMs: 30_000,
   listTimeoutMs: 60_000,

@@ -14,7 +14,7 @@ export const VALUE_CUT_MARKER = '…';
 /** Names of the structured metadata, in the order they are sent. */
 export const STRUCTURED_METADATA_NAMES = ['object_name', 'object_uid', 'node', 'event_uid'] as const;
 
-export function labelValue(value: string): string {
+function labelValue(value: string): string {
   return value === '' ? EMPTY_LABEL_VALUE : cutUtf8(value, MAX_LABEL_VALUE_BYTES, VALUE_CUT_MARKER);
 }
 
@@ -47,7 +47,7 @@ export function labelBuilder(options: TransformOptions): (event: NormalizedEvent
 }
 
 /** The node an event happened on: the reporting host, or the object itself when it is a Node. */
-export function nodeOf(event: NormalizedEvent): string {
+function nodeOf(event: NormalizedEvent): string {
   if (event.sourceHost !== '') return event.sourceHost;
   return event.objectKind === 'Node' ? event.objectName : '';
 }

@@ -14,7 +14,7 @@ export const LINE_KEYS = [
 export type LineKey = (typeof LINE_KEYS)[number];
 
 /** Appended to a message that was cut; says how long the original was. */
-export function messageCutMarker(originalBytes: number): string {
+function messageCutMarker(originalBytes: number): string {
   return ` …[cut, ${originalBytes} bytes]`;
 }
 
@@ -51,7 +51,7 @@ export function lineFields(event: NormalizedEvent, message: string, originalNs: 
   return fields;
 }
 
-export function formatLine(fields: readonly LineField[], format: LineFormat): string {
+function formatLine(fields: readonly LineField[], format: LineFormat): string {
   if (format === 'logfmt') return encodeLogfmt(fields);
   const record: Record<string, string | number> = {};
   for (const [key, value] of fields) record[key] = value;

@@ -67,9 +67,9 @@ export interface NormalizedEvent {
 }
 
 /** Bigger than anything etcd stores (1.5 MiB per object): such a message cannot be a real event. */
-export const MAX_RAW_MESSAGE_BYTES = 2 * 1024 * 1024;
+const MAX_RAW_MESSAGE_BYTES = 2 * 1024 * 1024;
 /** Names, reasons and the like are short in Kubernetes; anything this long is garbage. */
-export const MAX_RAW_FIELD_BYTES = 64 * 1024;
+const MAX_RAW_FIELD_BYTES = 64 * 1024;
 
 type Json = Readonly<Record<string, unknown>>;
 

@@ -24,7 +24,7 @@ export const LOKI_MAX_LABEL_NAMES = 15;
 export const MAX_LABEL_VALUE_BYTES = 1024;
 /** Loki's default `max_line_size`. */
 export const LOKI_MAX_LINE_BYTES = 256 * 1024;
-export const MIN_MESSAGE_BYTES = 256;
+const MIN_MESSAGE_BYTES = 256;
 /** Leaves room for escaping and the other keys inside Loki's line limit. */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
 const HOUR_MS = 3_600_000;

@@ -15,7 +15,7 @@ import { createLokiSink } from '../../sink/loki/index.js';
 import { createTransformer } from '../../transform/index.js';
 import { lokiSinkOptions, transformOptions } from '../sink-options.js';
 
-export const CHECK_REASON = 'ShipperCheck';
+const CHECK_REASON = 'ShipperCheck';
 
 export interface PushProbeDeps {
   readonly metrics: Metrics;
@@ -24,7 +24,7 @@ export interface PushProbeDeps {
   readonly random: Random;
 }
 
-export function checkEvent(identity: string, nowMs: number, random: Random): unknown {
+function checkEvent(identity: string, nowMs: number, random: Random): unknown {
   const time = new Date(nowMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const uid = `check-${Math.floor(random() * 2 ** 48).toString(16)}`;
   return {

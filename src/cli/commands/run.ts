@@ -46,7 +46,7 @@ export function shipperOptions(config: Config, drainTimeoutMs: number): ShipperO
   };
 }
 
-export function checkpointStore(config: Config, kubeConfig: KubeConfig): CheckpointStore | undefined {
+function checkpointStore(config: Config, kubeConfig: KubeConfig): CheckpointStore | undefined {
   return createCheckpointStore({ file: config.checkpointFile, configMap: config.checkpointConfigmap }, { kubeConfig });
 }
 

@@ -23,7 +23,7 @@ export interface PushStream {
 
 const NS_PER_SECOND = 1_000_000_000n;
 /** Decompressed bodies above this are refused, so a hostile body cannot exhaust memory. */
-export const MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
+const MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024;
 
 // Tags: field number << 3 | wire type (0 = varint, 2 = length-delimited).
 const TAG_STREAM = 10; // PushRequest.streams = 1
