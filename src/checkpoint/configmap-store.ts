@@ -20,8 +20,20 @@ export interface ConfigMapStoreOptions {
 }
 
 interface ConfigMapLike {
-  metadata?: { resourceVersion?: string; labels?: Record<string, string> };
-  data?: Record<string, string>;
+  readonly resourceVersion: string | undefined;
+  readonly labels: Readonly<Record<string, unknown>>;
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+function record(v: unknown): Readonly<Record<string, unknown>> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+/** The few fields we read from an API answer, each checked: the body is whatever the server sent. */
+function configMapOf(body: unknown): ConfigMapLike {
+  const metadata = record(record(body)['metadata']);
+  const rv = metadata['resourceVersion'];
+  return { resourceVersion: typeof rv === 'string' ? rv : undefined, labels: record(metadata['labels']), data: record(record(body)['data']) };
 }
 
 export function createConfigMapCheckpointStore(options: ConfigMapStoreOptions, deps: { readonly kubeConfig: KubeConfig }): CheckpointStore {
@@ -40,10 +52,10 @@ export function createConfigMapCheckpointStore(options: ConfigMapStoreOptions, d
     }
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw new CheckpointReadError(`cannot read configmap ${namespace}/${name}: HTTP ${res.status} ${statusMessage(res.body) ?? ''}`.trim());
-    return res.body as ConfigMapLike;
+    return configMapOf(res.body);
   };
   const isOurs = (cm: ConfigMapLike): boolean =>
-    cm.metadata?.labels?.['app.kubernetes.io/managed-by'] === 'kube-event-shipper' || Object.keys(cm.data ?? {}).length === 0;
+    cm.labels['app.kubernetes.io/managed-by'] === 'kube-event-shipper' || Object.keys(cm.data).length === 0;
 
   const write = async (method: 'POST' | 'PUT', text: string, resourceVersion: string | undefined): Promise<number> => {
     const body = {
@@ -58,7 +70,7 @@ export function createConfigMapCheckpointStore(options: ConfigMapStoreOptions, d
     } catch (err) {
       throw new CheckpointWriteError(`cannot write configmap ${namespace}/${name}`, { cause: err });
     }
-    if (res.status === 200 || res.status === 201) lastResourceVersion = (res.body as ConfigMapLike).metadata?.resourceVersion;
+    if (res.status === 200 || res.status === 201) lastResourceVersion = configMapOf(res.body).resourceVersion;
     else if (res.status !== 409 && res.status !== 404) {
       throw new CheckpointWriteError(`cannot write configmap ${namespace}/${name}: HTTP ${res.status} ${statusMessage(res.body) ?? ''}`.trim());
     }
@@ -71,9 +83,10 @@ export function createConfigMapCheckpointStore(options: ConfigMapStoreOptions, d
       const cm = await get();
       if (!cm) return { kind: 'missing' };
       // Remember where to write only if it is ours: a foreign ConfigMap is never replaced.
-      if (isOurs(cm)) lastResourceVersion = cm.metadata?.resourceVersion;
-      const text = cm.data?.[CHECKPOINT_KEY];
+      if (isOurs(cm)) lastResourceVersion = cm.resourceVersion;
+      const text = cm.data[CHECKPOINT_KEY];
       if (text === undefined) return { kind: 'invalid', reason: `configmap has no ${CHECKPOINT_KEY} key` };
+      if (typeof text !== 'string') return { kind: 'invalid', reason: `configmap ${CHECKPOINT_KEY} is not a string` };
       return parseCheckpoint(text);
     },
     async save(record: CheckpointRecord): Promise<void> {
@@ -87,7 +100,7 @@ export function createConfigMapCheckpointStore(options: ConfigMapStoreOptions, d
           throw new CheckpointWriteError(`cannot write configmap ${namespace}/${name}`, { cause: err });
         });
         if (cm && !isOurs(cm)) throw new CheckpointForeignError(`configmap ${namespace}/${name} exists and is not a kube-event-shipper checkpoint`);
-        lastResourceVersion = cm?.metadata?.resourceVersion;
+        lastResourceVersion = cm?.resourceVersion;
       }
       throw new CheckpointWriteError(`cannot write configmap ${namespace}/${name}: kept conflicting`);
     },
