@@ -31,8 +31,6 @@ export interface ShipperOptions {
   readonly checkpointIntervalMs: number;
   /** How long the sink may keep delivering what it holds after the stop signal. */
   readonly drainTimeoutMs: number;
-  /** Recent occurrence ids remembered (and checkpointed) to skip re-seen occurrences. */
-  readonly recentIdCapacity?: number;
 }
 
 export interface ShipperDeps<E> {
@@ -64,7 +62,7 @@ export function createShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>):
 async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, signal: AbortSignal): Promise<void> {
   const { metrics, logger: log, clock, sink, transformer } = deps;
   const filters: EventFilterOptions = { ...options.filters, excludeNamespaces: options.source.excludeNamespaces };
-  const recent = new RecentIds(options.recentIdCapacity ?? DEFAULT_RECENT_CAPACITY);
+  const recent = new RecentIds(DEFAULT_RECENT_CAPACITY);
   const inflight = new Set<string>();
   const watermarks = new Map<string, Watermark>();
   let closing = false;
