@@ -138,6 +138,9 @@ const keyValues = () =>
     'comma-separated key=value pairs',
   );
 
+/** The `job` stream label every stream carries unless the static labels set another. */
+const DEFAULT_JOB_LABEL = 'kube-event-shipper';
+
 /** An HTTP header name (RFC 9110 token). */
 export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
@@ -170,7 +173,11 @@ export const configSchema = z
 
     lineFormat: oneOf(['logfmt', 'json'] as const),
     labels: list(),
-    staticLabels: keyValues().transform(checkLabelNames),
+    // Merged over the default job label: every dashboard and rule selects {job="kube-event-shipper"},
+    // so adding cluster=prod must not drop it; job=other still replaces it.
+    staticLabels: keyValues()
+      .transform(checkLabelNames)
+      .transform((map) => ({ job: DEFAULT_JOB_LABEL, ...map })),
     structuredMetadata: bool(),
     maxMessageBytes: bytes(),
     acceptWindow: duration(60_000),

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTransformer, eventsInText, resolveTransformOptions } from '../../src/transform/index.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
@@ -47,6 +49,25 @@ describe('replay into Loki', () => {
       assert.ok(received.every((e) => /cluster="test"/.test(e.labels) && /job="kes"/.test(e.labels)));
     });
   }
+
+  it('--static-labels cluster=prod keeps the default job label (flag and config file)', async () => {
+    const input = readFixtureText('events/watch-core-v1.jsonl');
+    const viaFlag = await runCliToEnd(['replay', '-', '--loki-url', loki.url, '--tenant', 't-static-flag', '--static-labels', 'cluster=prod'], { stdin: input });
+    assert.equal(viaFlag.code, 0, viaFlag.stderr);
+    const env = cleanEnv();
+    const configPath = join(env['HOME'] ?? '', 'config.yaml');
+    writeFileSync(configPath, 'staticLabels:\n  cluster: prod\n');
+    const viaFile = await runCliToEnd(['replay', '-', '--loki-url', loki.url, '--tenant', 't-static-file', '--config', configPath], { env, stdin: input });
+    assert.equal(viaFile.code, 0, viaFile.stderr);
+    for (const tenant of ['t-static-flag', 't-static-file']) {
+      const received = loki.entries().filter((e) => e.tenant === tenant);
+      assert.ok(received.length > 0, tenant);
+      for (const e of received) {
+        assert.match(e.labels, /job="kube-event-shipper"/, tenant);
+        assert.match(e.labels, /cluster="prod"/, tenant);
+      }
+    }
+  });
 
   it('stdin works like a file', async () => {
     const tenant = 't-stdin';

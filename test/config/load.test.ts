@@ -91,6 +91,18 @@ describe('loadConfig', () => {
     assert.deepEqual(config.initial, { kind: 'maxAge', maxAgeMs: 7_200_000 });
   });
 
+  it('static labels from a flag, env or file are merged over the default job label', () => {
+    const want = { job: 'kube-event-shipper', cluster: 'prod' };
+    assert.deepEqual(loadConfig(sources({ flags: { staticLabels: 'cluster=prod' } })).staticLabels, want);
+    assert.deepEqual(loadConfig(sources({ env: { KES_STATIC_LABELS: 'cluster=prod' } })).staticLabels, want);
+    const files = { '/c.yaml': 'staticLabels: { cluster: prod }' };
+    assert.deepEqual(loadConfig(sources({ files, flags: { config: '/c.yaml' } })).staticLabels, want);
+  });
+
+  it('an explicit job static label replaces the default one', () => {
+    assert.deepEqual(loadConfig(sources({ flags: { staticLabels: 'job=other,cluster=prod' } })).staticLabels, { job: 'other', cluster: 'prod' });
+  });
+
   it('the result is deeply frozen', () => {
     const config = loadConfig(sources({ flags: { namespaces: 'a,b' } }));
     assert.ok(Object.isFrozen(config));
