@@ -20,7 +20,7 @@ function assertSomewhereToLoadFrom(): void {
   );
 }
 
-/** In-cluster service account first, then KUBECONFIG / ~/.kube/config (client-node's order), unless a file is given. */
+/** KUBECONFIG, then ~/.kube/config, then the in-cluster service account (client-node's loadFromDefault order), unless a file is given. */
 export function loadKubeConfig(config: Pick<Config, 'kubeconfig' | 'context'>): KubeConfig {
   const kc = new KubeConfig();
   if (config.kubeconfig === undefined) assertSomewhereToLoadFrom();

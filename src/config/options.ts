@@ -62,7 +62,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'maxMessageBytes', kind: 'bytes', group: 'transform', default: '32KiB', placeholder: '<size>', description: 'longer event messages are truncated' },
   { key: 'acceptWindow', kind: 'duration', group: 'transform', default: '6d', placeholder: '<duration>', description: 'older event times are clamped to now minus this (Loki rejects entries older than 7d)' },
 
-  { key: 'kubeconfig', kind: 'path', group: 'kube', placeholder: '<file>', description: 'kubeconfig file (default: in-cluster, then KUBECONFIG, then ~/.kube/config)' },
+  { key: 'kubeconfig', kind: 'path', group: 'kube', placeholder: '<file>', description: 'kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster)' },
   { key: 'context', kind: 'string', group: 'kube', placeholder: '<name>', description: 'kubeconfig context' },
   { key: 'api', kind: 'enum', group: 'kube', default: 'core/v1', choices: ['core/v1', 'events.k8s.io/v1'], description: 'which Events API to read' },
 

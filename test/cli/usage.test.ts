@@ -94,6 +94,12 @@ describe('kube-event-shipper --help', () => {
     assert.doesNotMatch(replay.stdout, /--lease /, 'replay has no leader election');
   });
 
+  it('--kubeconfig help gives client-node\'s lookup order: KUBECONFIG, ~/.kube/config, in-cluster', async () => {
+    const result = await runCliToEnd(['run', '--help'], { env: cleanEnv() });
+    const line = optionEntries(result.stdout).find((l) => l.startsWith('--kubeconfig '));
+    assert.match(line ?? '', /default: KUBECONFIG, then ~\/\.kube\/config, then in-cluster\)/);
+  });
+
   it('--version prints the package version', async () => {
     const result = await runCliToEnd(['--version']);
     assert.equal(result.code, 0);
