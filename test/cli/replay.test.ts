@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTransformer, eventsInText, resolveTransformOptions } from '../../src/transform/index.js';
@@ -18,6 +19,15 @@ function expectedOccurrences(relative: string): string[] {
     ids.set(entry.occurrenceId, normalized.event.uid);
   }
   return [...ids.values()].sort();
+}
+
+/** A port nothing listens on: bound, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 describe('replay into Loki', () => {
@@ -66,6 +76,27 @@ describe('replay into Loki', () => {
         assert.match(e.labels, /job="kube-event-shipper"/, tenant);
         assert.match(e.labels, /cluster="prod"/, tenant);
       }
+    }
+  });
+
+  it('a dead Loki URL fails at once with exit 1 and one line naming the URL and the error', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}`;
+    const result = await runCliToEnd(['replay', fixturePath('events/kubectl-get-events.json'), '--loki-url', url]);
+    assert.equal(result.code, 1, result.stderr);
+    const lines = result.stderr.split('\n').filter((l) => l !== '');
+    assert.deepEqual(lines, [`kube-event-shipper: cannot reach Loki at ${url} (--loki-url): connect ECONNREFUSED 127.0.0.1:${url.split(':').pop() ?? ''}`]);
+  });
+
+  it('a Loki whose /ready is not 200 gets a warning and the replay still ships', async () => {
+    const tenant = 't-not-ready';
+    loki.setReady(503);
+    try {
+      const result = await runCliToEnd(['replay', '-', '--loki-url', loki.url, '--tenant', tenant], { stdin: readFixtureText('events/watch-core-v1.jsonl') });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, new RegExp(`warning: Loki at ${loki.url} answered /ready with 503; replaying anyway`));
+      assert.ok(loki.entries().some((e) => e.tenant === tenant));
+    } finally {
+      loki.setReady(200);
     }
   });
 
