@@ -16,6 +16,7 @@ import {
   parseNamespacedName,
   ValueError,
 } from './parse.js';
+import { labelsProblem, MAX_MESSAGE_BYTES, MIN_ACCEPT_WINDOW_MS, MIN_MESSAGE_BYTES, staticLabelsProblem } from '../transform/options.js';
 
 type Scalar = string | number | boolean;
 const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a single value' });
@@ -56,10 +57,12 @@ const duration = (min: number, max?: number) =>
     if (ms < min || (max !== undefined && ms > max)) throw new ValueError(`a duration ${range}`);
     return ms;
   });
-const bytes = () =>
+const bytes = (min = 1, max?: number) =>
   fromText((v) => {
     const n = parseByteSize(v);
-    if (n < 1) throw new ValueError('a byte size ≥ 1');
+    if (n < min || (max !== undefined && n > max)) {
+      throw new ValueError(max === undefined ? `a byte size ≥ ${min}` : `a byte size between ${min} and ${max} (${max / 1024}KiB)`);
+    }
     return n;
   });
 const integer = (min: number) => fromText((v) => parseInteger(v, min));
@@ -172,15 +175,20 @@ export const configSchema = z
     queueMaxBytes: bytes(),
 
     lineFormat: oneOf(['logfmt', 'json'] as const),
-    labels: list(),
+    labels: list().transform((names, ctx) => {
+      const problem = labelsProblem(names);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `expected event labels only: ${problem}`, input: names });
+      return names;
+    }),
     // Merged over the default job label: every dashboard and rule selects {job="kube-event-shipper"},
     // so adding cluster=prod must not drop it; job=other still replaces it.
     staticLabels: keyValues()
       .transform(checkLabelNames)
       .transform((map) => ({ job: DEFAULT_JOB_LABEL, ...map })),
     structuredMetadata: bool(),
-    maxMessageBytes: bytes(),
-    acceptWindow: duration(60_000),
+    maxMessageBytes: bytes(MIN_MESSAGE_BYTES, MAX_MESSAGE_BYTES),
+    // The clamp edge moves in whole hours.
+    acceptWindow: duration(MIN_ACCEPT_WINDOW_MS),
 
     kubeconfig: text().optional(),
     context: text().optional(),
@@ -210,6 +218,11 @@ export const configSchema = z
     identity: text().optional(),
     gracePeriod: duration(1000),
   })
-  .strict();
+  .strict()
+  // Static labels are checked against the event labels they sit next to (clashes, Loki's label count).
+  .superRefine((options, ctx) => {
+    const problem = staticLabelsProblem(options.staticLabels, options.labels);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['staticLabels'], message: `expected labels Loki accepts: ${problem}`, input: options.staticLabels });
+  });
 
 export type ParsedOptions = z.output<typeof configSchema>;

@@ -24,10 +24,12 @@ export const LOKI_MAX_LABEL_NAMES = 15;
 export const MAX_LABEL_VALUE_BYTES = 1024;
 /** Loki's default `max_line_size`. */
 export const LOKI_MAX_LINE_BYTES = 256 * 1024;
-const MIN_MESSAGE_BYTES = 256;
+export const MIN_MESSAGE_BYTES = 256;
 /** Leaves room for escaping and the other keys inside Loki's line limit. */
 export const MAX_MESSAGE_BYTES = 128 * 1024;
-const HOUR_MS = 3_600_000;
+/** The clamp edge moves in whole hours, so a shorter accept window would make no sense. */
+export const MIN_ACCEPT_WINDOW_MS = 3_600_000;
+const HOUR_MS = MIN_ACCEPT_WINDOW_MS;
 
 export interface TransformOptions {
   /** Which event fields become stream labels, in this order; all of them stay in the line too. */
@@ -68,13 +70,6 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export function resolveTransformOptions(input: TransformOptionsInput = {}): TransformOptions {
   const labels = resolveLabels(input.labels ?? DEFAULT_TRANSFORM_OPTIONS.labels);
   const staticLabels = resolveStaticLabels(input.staticLabels ?? DEFAULT_TRANSFORM_OPTIONS.staticLabels, labels);
-  // Loki does not count `service_name` (it adds one itself when missing).
-  const staticCount = Object.keys(staticLabels).filter((name) => name !== 'service_name').length;
-  if (labels.length + staticCount > LOKI_MAX_LABEL_NAMES) {
-    throw new ConfigError(
-      `labels: ${labels.length} event labels + ${staticCount} static labels exceed Loki's limit of ${LOKI_MAX_LABEL_NAMES} label names`,
-    );
-  }
   const lineFormat = input.lineFormat ?? DEFAULT_TRANSFORM_OPTIONS.lineFormat;
   if (!isLineFormat(lineFormat)) {
     throw new ConfigError(`line format: "${lineFormat}" is not one of ${LINE_FORMATS.join(', ')}`);
@@ -98,45 +93,56 @@ export function resolveTransformOptions(input: TransformOptionsInput = {}): Tran
 }
 
 function resolveLabels(names: readonly string[]): EventLabel[] {
-  const seen = new Set<EventLabel>();
+  const problem = labelsProblem(names);
+  if (problem !== undefined) throw new ConfigError(`labels: ${problem}`);
+  return [...new Set(names.filter(isEventLabel))];
+}
+
+/**
+ * Why these names cannot be the stream labels, or undefined. Shared with the config schema, so a
+ * flag, env or file value is refused there in the one error format naming where it came from.
+ */
+export function labelsProblem(names: readonly string[]): string | undefined {
+  const seen = new Set<string>();
   for (const name of names) {
     if ((HIGH_CARDINALITY_FIELDS as readonly string[]).includes(name)) {
-      throw new ConfigError(
-        `labels: "${name}" has a value per object or event and would explode Loki's index; it stays in the line and structured metadata (allowed: ${EVENT_LABELS.join(', ')})`,
-      );
+      return `"${name}" has a value per object or event and would explode Loki's index; it stays in the line and structured metadata (allowed: ${EVENT_LABELS.join(', ')})`;
     }
-    if (!isEventLabel(name)) {
-      throw new ConfigError(`labels: "${name}" is not an event label (allowed: ${EVENT_LABELS.join(', ')})`);
-    }
-    if (seen.has(name)) throw new ConfigError(`labels: "${name}" is listed twice`);
+    if (!isEventLabel(name)) return `"${name}" is not an event label (allowed: ${EVENT_LABELS.join(', ')})`;
+    if (seen.has(name)) return `"${name}" is listed twice`;
     seen.add(name);
   }
-  return [...seen];
+  return undefined;
 }
 
 function resolveStaticLabels(
   staticLabels: Readonly<Record<string, string>>,
   eventLabels: readonly EventLabel[],
 ): Record<string, string> {
-  const out: Record<string, string> = {};
+  const problem = staticLabelsProblem(staticLabels, eventLabels);
+  if (problem !== undefined) throw new ConfigError(`static labels: ${problem}`);
+  return { ...staticLabels };
+}
+
+/** Why these static labels cannot be used next to `eventLabels`, or undefined (shared with the config schema). */
+export function staticLabelsProblem(staticLabels: Readonly<Record<string, string>>, eventLabels: readonly string[]): string | undefined {
   for (const [name, value] of Object.entries(staticLabels)) {
-    if (!LABEL_NAME.test(name)) {
-      throw new ConfigError(`static labels: "${name}" is not a valid Loki label name ([a-zA-Z_][a-zA-Z0-9_]*)`);
-    }
-    if (name.startsWith('__')) throw new ConfigError(`static labels: "${name}" starts with "__", which Loki reserves`);
-    if ((eventLabels as readonly string[]).includes(name)) {
-      throw new ConfigError(`static labels: "${name}" clashes with the event label of the same name`);
-    }
-    if (typeof value !== 'string' || value === '') throw new ConfigError(`static labels: "${name}" has an empty value`);
-    if (Buffer.byteLength(value, 'utf8') > MAX_LABEL_VALUE_BYTES) {
-      throw new ConfigError(`static labels: the value of "${name}" is longer than ${MAX_LABEL_VALUE_BYTES} bytes`);
-    }
-    if (value.includes('\uFFFD') || isBinaryText(value)) {
-      throw new ConfigError(`static labels: the value of "${name}" is not valid UTF-8 text`);
-    }
-    out[name] = value;
+    if (!LABEL_NAME.test(name)) return `"${name}" is not a valid Loki label name ([a-zA-Z_][a-zA-Z0-9_]*)`;
+    if (name.startsWith('__')) return `"${name}" starts with "__", which Loki reserves`;
+    if (eventLabels.includes(name)) return `"${name}" clashes with the event label of the same name`;
+    if (typeof value !== 'string' || value === '') return `"${name}" has an empty value`;
+    if (Buffer.byteLength(value, 'utf8') > MAX_LABEL_VALUE_BYTES) return `the value of "${name}" is longer than ${MAX_LABEL_VALUE_BYTES} bytes`;
+    if (value.includes('\uFFFD') || isBinaryText(value)) return `the value of "${name}" is not valid UTF-8 text`;
   }
-  return out;
+  return labelCountProblem(eventLabels.length, Object.keys(staticLabels));
+}
+
+function labelCountProblem(eventLabelCount: number, staticNames: readonly string[]): string | undefined {
+  // Loki does not count `service_name` (it adds one itself when missing).
+  const staticCount = staticNames.filter((name) => name !== 'service_name').length;
+  return eventLabelCount + staticCount > LOKI_MAX_LABEL_NAMES
+    ? `${eventLabelCount} event labels + ${staticCount} static labels exceed Loki's limit of ${LOKI_MAX_LABEL_NAMES} label names`
+    : undefined;
 }
 
 function isEventLabel(name: string): name is EventLabel {

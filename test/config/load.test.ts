@@ -209,13 +209,35 @@ describe('loadConfig', () => {
       ['batchMaxWait', '0s', /^invalid --batch-max-wait "0s": expected a duration ≥ 1ms$/],
       ['lokiTimeout', '50ms', /^invalid --loki-timeout "50ms": expected a duration ≥ 100ms$/],
       ['leaseDuration', '500ms', /^invalid --lease-duration "500ms": expected a duration ≥ 1s$/],
-      ['acceptWindow', '0s', /^invalid --accept-window "0s": expected a duration ≥ 1m$/],
+      ['acceptWindow', '0s', /^invalid --accept-window "0s": expected a duration ≥ 1h$/],
+      ['acceptWindow', '30m', /^invalid --accept-window "30m": expected a duration ≥ 1h$/],
       ['pageSize', '0', /^invalid --page-size "0": expected a whole number ≥ 1$/],
     ];
     for (const [key, value, expected] of cases) {
       assert.match(configError(() => loadConfig(sources({ flags: { [key]: value } }))).message, expected, key);
     }
     assert.equal(loadConfig(sources({ flags: { stallTimeout: '1s', checkpointInterval: '100ms', batchMaxWait: '1ms' } })).stallTimeout, 1000);
+  });
+
+  it('the transform limits are refused in the one format, naming the flag, env variable or file key', () => {
+    const fromFile = (yaml: string): string => configError(() => loadConfig(sources({ files: { '/c.yaml': yaml }, flags: { config: '/c.yaml' } }))).message;
+    assert.equal(
+      configError(() => loadConfig(sources({ flags: { maxMessageBytes: '200KiB' } }))).message,
+      'invalid --max-message-bytes "200KiB": expected a byte size between 256 and 131072 (128KiB)',
+    );
+    assert.equal(
+      configError(() => loadConfig(sources({ env: { KES_MAX_MESSAGE_BYTES: '100' } }))).message,
+      'invalid KES_MAX_MESSAGE_BYTES "100": expected a byte size between 256 and 131072 (128KiB)',
+    );
+    assert.equal(fromFile('maxMessageBytes: 100'), 'invalid maxMessageBytes in /c.yaml 100: expected a byte size between 256 and 131072 (128KiB)');
+    assert.equal(fromFile('acceptWindow: 30m'), 'invalid acceptWindow in /c.yaml "30m": expected a duration ≥ 1h');
+    assert.match(fromFile('labels: [namespace, node]'), /^invalid labels in \/c\.yaml \["namespace","node"\]: expected event labels only: "node" has a value per object or event/);
+    assert.match(fromFile('labels: [namespace, colour]'), /^invalid labels in \/c\.yaml \["namespace","colour"\]: expected event labels only: "colour" is not an event label/);
+    assert.equal(
+      fromFile('staticLabels: { namespace: x }'),
+      'invalid staticLabels in /c.yaml {"namespace":"x"}: expected labels Loki accepts: "namespace" clashes with the event label of the same name',
+    );
+    assert.equal(loadConfig(sources({ flags: { maxMessageBytes: '128KiB', acceptWindow: '1h' } })).acceptWindow, 3_600_000);
   });
 
   it('the health stall timeout must not be shorter than the stall timeout', () => {
