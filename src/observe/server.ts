@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
+import { ShipperError } from '../core/errors.js';
 import type { HealthTracker, Verdict } from './health.js';
 
 export interface ObserveServerOptions {
@@ -15,6 +16,15 @@ export interface ObserveServerDeps {
   readonly registry: Registry;
   readonly health: Pick<HealthTracker, 'liveness' | 'readiness'>;
   readonly logger: Logger;
+}
+
+/** The observe server could not listen (port taken, no permission, unknown host): names `--listen`. */
+export class ListenError extends ShipperError {
+  readonly code = 'E_LISTEN';
+  constructor(options: ObserveServerOptions, cause: NodeJS.ErrnoException) {
+    const hint = cause.code === 'EADDRINUSE' ? ' (another process uses this port: choose another with --listen)' : '';
+    super(`cannot listen on --listen ${options.host}:${options.port}: ${cause.code ?? cause.message}${hint}`, { cause });
+  }
 }
 
 export interface ObserveServer {
@@ -67,9 +77,10 @@ export async function startObserveServer(options: ObserveServerOptions, deps: Ob
   server.keepAliveTimeout = 5000;
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: NodeJS.ErrnoException): void => reject(new ListenError(options, err));
+    server.once('error', fail);
     server.listen(options.port, options.host === '' ? undefined : options.host, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });

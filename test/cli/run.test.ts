@@ -157,7 +157,7 @@ describe('run', () => {
     assert.match(result.stderr, /"msg":"second signal, exiting now"/);
   });
 
-  it('a port already in use fails start-up with exit 1 and a reason', async () => {
+  it('a port already in use fails start-up with exit 1 and one line naming --listen', async () => {
     const env = cleanEnv();
     const home = env['HOME'] ?? '';
     const first = startCli(['run', '--kubeconfig', writeKubeconfig(home, kube.url), '--listen', '127.0.0.1:0', '--loki-url', loki.url], { env });
@@ -167,6 +167,11 @@ describe('run', () => {
       const result = await second.result;
       assert.equal(result.code, 1);
       assert.match(result.stderr, /EADDRINUSE/);
+      // Apart from the JSON logs, exactly one line for the user, naming the option to change.
+      const plain = result.stderr.split('\n').filter((l) => l !== '' && !l.startsWith('{'));
+      assert.deepEqual(plain, [
+        `kube-event-shipper: cannot listen on --listen 127.0.0.1:${port}: EADDRINUSE (another process uses this port: choose another with --listen)`,
+      ]);
     } finally {
       first.child.kill('SIGTERM');
       await first.result;
