@@ -33,22 +33,67 @@ const COMMAND_GROUPS: Readonly<Record<'run' | 'replay' | 'check', readonly Optio
   check: ['general', 'loki', 'transform', 'kube', 'source', 'runtime'],
 };
 
-function helpText(spec: (typeof OPTION_SPECS)[number]): string {
+/**
+ * Options `check` accepts (so it takes the same command line, env and file as `run`) but does not
+ * use: batching, the queue, the initial policy, watch and lease timing, the observe server and the
+ * grace period. Hidden from `check --help`, which should list only what changes a verdict.
+ */
+const HIDDEN_IN_CHECK: ReadonlySet<string> = new Set([
+  'batchMaxBytes', 'batchMaxEntries', 'batchMaxWait', 'queueMaxBytes',
+  'initial', 'pageSize', 'stallTimeout', 'checkpointInterval',
+  'listen', 'healthStallTimeout', 'leaseDuration', 'leaseRenewDeadline', 'leaseRetryPeriod', 'gracePeriod',
+]);
+
+/** Descriptions that differ by command. */
+const COMMAND_DESCRIPTIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  check: { lokiUrl: 'Loki base URL, e.g. http://loki:3100 (without it, the Loki checks are skipped)' },
+};
+
+function helpText(spec: (typeof OPTION_SPECS)[number], command: string): string {
   const extra: string[] = [];
   if (spec.choices) extra.push(`choices: ${spec.choices.join(', ')}`);
   if (spec.default !== undefined) extra.push(`default: ${spec.default === '' ? 'none' : spec.default}`);
   extra.push(`env: ${envName(spec.key)}`);
   if (spec.key === 'lokiPasswordFile') extra.push(`or env ${PASSWORD_ENV}`);
-  return `${spec.description} (${extra.join(', ')})`;
+  return `${COMMAND_DESCRIPTIONS[command]?.[spec.key] ?? spec.description} (${extra.join(', ')})`;
 }
 
 function addOptions(cmd: Command, groups: readonly OptionGroup[]): Command {
+  const command = cmd.name();
   for (const spec of OPTION_SPECS) {
     if (!groups.includes(spec.group)) continue;
     const flags = spec.kind === 'bool' ? `${flagName(spec.key)} [bool]` : `${flagName(spec.key)} ${spec.placeholder ?? '<value>'}`;
-    cmd.addOption(new Option(flags, helpText(spec)));
+    const option = new Option(flags, helpText(spec, command));
+    cmd.addOption(command === 'check' && HIDDEN_IN_CHECK.has(spec.key) ? option.hideHelp() : option);
   }
   return cmd;
+}
+
+/** Levenshtein distance, for "did you mean" on a mistyped command. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/**
+ * The first operand names a command unless it is an option: with `run` as the default command a
+ * typo (`chek`) would otherwise reach `run` and read as "too many arguments for 'run'".
+ */
+function unknownCommand(program: Command, argv: readonly string[]): string | undefined {
+  const first = argv[2];
+  if (first === undefined || first.startsWith('-')) return undefined;
+  const names = program.commands.flatMap((c) => [c.name(), ...c.aliases()]).concat('help');
+  if (names.includes(first)) return undefined;
+  const near = names.filter((name) => editDistance(first, name) <= Math.max(1, Math.floor(name.length / 3)));
+  return `unknown command '${first}'${near.length > 0 ? ` (Did you mean ${near.join(' or ')}?)` : ''}: expected one of ${names.filter((n) => n !== 'help').join(', ')}`;
 }
 
 function loadFor(cmd: Command, io: CliIo): Config {
@@ -62,7 +107,7 @@ function loadFor(cmd: Command, io: CliIo): Config {
 
 function buildProgram(io: CliIo, handlers: CommandHandlers, setExit: (code: number) => void): Command {
   const program = new Command('kube-event-shipper')
-    .description('Ships Kubernetes Events into Grafana Loki')
+    .description('Ships Kubernetes Events into Grafana Loki. Without a command it runs `run`.')
     .version(packageVersion(), '-V, --version')
     .exitOverride()
     .configureOutput({
@@ -73,7 +118,7 @@ function buildProgram(io: CliIo, handlers: CommandHandlers, setExit: (code: numb
     .showSuggestionAfterError(true);
 
   addOptions(
-    program.command('run', { isDefault: true }).description('watch events and ship them (to stdout without --loki-url)'),
+    program.command('run', { isDefault: true }).description('the default command: watch events and ship them (to stdout without --loki-url)'),
     COMMAND_GROUPS.run,
   ).action(async (_opts, cmd: Command) => {
     setExit(await handlers.run(loadFor(cmd, io), io));
@@ -113,6 +158,11 @@ export async function runCli(argv: readonly string[], io: CliIo, handlers: Comma
   const program = buildProgram(io, handlers, (code) => {
     exitCode = code;
   });
+  const unknown = unknownCommand(program, argv);
+  if (unknown !== undefined) {
+    io.stderr.write(`kube-event-shipper: ${unknown}\n`);
+    return EXIT_USAGE;
+  }
   try {
     await program.parseAsync([...argv]);
     return exitCode;

@@ -41,6 +41,8 @@ describe('kube-event-shipper usage errors', () => {
     { name: 'a kubeconfig that cannot be loaded stops run with exit 2', args: ['run', '--kubeconfig', '/nonexistent/kubeconfig'], reason: /cannot load kubeconfig \/nonexistent\/kubeconfig: ENOENT/ },
     { name: 'a missing replay argument is a usage error', args: ['replay'], reason: /missing required argument/ },
     { name: 'an unknown command is a usage error', args: ['frobnicate'], reason: /too many arguments|unknown command/ },
+    { name: 'a mistyped command is named as an unknown command with a suggestion', args: ['chek'], reason: /^kube-event-shipper: unknown command 'chek' \(Did you mean check\?\): expected one of run, replay, check, dashboards\n$/ },
+    { name: 'a command nothing resembles is named as an unknown command', args: ['frobnicate'], reason: /^kube-event-shipper: unknown command 'frobnicate': expected one of run, replay, check, dashboards\n$/ },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -102,6 +104,33 @@ describe('kube-event-shipper --help', () => {
     const result = await runCliToEnd(['run', '--help'], { env: cleanEnv() });
     const line = optionEntries(result.stdout).find((l) => l.startsWith('--kubeconfig '));
     assert.match(line ?? '', /default: KUBECONFIG, then ~\/\.kube\/config, then in-cluster\)/);
+  });
+
+  it('the top-level help says run is the default command', async () => {
+    const result = await runCliToEnd(['--help'], { env: cleanEnv() });
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /Without a command it runs `run`\./);
+    assert.match(result.stdout, /^ {2}run \[options\] +the default command: watch events/m);
+  });
+
+  it('check --help lists only what check uses and does not say lines go to stdout', async () => {
+    const result = await runCliToEnd(['check', '--help'], { env: cleanEnv() });
+    assert.equal(result.code, 0);
+    const entries = optionEntries(result.stdout);
+    for (const flag of ['--listen', '--grace-period', '--batch-max-bytes', '--batch-max-entries', '--batch-max-wait', '--queue-max-bytes', '--initial', '--page-size', '--stall-timeout', '--checkpoint-interval', '--health-stall-timeout', '--lease-duration', '--lease-renew-deadline', '--lease-retry-period']) {
+      assert.ok(!entries.some((l) => l.startsWith(flag + ' ')), `${flag} is not listed`);
+    }
+    for (const flag of ['--loki-url', '--kubeconfig', '--api', '--namespaces', '--field-selector', '--checkpoint-configmap', '--checkpoint-file', '--lease']) {
+      assert.ok(entries.some((l) => l.startsWith(flag + ' ')), `${flag} is listed`);
+    }
+    assert.doesNotMatch(result.stdout, /lines go to stdout/);
+    assert.ok(entries.some((l) => /^--loki-url <url> .*without it, the Loki checks are skipped/.test(l)));
+  });
+
+  it('check still accepts the run-only flags it hides, so it takes the same command line as run', async () => {
+    const result = await runCliToEnd(['check', '--listen', ':9999', '--grace-period', '10s', '--batch-max-wait', '2s', '--kubeconfig', '/nonexistent/kubeconfig'], { env: cleanEnv() });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stdout, /^ok {4}config/m);
   });
 
   it('--version prints the package version', async () => {
