@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { serializeCheckpoint } from '../../src/checkpoint/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
 import { writeKubeconfig } from './kube-env.js';
@@ -260,5 +264,63 @@ describe('check', () => {
     assert.doesNotMatch(result.stdout + result.stderr, /hunter2/);
     const push = loki.requests.at(-1);
     assert.equal(push?.authorization, `Basic ${Buffer.from('shipper:hunter2-secret').toString('base64')}`, 'the password was used');
+  });
+
+  describe('with --checkpoint-file', () => {
+    const checkWith = async (path: string): Promise<{ code: number | null; line: Line }> => {
+      const result = await runCliToEnd(['check', '--kubeconfig', kubeconfig, '--checkpoint-file', path], { env });
+      const lines = verdicts(result.stdout);
+      assert.equal(lines[1]?.item, 'checkpoint file', 'right after the config verdict');
+      return { code: result.code, line: verdict(lines, 'checkpoint file') };
+    };
+    const tempDir = (): string => mkdtempSync(join(tmpdir(), 'kes-check-cp-'));
+
+    it('no checkpoint yet in a writable directory is ok', async () => {
+      const dir = tempDir();
+      const { code, line } = await checkWith(join(dir, 'cp.json'));
+      assert.equal(code, 0);
+      assert.deepEqual([line.status, line.detail], ['ok', `${join(dir, 'cp.json')}: none yet (a first start follows --initial); directory ${dir} writable`]);
+    });
+
+    it('a valid checkpoint is ok and says how old its position is', async () => {
+      const dir = tempDir();
+      const path = join(dir, 'cp.json');
+      writeFileSync(path, serializeCheckpoint({ resourceVersions: { '*': '42' }, positionTimeMs: Date.parse('2026-11-26T10:00:00Z'), recentIds: '' }));
+      const { code, line } = await checkWith(path);
+      assert.equal(code, 0);
+      assert.deepEqual([line.status, line.detail], ['ok', `${path}: valid checkpoint of 2026-11-26T10:00:00.000Z (1 stream); directory ${dir} writable`]);
+    });
+
+    it('a corrupt checkpoint is a FAIL and exit 1', async () => {
+      const path = join(tempDir(), 'cp.json');
+      writeFileSync(path, '{"format":"something else"}');
+      const { code, line } = await checkWith(path);
+      assert.equal(code, 1);
+      assert.equal(line.status, 'FAIL');
+      assert.equal(line.detail, `${path} is not a valid checkpoint (not a kube-event-shipper checkpoint): run would ignore it and start as on a first start`);
+    });
+
+    it('a missing directory is a FAIL', async () => {
+      const dir = join(tempDir(), 'missing');
+      const { code, line } = await checkWith(join(dir, 'cp.json'));
+      assert.equal(code, 1);
+      assert.deepEqual([line.status, line.detail], ['FAIL', `${join(dir, 'cp.json')}: directory ${dir} does not exist`]);
+    });
+
+    it('a directory that is a regular file is a FAIL', async () => {
+      const dir = join(tempDir(), 'file');
+      writeFileSync(dir, 'x');
+      const { code, line } = await checkWith(join(dir, 'cp.json'));
+      assert.equal(code, 1);
+      assert.deepEqual([line.status, line.detail], ['FAIL', `${join(dir, 'cp.json')}: ${dir} is not a directory`]);
+    });
+
+    it('a checkpoint path that is a directory is a FAIL', async () => {
+      const path = tempDir();
+      mkdirSync(join(path, 'cp.json'));
+      const { code, line } = await checkWith(join(path, 'cp.json'));
+      assert.equal(code, 1);
+      assert.deepEqual([line.status, line.detail], ['FAIL', `${join(path, 'cp.json')} is not a regular file`]);
+    });
   });
 });

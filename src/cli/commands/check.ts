@@ -1,7 +1,7 @@
 /**
  * `check`: one verdict line per item — configuration, API server reachable, may list and watch
  * events (SelfSubjectAccessReview per verb, for the configured API group and namespaces), may use
- * the checkpoint ConfigMap and the Lease when configured, a real one-item list with the configured
+ * the checkpoint ConfigMap and the Lease when configured, the checkpoint file when configured, a real one-item list with the configured
  * field selector (which only the server can validate), Loki `/ready`, and Loki accepting a push.
  * Nothing here prints a secret: verdicts name URLs and statuses only.
  */
@@ -10,6 +10,7 @@ import type { Config } from '../../config/index.js';
 import type { LokiProbeResult } from '../../sink/loki/index.js';
 import { createKubeRequest, KubeUnreachableError, statusMessage, type KubeRequest } from '../../kube/request.js';
 import { fieldSelectorFor } from '../../source/index.js';
+import { checkCheckpointFile } from './check-checkpoint-file.js';
 
 export type VerdictStatus = 'ok' | 'FAIL' | 'skip';
 
@@ -193,6 +194,7 @@ async function checkLoki(config: Config, deps: CheckDeps): Promise<CheckVerdict[
 
 export async function runChecks(config: Config, deps: CheckDeps): Promise<CheckVerdict[]> {
   const verdicts: CheckVerdict[] = [{ item: 'config', status: 'ok', detail: 'valid' }];
+  if (config.checkpointFile !== undefined) verdicts.push(await checkCheckpointFile(config.checkpointFile));
   verdicts.push(...(await checkKubernetes(config, deps)));
   verdicts.push(...(await checkLoki(config, deps)));
   return verdicts;
