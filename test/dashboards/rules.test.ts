@@ -30,6 +30,12 @@ function loadRules(file: string): Rule[] {
   return parsed.groups.flatMap((g) => g.rules);
 }
 
+function ruleNamed(rules: readonly Rule[], alert: string): Rule {
+  const rule = rules.find((r) => r.alert === alert);
+  assert.ok(rule, `the rule ${alert} exists`);
+  return rule;
+}
+
 /** Labels an annotation template reads (`{{ $labels.x }}`). */
 const templateLabels = (rule: Rule): string[] =>
   Object.values(rule.annotations ?? {}).flatMap((text) => [...text.matchAll(/\$labels\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1] ?? ''));
@@ -121,6 +127,19 @@ describe('deploy/rules/prometheus-rules.yaml', () => {
     for (const metric of ['events_received_total', 'events_dropped_total', 'push_requests_total', 'checkpoint_last_write_timestamp_seconds', 'relists_total', 'leader']) {
       assert.ok(text.includes(METRIC_PREFIX + metric), `a rule on ${metric}`);
     }
+  });
+
+  it('fires KubeEventShipperAbsent per cluster: a cluster seen in the last day but not now, or no shipper at all', () => {
+    const expr = ruleNamed(rules, 'KubeEventShipperAbsent').expr.replace(/\s+/g, ' ').trim();
+    // One cluster losing its shipper must fire while another cluster still reports build_info.
+    assert.match(expr, /group by \(cluster\) \(max_over_time\(kube_event_shipper_build_info\[1d\]\)\) unless on \(cluster\) group by \(cluster\) \(kube_event_shipper_build_info\)/);
+    assert.match(expr, /\) or absent\(kube_event_shipper_build_info\)$/, 'and fires when no cluster reports at all');
+    assert.doesNotMatch(expr, /^absent\(/, 'not a bare absent(), which any healthy cluster silences');
+  });
+
+  it('fires KubeEventShipperNoLeader per cluster, so the leader of one cluster does not hide another without one', () => {
+    const expr = ruleNamed(rules, 'KubeEventShipperNoLeader').expr.replace(/\s+/g, ' ').trim();
+    assert.equal(expr, 'sum by (cluster) (kube_event_shipper_leader) < 1');
   });
 
   for (const rule of rules) {

@@ -18,6 +18,7 @@ interface Service {
   readonly user?: string;
   readonly cap_drop?: string[];
   readonly profiles?: string[];
+  readonly depends_on?: string[] | Record<string, { readonly condition?: string }>;
 }
 interface Compose {
   readonly services: Record<string, Service>;
@@ -98,5 +99,25 @@ describe('deploy/compose', () => {
     assert.ok(shipper.command?.includes('--loki-url=http://loki:3100'));
     const checkpoint = shipper.command?.find((a) => a.startsWith('--checkpoint-file='))?.split('=')[1] ?? '';
     assert.ok(mounts(shipper).some((m) => !m.bind && checkpoint.startsWith(`${m.target}/`)), 'the checkpoint file is on a volume');
+  });
+
+  it('hands the checkpoint volume to the uid:gid the shipper runs as (SHIPPER_UID/SHIPPER_GID) before the shipper starts', () => {
+    const shipper = compose.services['shipper'] as Service;
+    const checkpoint = shipper.command?.find((a) => a.startsWith('--checkpoint-file=')) ?? '';
+    const volume = mounts(shipper).find((m) => !m.bind && checkpoint.startsWith(`--checkpoint-file=${m.target}/`));
+    assert.ok(volume, 'the checkpoint file is on a named volume');
+    const owners = Object.entries(compose.services).filter(([name, service]) => {
+      if (name === 'shipper') return false;
+      return mounts(service).some((m) => m.source === volume.source && m.target === volume.target);
+    });
+    assert.equal(owners.length, 1, `one service prepares the volume ${volume.source}`);
+    const [ownerName, owner] = owners[0] as [string, Service];
+    const [chown, recursive, user, path] = owner.command ?? [];
+    assert.deepEqual([chown, recursive, path], ['chown', '-R', volume.target]);
+    assert.equal(user, shipper.user, 'chowns to exactly the user the shipper runs as, defaults and overrides alike');
+    assert.match(shipper.user ?? '', /SHIPPER_UID/);
+    const dependsOn = shipper.depends_on;
+    assert.ok(dependsOn !== undefined && !Array.isArray(dependsOn), 'depends_on with conditions');
+    assert.equal(dependsOn[ownerName]?.condition, 'service_completed_successfully', 'the shipper starts only after the chown succeeded');
   });
 });
