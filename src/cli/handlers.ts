@@ -6,7 +6,7 @@ import type { Config } from '../config/index.js';
 import type { EntrySink } from '../core/entry.js';
 import { ignoreProgress, type ProgressListener } from '../core/progress.js';
 import { createLokiSink, probeLoki } from '../sink/loki/index.js';
-import { createStdoutSink } from '../sink/stdout/index.js';
+import { createStdoutSink, type OutputClosed } from '../sink/stdout/index.js';
 import type { DestinationProbeResult } from '../observe/destination-probe.js';
 import { createTransformer } from '../transform/index.js';
 import { replay } from './commands/replay.js';
@@ -57,9 +57,34 @@ async function dashboards(outDir: string, io: CliIo): Promise<number> {
 }
 
 /** Where entries go: Loki with a URL, else stdout. */
-function createSink(command: SinkCommand, config: Config, io: CliIo, rt: Runtime, progress: ProgressListener): EntrySink {
+function createSink(command: SinkCommand, config: Config, io: CliIo, rt: Runtime, progress: ProgressListener, output: OutputEnd): EntrySink {
   const deps = { metrics: rt.metrics, logger: rt.logger, clock: rt.clock, random: rt.random, progress };
-  return config.lokiUrl !== undefined ? createLokiSink(commandSinkOptions(command, config, config.lokiUrl), deps) : createStdoutSink(io.stdout, deps);
+  if (config.lokiUrl !== undefined) return createLokiSink(commandSinkOptions(command, config, config.lokiUrl), deps);
+  return createStdoutSink(io.stdout, { ...deps, onOutputClosed: output.end });
+}
+
+/**
+ * The end of stdout (the reader closed the pipe, or the stream failed) stops a command like a
+ * shutdown: `signal` aborts, and the exit code says how the output ended.
+ */
+interface OutputEnd {
+  readonly signal: AbortSignal;
+  readonly end: (closed: OutputClosed) => void;
+  /** A closed pipe is the ordinary end for a Unix filter (0); any other stream failure is 1. */
+  exitCode(otherwise: number): number;
+}
+
+function outputEnd(): OutputEnd {
+  const controller = new AbortController();
+  let closed: OutputClosed | undefined;
+  return {
+    signal: controller.signal,
+    end: (c) => {
+      closed ??= c;
+      controller.abort(new Error(`stdout closed (${c.code ?? 'unknown'})`));
+    },
+    exitCode: (otherwise) => (closed === undefined ? otherwise : closed.readerGone ? EXIT_OK : EXIT_FAILURE),
+  };
 }
 
 /** Loki's `/ready`, asked with the sink's own options (auth, tenant, TLS, timeout). */
@@ -92,13 +117,14 @@ async function replayCommand(config: Config, source: string, io: CliIo): Promise
   }
   const rt = createRuntime(config, packageVersion());
   const shutdown = installShutdown({ gracePeriodMs: config.gracePeriod, logger: rt.logger, exit: (code) => process.exit(code) });
+  const output = outputEnd();
   rt.logger.info({ source, destination: config.lokiUrl ?? 'stdout' }, 'replay started');
   try {
     const summary = await replay(
       input,
       {
         transformer: createTransformer(options, { now: () => rt.clock.now() }),
-        sink: createSink('replay', config, io, rt, ignoreProgress),
+        sink: createSink('replay', config, io, rt, ignoreProgress, output),
         logger: rt.logger,
         metrics: rt.metrics,
         clock: rt.clock,
@@ -106,9 +132,9 @@ async function replayCommand(config: Config, source: string, io: CliIo): Promise
         progressEveryMs: 5000,
         drainTimeoutMs: drainBudget(config.gracePeriod),
       },
-      shutdown.signal,
+      AbortSignal.any([shutdown.signal, output.signal]),
     );
-    return summary.dropped > 0 || summary.malformed > 0 ? EXIT_FAILURE : EXIT_OK;
+    return output.exitCode(summary.dropped > 0 || summary.malformed > 0 ? EXIT_FAILURE : EXIT_OK);
   } finally {
     shutdown.dispose();
   }
@@ -135,6 +161,7 @@ async function runCommand(config: Config, io: CliIo): Promise<number> {
   const kubeConfig = loadKubeConfig(config);
   const rt = createRuntime(config, packageVersion());
   const shutdown = installShutdown({ gracePeriodMs: config.gracePeriod, logger: rt.logger, exit: (code) => process.exit(code) });
+  const output = outputEnd();
   rt.logger.info({ identity: config.identity, leaderElect: config.leaderElect, listen: config.listen }, 'starting');
   rt.logger.debug({ config: redactConfig(config) }, 'configuration');
   logCheckpointChoice(config, rt.logger);
@@ -143,14 +170,14 @@ async function runCommand(config: Config, io: CliIo): Promise<number> {
     rt.logger.warn({ checkpointFile: config.checkpointFile }, 'leader election without --checkpoint-configmap: replicas share no checkpoint');
   }
   try {
-    const work = pipelineWork({ rt, kubeConfig, transformOptions: transform, options, createSink: () => createSink('run', config, io, rt, rt.health) });
+    const work = pipelineWork({ rt, kubeConfig, transformOptions: transform, options, createSink: () => createSink('run', config, io, rt, rt.health, output) });
     const lokiUrl = config.lokiUrl;
-    await serve(rt, work, shutdown.signal, {
+    await serve(rt, work, AbortSignal.any([shutdown.signal, output.signal]), {
       kubeConfig: () => kubeConfig,
       ...(lokiUrl !== undefined ? { probeDestination: () => probeDestination(config, lokiUrl) } : {}),
     });
     rt.logger.info({}, 'stopped');
-    return EXIT_OK;
+    return output.exitCode(EXIT_OK);
   } finally {
     shutdown.dispose();
   }

@@ -277,10 +277,34 @@ describe('Loki sink: retries and drops', { timeout: 20_000 }, () => {
       assert.equal(log?.statusCode, 400);
       assert.equal((log?.reply as string).length, 1_024);
       assert.ok((log?.reply as string).startsWith('entry too far behind'));
-      assert.equal((log?.err as { code?: string }).code, 'E_LOKI_REJECTED');
+      assert.equal(log?.code, 'E_LOKI_REJECTED');
+      assert.equal(log?.err, undefined, 'an expected HTTP answer is not logged as an error with a stack');
       assert.equal(await h.metric('kube_event_shipper_events_dropped_total{reason="loki_rejected"}'), 1);
       assert.equal(await h.metric('kube_event_shipper_events_shipped_total'), 1);
       assert.equal(await h.metric('kube_event_shipper_push_retries_total'), 0);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a rejected batch of many entries logs one line with the count and a few sample ids, no stack', async () => {
+    const h = await startHarness({ autoAdvance: false, sink: { batchMaxEntries: 500, batchMaxWaitMs: 1_000 } });
+    try {
+      h.loki.script({ status: 400, body: 'entry for stream has timestamp too old' });
+      for (let i = 0; i < 500; i++) await h.write(entry(i));
+      await h.sink.flush();
+      assert.equal(h.loki.requests.length, 1);
+      assert.equal(h.outcomes.size, 500);
+      assert.equal(h.logs.length, 1, JSON.stringify(h.logs.slice(0, 3)));
+      const log = h.logs[0];
+      assert.equal(log?.msg, 'Loki rejected a push; batch dropped');
+      assert.equal(log?.reason, 'loki_rejected');
+      assert.equal(log?.entries, 500);
+      assert.equal(log?.statusCode, 400);
+      assert.equal(log?.reply, 'entry for stream has timestamp too old');
+      assert.deepEqual(log?.sampleIds, ['occ-0', 'occ-1', 'occ-2']);
+      assert.ok(!JSON.stringify(log).includes('stack'));
+      assert.equal(await h.metric('kube_event_shipper_events_dropped_total{reason="loki_rejected"}'), 500);
     } finally {
       await h.close();
     }
@@ -347,6 +371,10 @@ describe('Loki sink: retries and drops', { timeout: 20_000 }, () => {
       }
       assert.equal(await h.metric('kube_event_shipper_events_dropped_total{reason="retries_exhausted"}'), 2);
       assert.ok(h.logs.some((l) => l.msg === 'Loki push failed too often; batch dropped'));
+      const dropLines = h.logs.filter((l) => l.msg === 'Loki push failed too often; batch dropped');
+      assert.equal(dropLines.length, 1, 'one line for the batch, not one per entry');
+      assert.equal(dropLines[0]?.entries, 2);
+      assert.deepEqual(dropLines[0]?.sampleIds, ['occ-1', 'occ-2']);
     } finally {
       await h.close();
     }

@@ -90,6 +90,28 @@ describe('stdout sink', { timeout: 20_000 }, () => {
     assert.deepEqual(await sink.close(0), { delivered: 0, dropped: 2 });
   });
 
+  it('a failing stream ends the output once: EPIPE as the reader going away, anything else as a failure', async () => {
+    for (const [code, readerGone] of [['EPIPE', true], ['EIO', false]] as const) {
+      const held = heldWritable(1024);
+      const closed: { readerGone: boolean; code: string | undefined }[] = [];
+      const sink = createStdoutSink(held.out, { ...deps(), onOutputClosed: (c) => closed.push(c) });
+      const outcomes: DeliveryOutcome[] = [];
+      await sink.write(entry(1), (o) => outcomes.push(o));
+      await sink.write(entry(2), (o) => outcomes.push(o));
+      held.fail(Object.assign(new Error(`write ${code}`), { code }));
+      await sink.flush();
+      assert.deepEqual(closed, [{ readerGone, code }], code);
+      const before = held.written.length;
+      await sink.write(entry(3), (o) => outcomes.push(o));
+      assert.equal(held.written.length, before, 'nothing more is written to a failed stream');
+      assert.deepEqual(
+        outcomes.map((o) => o.kind === 'dropped' && o.reason),
+        ['shutdown', 'shutdown', 'shutdown'],
+      );
+      await sink.close(0);
+    }
+  });
+
   it('close reports what the stream did not take before the drain timeout as dropped(shutdown)', async () => {
     const held = heldWritable(1024);
     const d = deps();

@@ -8,13 +8,17 @@ import type { Random } from '../../core/clock.js';
 import type { CloseReport, DeliveryOutcome, Entry, EntrySink, OutcomeListener, SinkDropReason } from '../../core/entry.js';
 import type { SinkDeps } from '../deps.js';
 import { encodePushBody, type PushEntry, type PushStream } from './codec.js';
-import { LokiRejectedError, LokiUnavailableError } from './errors.js';
+import { LokiUnavailableError } from './errors.js';
 import { formatLabels } from './labels.js';
 import { resolveLokiSinkOptions, type LokiSinkOptions, type ResolvedLokiSinkOptions } from './options.js';
 import { createLokiPushClient, type LokiPushClient, type SendResult } from './push-client.js';
 
 /** Bytes counted per entry on top of its strings: timestamp and protobuf framing. */
 const ENTRY_OVERHEAD_BYTES = 16;
+/** Occurrence ids named in a batch-drop log line: enough to find them, not one line per entry. */
+const SAMPLE_IDS = 3;
+/** Longest failure detail put into a log line or an outcome. */
+const MAX_DETAIL_CHARS = 1_024;
 
 interface Held {
   readonly entry: Entry;
@@ -252,28 +256,34 @@ class LokiSink implements EntrySink {
           this.settle(batch, { kind: 'delivered' });
           return;
         case 'rejected': {
-          const err = new LokiRejectedError(result.statusCode, result.body);
-          logger.warn({ err, statusCode: result.statusCode, reply: result.body, entries: batch.length }, 'Loki rejected a push; batch dropped');
+          // An expected HTTP answer, not a fault in this program: one line for the batch, no stack.
+          logger.warn(
+            { reason: 'loki_rejected', code: 'E_LOKI_REJECTED', statusCode: result.statusCode, reply: cut(result.body), entries: batch.length, sampleIds: sampleIds(batch) },
+            'Loki rejected a push; batch dropped',
+          );
           this.settle(batch, { kind: 'dropped', reason: 'loki_rejected', detail: `HTTP ${result.statusCode}: ${result.body}` });
           return;
         }
         case 'aborted':
-          this.settle(batch, { kind: 'dropped', reason: 'shutdown', detail: 'not delivered before the drain timeout' });
+          this.dropAtShutdown(batch);
           return;
         case 'retryable': {
           progress.sinkUnavailable();
           if (attempt >= this.options.maxRetries) {
-            logger.error({ failure: result.failure, detail: result.detail, attempts: attempt + 1, entries: batch.length }, 'Loki push failed too often; batch dropped');
+            logger.error(
+              { reason: 'retries_exhausted', failure: result.failure, detail: cut(result.detail), attempts: attempt + 1, entries: batch.length, sampleIds: sampleIds(batch) },
+              'Loki push failed too often; batch dropped',
+            );
             this.settle(batch, { kind: 'dropped', reason: 'retries_exhausted', detail: `${result.failure}: ${result.detail}` });
             return;
           }
           const delayMs = this.backoff(attempt, result.afterMs, random);
-          logger.warn({ failure: result.failure, detail: result.detail, attempt: attempt + 1, delayMs }, 'Loki push failed; retrying');
+          logger.warn({ failure: result.failure, detail: cut(result.detail), attempt: attempt + 1, delayMs }, 'Loki push failed; retrying');
           metrics.pushRetries.inc();
           try {
             await clock.sleep(delayMs, this.shutdown.signal);
           } catch {
-            this.settle(batch, { kind: 'dropped', reason: 'shutdown', detail: 'not delivered before the drain timeout' });
+            this.dropAtShutdown(batch);
             return;
           }
         }
@@ -346,13 +356,24 @@ class LokiSink implements EntrySink {
     }
   }
 
+  /** The batch in flight when the drain deadline passed: one line for it, one outcome per entry. */
+  private dropAtShutdown(batch: Held[]): void {
+    this.deps.logger.warn({ reason: 'shutdown', entries: batch.length, sampleIds: sampleIds(batch) }, 'push not finished before the drain timeout; batch dropped');
+    this.settle(batch, { kind: 'dropped', reason: 'shutdown', detail: 'not delivered before the drain timeout' });
+  }
+
   /** After the drain deadline: everything still queued or waiting is reported dropped. */
   private dropEverything(reason: SinkDropReason, detail: string): void {
     const queued = this.queue;
     this.queue = [];
     this.queuedBytes = 0;
-    if (queued.length > 0) this.settle(queued, { kind: 'dropped', reason, detail });
     const waiting = this.waiters.splice(0);
+    const left = queued.length + waiting.length;
+    if (left > 0) {
+      const ids = sampleIds([...queued, ...waiting.map((w) => w.item)]);
+      this.deps.logger.warn({ reason, detail, entries: left, sampleIds: ids }, 'entries not sent; dropped');
+    }
+    if (queued.length > 0) this.settle(queued, { kind: 'dropped', reason, detail });
     if (waiting.length > 0) {
       this.settle(
         waiting.map((w) => ({ entry: w.item.entry, onOutcome: w.item.onOutcome })),
@@ -369,6 +390,14 @@ class LokiSink implements EntrySink {
     this.deps.metrics.queueBytes.set(this.heldBytes);
     this.deps.metrics.queueEntries.set(this.heldEntries);
   }
+}
+
+function sampleIds(batch: readonly Held[]): string[] {
+  return batch.slice(0, SAMPLE_IDS).map((item) => item.entry.occurrenceId);
+}
+
+function cut(text: string): string {
+  return text.length > MAX_DETAIL_CHARS ? text.slice(0, MAX_DETAIL_CHARS) : text;
 }
 
 function statusLabel(result: Exclude<SendResult, { kind: 'aborted' }>): string {

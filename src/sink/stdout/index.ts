@@ -1,1 +1,1 @@
-export { createStdoutSink, type StdoutSinkDeps } from './stdout-sink.js';
+export { createStdoutSink, type OutputClosed, type StdoutSinkDeps } from './stdout-sink.js';

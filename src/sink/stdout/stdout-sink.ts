@@ -3,13 +3,26 @@
  * Writable (process.stdout in production). A write that fills the stream's buffer does not resolve
  * until the stream drains, so a slow reader pauses the producer. An entry is delivered once the
  * stream has taken it (its write callback ran).
+ *
+ * A stream that fails (EPIPE: the reader went away, as with `| head -1`) is the end of the output:
+ * one line is logged, `onOutputClosed` tells the command to stop like a shutdown, and every entry
+ * not yet written is dropped with reason `shutdown` (not final, so a checkpoint stays before it).
  */
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import type { CloseReport, DeliveryOutcome, Entry, EntrySink, OutcomeListener } from '../../core/entry.js';
 import type { SinkDeps } from '../deps.js';
 
-export type StdoutSinkDeps = Pick<SinkDeps, 'metrics' | 'logger' | 'clock' | 'progress'>;
+export type StdoutSinkDeps = Pick<SinkDeps, 'metrics' | 'logger' | 'clock' | 'progress'> & {
+  /** Called once when the stream fails; `readerGone` for EPIPE, the ordinary end of a pipe. */
+  readonly onOutputClosed?: (closed: OutputClosed) => void;
+};
+
+/** Why the output ended: the reader closed the pipe, or the stream failed otherwise (disk full, EIO…). */
+export interface OutputClosed {
+  readonly readerGone: boolean;
+  readonly code: string | undefined;
+}
 
 export function createStdoutSink(out: Writable, deps: StdoutSinkDeps): EntrySink {
   return new StdoutSink(out, deps);
@@ -23,7 +36,8 @@ class StdoutSink implements EntrySink {
   private closing = false;
   private delivered = 0;
   private dropped = 0;
-  private errorLogged = false;
+  /** Set by the first stream error: nothing more is written. */
+  private failed = false;
 
   constructor(
     private readonly out: Writable,
@@ -34,14 +48,23 @@ class StdoutSink implements EntrySink {
   }
 
   private readonly onError = (err: Error): void => {
-    if (this.errorLogged) return;
-    this.errorLogged = true;
-    this.deps.logger.error({ err }, 'stdout sink stream failed');
+    if (this.failed) return;
+    this.failed = true;
+    const code = (err as NodeJS.ErrnoException).code;
+    const readerGone = code === 'EPIPE';
+    // A closed pipe is how a reader like `head` says it has enough: no stack, not an error.
+    if (readerGone) this.deps.logger.info({ code }, 'stdout closed by its reader; stopping');
+    else this.deps.logger.error({ err }, 'stdout failed; stopping');
+    try {
+      this.deps.onOutputClosed?.({ readerGone, code });
+    } catch (listenerErr) {
+      this.deps.logger.error({ err: listenerErr }, 'output-closed listener threw');
+    }
   };
 
   async write(entry: Entry, onOutcome: OutcomeListener): Promise<void> {
     if (this.drained !== undefined) await this.drained;
-    if (this.closing || this.out.destroyed || this.out.writableEnded) {
+    if (this.closing || this.failed || this.out.destroyed || this.out.writableEnded) {
       this.report(onOutcome, { kind: 'dropped', reason: 'shutdown', detail: 'output is closed' });
       return;
     }
@@ -49,8 +72,11 @@ class StdoutSink implements EntrySink {
     this.pending.add(onOutcome);
     const accepted = this.out.write(`${entry.line}\n`, (err) => {
       if (!this.pending.delete(onOutcome)) return; // already reported dropped by close
-      if (err) this.report(onOutcome, { kind: 'dropped', reason: 'shutdown', detail: err.message });
-      else this.report(onOutcome, { kind: 'delivered' });
+      if (err) {
+        // The callback may run before the stream's 'error' event: stop at the first sign.
+        this.onError(err);
+        this.report(onOutcome, { kind: 'dropped', reason: 'shutdown', detail: err.message });
+      } else this.report(onOutcome, { kind: 'delivered' });
       if (this.pending.size === 0) this.becameIdle();
     });
     if (!accepted) {
