@@ -212,8 +212,12 @@ export class FakeKubeApiServer {
   async close(): Promise<void> {
     for (const w of this.watchers) w.close();
     this.watchers.clear();
+    // Stop accepting first, then end every connection (also one accepted a moment ago), so a
+    // hanging request can never keep close() waiting.
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
   }
 
   // ---------------------------------------------------------------- events: test API
