@@ -124,6 +124,8 @@ describe('replay into Loki', () => {
     const result = await runCliToEnd(['replay', fixturePath('events/kubectl-get-events.json'), '--loki-url', loki.url, '--tenant', tenant, '--batch-max-entries', '10']);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /replay done: .* 10 dropped/);
+    const warnings = result.stderr.split('\n').filter((l) => l.startsWith('{') && /"level":"(warn|error)"/.test(l));
+    assert.equal(warnings.length, 1, `one log line for the one rejected batch, not one per entry:\n${warnings.join('\n')}`);
   });
 
   it('a missing input file is a clear error with exit 1', async () => {

@@ -81,7 +81,8 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
           counts.delivered += 1;
         } else {
           counts.dropped += 1;
-          logger.warn({ reason: outcome.reason, detail: outcome.detail, occurrenceId: entry.occurrenceId }, 'entry dropped');
+          // The sink already logs each dropped batch once; per entry only at debug level.
+          logger.debug({ reason: outcome.reason, detail: outcome.detail, occurrenceId: entry.occurrenceId }, 'entry dropped');
         }
       });
       if (clock.now() - lastProgress >= deps.progressEveryMs) {
