@@ -10,6 +10,7 @@ import { createStdoutSink, type OutputClosed } from '../sink/stdout/index.js';
 import type { DestinationProbeResult } from '../observe/destination-probe.js';
 import { createTransformer } from '../transform/index.js';
 import { replay } from './commands/replay.js';
+import { lokiPreflight } from './commands/replay-preflight.js';
 import { pipelineWork, shipperOptions } from './commands/run.js';
 import { serve } from './commands/serve.js';
 import { installShutdown } from './shutdown.js';
@@ -107,7 +108,13 @@ async function openInput(source: string, io: CliIo): Promise<Readable> {
 }
 
 async function replayCommand(config: Config, source: string, io: CliIo): Promise<number> {
+  // A bad label set is a usage error (exit 2) whether or not Loki is up: report it first.
   const options = transformOptions(config);
+  const url = config.lokiUrl;
+  if (url !== undefined) {
+    const refused = await lokiPreflight(url, io, () => probeLoki(lokiSinkOptions(config, url)));
+    if (refused !== undefined) return refused;
+  }
   let input: Readable;
   try {
     input = await openInput(source, io);
