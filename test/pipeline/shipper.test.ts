@@ -287,7 +287,9 @@ describe('the shipper, end to end', () => {
   it('makes a listed occurrence byte-identical to the same occurrence watched (so Loki keeps one copy)', async () => {
     const first = startShipper({ fake, loki, checkpoint: undefined });
     await until(() => fake.openWatches === 1, 'watch open');
-    fake.createEvent(newEvent({ name: 'micro', time: '2026-11-26T20:00:00.123456Z' }));
+    // A recent time (inside the accept window, so not clamped) with microseconds.
+    const micro = `${now(-60_000).slice(0, 19)}.123456Z`;
+    fake.createEvent(newEvent({ name: 'micro', time: micro }));
     await loki.waitForEntries(1);
     await first.stop();
     const second = startShipper({ fake, loki, checkpoint: undefined, source: { initial: { kind: 'all' } } });
