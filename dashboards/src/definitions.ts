@@ -1,5 +1,5 @@
 /**
- * The four bundled dashboards. `generate.ts` writes them to `dashboards/*.json`; a test checks the
+ * The four bundled dashboards. `npm run dashboards` (generate.ts) writes them to `dashboards/*.json`; a test checks the
  * committed files are exactly what this produces.
  *
  * Query rules: select by stream labels first (job, cluster, namespace, reason, type, kind), filter
