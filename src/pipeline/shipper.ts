@@ -78,6 +78,7 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
       const filter = filteredBy(item.object, filters);
       if (filter !== undefined) {
         metrics.eventsFiltered.inc({ filter });
+        if (log.isLevelEnabled('debug')) log.debug({ stream, filter, ...eventRef(item.object) }, 'event filtered out');
         return done();
       }
       const made = toEntry(transformer, item.object);
@@ -91,6 +92,7 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
       const id = entry.occurrenceId;
       if (recent.has(id) || inflight.has(id)) {
         metrics.eventsDuplicate.inc();
+        if (log.isLevelEnabled('debug')) log.debug({ stream, occurrenceId: id, ...eventRef(item.object) }, 'occurrence already shipped; not shipped again');
         return done();
       }
       // Written after the stop signal, an entry could not be delivered: leave it for the next run.
@@ -166,6 +168,12 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
     if (writer) await writer.saveIfChanged();
     log.info({ report, inflight: inflight.size }, 'stopped');
   }
+}
+
+/** Names an event in a log record. */
+function eventRef(object: SourceItem['object']): { namespace: unknown; name: unknown; resourceVersion: unknown } {
+  const meta = object['metadata'] as { namespace?: unknown; name?: unknown; resourceVersion?: unknown } | undefined;
+  return { namespace: meta?.namespace, name: meta?.name, resourceVersion: meta?.resourceVersion };
 }
 
 /**

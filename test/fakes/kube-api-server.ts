@@ -320,6 +320,11 @@ export class FakeKubeApiServer {
   }
 
   /** Ends every open watch stream cleanly, as the server does at `timeoutSeconds`. */
+  /** Writes one raw line to every open watch, as is (bad input: unknown event types, objects that are not objects). */
+  sendWatchLine(line: string): void {
+    for (const w of this.watchers) w.res.write(`${line}\n`);
+  }
+
   endWatches(): void {
     for (const w of [...this.watchers]) w.close();
   }
