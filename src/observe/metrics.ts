@@ -41,7 +41,8 @@ export type SourceSkipReason = (typeof SOURCE_SKIP_REASONS)[number];
 export const WATCH_EVENT_TYPES = ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'LISTED'] as const;
 export type WatchEventType = (typeof WATCH_EVENT_TYPES)[number];
 
-export const CHECKPOINT_WRITE_RESULTS = ['success', 'error'] as const;
+/** `conflict`: another writer changed the ConfigMap since we read it (409); nothing was overwritten. */
+export const CHECKPOINT_WRITE_RESULTS = ['success', 'error', 'conflict'] as const;
 
 export interface Metrics {
   readonly registry: Registry;

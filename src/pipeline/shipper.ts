@@ -4,6 +4,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { CheckpointConflictError } from '../checkpoint/errors.js';
 import { RecentIds, DEFAULT_RECENT_CAPACITY } from '../checkpoint/recent-ids.js';
 import type { CheckpointRecord, CheckpointStore } from '../checkpoint/record.js';
 import type { Clock, Random } from '../core/clock.js';
@@ -298,6 +299,13 @@ class CheckpointWriter<E> {
       metrics.checkpointWrites.inc({ result: 'success' });
       metrics.checkpointLastWrite.set(clock.now() / 1000);
     } catch (err) {
+      if (err instanceof CheckpointConflictError) {
+        // A new leader wrote since we read: its checkpoint stays. Tried again next interval, and
+        // written then only while this term still holds the Lease.
+        metrics.checkpointWrites.inc({ result: 'conflict' });
+        logger.warn({ err, store: this.store.description }, 'checkpoint not written: another writer changed it since we read it');
+        return;
+      }
       metrics.checkpointWrites.inc({ result: 'error' });
       logger.warn({ err, store: this.store.description }, 'checkpoint write failed');
     }

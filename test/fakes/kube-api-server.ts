@@ -377,6 +377,11 @@ export class FakeKubeApiServer {
   }
 
   /** A ConfigMap or Lease as stored now. */
+  /** Deletes a ConfigMap or Lease, as `kubectl delete` would. */
+  deleteObject(resource: 'configmaps' | 'leases', namespace: string, name: string): void {
+    this.objects[resource].delete(`${namespace}/${name}`);
+  }
+
   getObject(resource: 'configmaps' | 'leases', namespace: string, name: string): KubeObject | undefined {
     const o = this.objects[resource].get(`${namespace}/${name}`);
     return o ? clone(o) : undefined;

@@ -397,4 +397,25 @@ describe('the shipper, end to end', () => {
     assert.equal(await metricValue(shipper.metrics, 'events_filtered_total', 'filter="type"'), 1);
     assert.equal(await metricValue(shipper.metrics, 'events_filtered_total', 'filter="reason"'), 1);
   });
+
+  it('does not overwrite a checkpoint another writer stored since this run read it (409): the final save is counted as a conflict', async () => {
+    const checkpoint = createConfigMapCheckpointStore({ namespace: 'kes', name: 'contested' }, { kubeConfig: fake.kubeConfig() });
+    const shipper = startShipper({ fake, loki, checkpoint, checkpointIntervalMs: 3_600_000 });
+    let theirs: KubeObject | undefined;
+    try {
+      await until(() => fake.openWatches === 1, 'watch open');
+      fake.createEvent(coreEvent({ name: 'first', time: now() }));
+      await loki.waitForEntries(1);
+      // A new leader (another replica) writes its checkpoint while this one still drains.
+      const other = createConfigMapCheckpointStore({ namespace: 'kes', name: 'contested' }, { kubeConfig: fake.kubeConfig() });
+      await other.load();
+      await other.save({ resourceVersions: { '*': String(fake.resourceVersion + 100) }, positionTimeMs: Date.now(), recentIds: '' });
+      theirs = fake.getObject('configmaps', 'kes', 'contested');
+    } finally {
+      await shipper.stop();
+    }
+    assert.deepEqual(fake.getObject('configmaps', 'kes', 'contested'), theirs, 'the other writer\'s checkpoint stays');
+    assert.equal(await metricValue(shipper.metrics, 'checkpoint_writes_total', 'result="conflict"'), 1);
+    assert.equal(await metricValue(shipper.metrics, 'checkpoint_writes_total', 'result="success"'), 0);
+  });
 });
