@@ -11,13 +11,19 @@ import { rmSync } from 'node:fs';
 import { makeContext } from './lib/context.js';
 import { machine, markdownTable, textTable, fmt, type Row } from './lib/report.js';
 import { burst } from './scenarios/burst.js';
+import { calm } from './scenarios/calm.js';
+import { initial } from './scenarios/initial.js';
 import { micro } from './scenarios/micro.js';
+import { outage } from './scenarios/outage.js';
 import { startup } from './scenarios/startup.js';
 import type { BenchContext } from './lib/context.js';
 
 const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   startup,
   burst,
+  initial,
+  calm,
+  outage,
   micro,
 };
 

@@ -14,6 +14,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import { BASE_RV } from './events.js';
 
 const WATCH_PREFIX = Buffer.from('{"type":"ADDED","object":');
@@ -66,11 +67,12 @@ export class BenchApiServer {
     return this.lines.length;
   }
 
-  /** Appends every line of a watch-lines file (as written by writeEventFile). */
-  loadFile(path: string): void {
+  /** Appends the lines of a watch-lines file (as written by writeEventFile), at most `max`. */
+  loadFile(path: string, max = Number.POSITIVE_INFINITY): void {
     const buf = readFileSync(path);
     let start = 0;
-    while (start < buf.length) {
+    let n = 0;
+    while (start < buf.length && n++ < max) {
       const nl = buf.indexOf(10, start);
       const end = nl === -1 ? buf.length : nl + 1;
       this.lines.push(buf.subarray(start, end));
@@ -85,16 +87,26 @@ export class BenchApiServer {
     this.wake();
   }
 
+  /** The same as a KubeConfig object, for in-process clients. */
+  kubeConfig(): KubeConfig {
+    const kc = new KubeConfig();
+    kc.loadFromString(this.kubeconfigText());
+    return kc;
+  }
+
   /** A kubeconfig file in `dir` that points here (token auth, the CA when over TLS). */
   writeKubeconfig(dir: string): string {
+    const path = join(dir, 'kubeconfig');
+    writeFileSync(path, this.kubeconfigText());
+    return path;
+  }
+
+  private kubeconfigText(): string {
     // client-node refuses plain HTTP unless told to skip TLS verification.
     const cluster = this.options.tls ? `    certificate-authority-data: ${Buffer.from(this.options.tls.ca).toString('base64')}\n` : '    insecure-skip-tls-verify: true\n';
-    const path = join(dir, 'kubeconfig');
-    writeFileSync(
-      path,
-      `apiVersion: v1\nkind: Config\nclusters:\n- name: bench\n  cluster:\n    server: ${this.url}\n${cluster}users:\n- name: bench\n  user:\n    token: bench-token\ncontexts:\n- name: bench\n  context:\n    cluster: bench\n    user: bench\n    namespace: default\ncurrent-context: bench\n`,
+    return (
+      `apiVersion: v1\nkind: Config\nclusters:\n- name: bench\n  cluster:\n    server: ${this.url}\n${cluster}users:\n- name: bench\n  user:\n    token: bench-token\ncontexts:\n- name: bench\n  context:\n    cluster: bench\n    user: bench\n    namespace: default\ncurrent-context: bench\n`
     );
-    return path;
   }
 
   async close(): Promise<void> {

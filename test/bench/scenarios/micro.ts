@@ -1,19 +1,122 @@
 /**
- * Scenario 6, per-stage microbenchmarks in-process (first version: the earlier `*.bench.ts`
- * modules, whose free-text output goes to stderr with the progress).
+ * Scenario 6, per-stage microbenchmarks, in-process on the same realistic events as the burst, so
+ * a regression shows where it is: watch-line parsing (JSON.parse alone, and client-node's Watch
+ * reading a stream from the bench API server), transform (normalize + toEntry, logfmt), protobuf
+ * encoding of 1,000-entry batches, snappy compression. Best of a few rounds each.
  */
+import { Watch } from '@kubernetes/client-node';
+import snappy from 'snappyjs';
+import type { Entry } from '../../../src/core/entry.js';
+import { encodePushRequest, type PushStream } from '../../../src/sink/loki/codec.js';
+import { createTransformer, DEFAULT_TRANSFORM_OPTIONS } from '../../../src/transform/index.js';
+import { BenchApiServer } from '../lib/api-server.js';
 import type { BenchContext } from '../lib/context.js';
+import { BASE_RV, EventFactory } from '../lib/events.js';
+import type { Row } from '../lib/report.js';
+
+const MB = 1024 * 1024;
+const ROUNDS = 3;
+
+/** Best (shortest) of ROUNDS runs of `fn`, in seconds. */
+function best(fn: () => void): number {
+  let s = Infinity;
+  for (let r = 0; r < ROUNDS; r++) {
+    const t = performance.now();
+    fn();
+    s = Math.min(s, (performance.now() - t) / 1000);
+  }
+  return s;
+}
+
+function rows(ctx: BenchContext, figure: string, items: number, bytes: number, seconds: number, what: string, reference?: Row['reference']): void {
+  ctx.report({
+    scenario: 'micro (in-process)',
+    figure,
+    measured: { value: items / seconds, unit: 'events/s' },
+    ...(reference ? { reference } : {}),
+    note: `${(bytes / MB / seconds).toFixed(1)} MiB/s of ${what}`,
+  });
+}
+
+/** Streams in a push of these entries (one per label set, as the sink groups them). */
+function toStreams(entries: readonly Entry[]): PushStream[] {
+  const byLabels = new Map<string, PushStream['entries'][number][]>();
+  for (const e of entries) {
+    const key = `{${Object.entries(e.labels).sort().map(([k, v]) => `${k}="${v}"`).join(', ')}}`;
+    let list = byLabels.get(key);
+    if (!list) byLabels.set(key, (list = []));
+    list.push({ timestampNs: e.timestampNs, line: e.line, structuredMetadata: e.structuredMetadata });
+  }
+  return [...byLabels].map(([labels, list]) => ({ labels, entries: list }));
+}
+
+async function watchThroughput(lines: readonly string[]): Promise<number> {
+  const server = await BenchApiServer.start();
+  for (const l of lines) server.append(l);
+  const kc = server.kubeConfig();
+  let seen = 0;
+  const t = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const controller = new Watch(kc)
+      .watch('/api/v1/events', { resourceVersion: String(BASE_RV) }, () => {
+        if (++seen === lines.length) {
+          resolve();
+          void controller.then((c) => c?.abort());
+        }
+      }, (err) => (err && seen < lines.length ? reject(err as Error) : undefined))
+      .catch(reject);
+  });
+  const seconds = (performance.now() - t) / 1000;
+  await server.close();
+  return seconds;
+}
 
 export async function micro(ctx: BenchContext): Promise<void> {
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = process.stderr.write.bind(process.stderr);
-  try {
-    for (const name of ['transform', 'sink', 'source']) {
-      ctx.log(`-- ${name}.bench.ts`);
-      const mod = (await import(`../${name}.bench.js`)) as { default: () => Promise<void> | void };
-      await mod.default();
+  const n = ctx.quick ? 5_000 : 20_000;
+  const factory = new EventFactory();
+  const now = Date.now();
+  const lines = Array.from({ length: n }, (_, i) => factory.watchLine(i, BASE_RV + 1 + i, now - (n - i) * 10));
+  const lineBytes = lines.reduce((s, l) => s + Buffer.byteLength(l), 0);
+  ctx.log(`micro: ${n} events, ${Math.round(lineBytes / n)} B per watch line`);
+
+  const parseS = best(() => {
+    for (const l of lines) JSON.parse(l);
+  });
+  rows(ctx, 'watch lines: JSON.parse only (the floor)', n, lineBytes, parseS, 'watch lines');
+  const floorRef = { value: n / parseS, unit: 'events/s', what: 'JSON.parse' };
+
+  let watchS = Infinity;
+  for (let r = 0; r < ROUNDS; r++) watchS = Math.min(watchS, await watchThroughput(lines));
+  rows(ctx, "watch lines: client-node Watch over HTTP", n, lineBytes, watchS, 'watch lines', floorRef);
+
+  const objects = lines.map((l) => (JSON.parse(l) as { object: unknown }).object);
+  const transformer = createTransformer(DEFAULT_TRANSFORM_OPTIONS, { now: () => Date.now() });
+  let entries: Entry[] = [];
+  const transformS = best(() => {
+    entries = [];
+    for (const o of objects) {
+      const r = transformer.normalize(o);
+      if (!r.ok) throw new Error(`generated event rejected: ${r.reason}`);
+      entries.push(transformer.toEntry(r.event));
     }
-  } finally {
-    process.stdout.write = write;
-  }
+  });
+  const entryBytes = entries.reduce((s, e) => s + Buffer.byteLength(e.line), 0);
+  rows(ctx, 'transform (normalize + toEntry, logfmt)', n, entryBytes, transformS, 'lines out', floorRef);
+
+  const batches: PushStream[][] = [];
+  for (let i = 0; i < entries.length; i += 1000) batches.push(toStreams(entries.slice(i, i + 1000)));
+  let protobufs: Uint8Array[] = [];
+  const encodeS = best(() => {
+    protobufs = batches.map((b) => encodePushRequest(b));
+  });
+  const protoBytes = protobufs.reduce((s, p) => s + p.length, 0);
+  rows(ctx, 'protobuf encode (1,000-entry pushes)', n, protoBytes, encodeS, 'protobuf', floorRef);
+
+  let compressed = 0;
+  const snappyS = best(() => {
+    compressed = 0;
+    for (const p of protobufs) compressed += snappy.compress(p).length;
+  });
+  rows(ctx, 'snappy compress', n, protoBytes, snappyS, 'protobuf in', floorRef);
+  ctx.log(`micro: protobuf ${(protoBytes / n).toFixed(0)} B per entry, snappy ratio ${(protoBytes / compressed).toFixed(1)}×`);
 }
