@@ -7,8 +7,9 @@
  * Scenarios: startup (idle + start-up), micro (per-stage), burst, initial, calm, outage.
  * Progress goes to stderr; the table (or JSON, or Markdown for the README) to stdout.
  */
-import { rmSync } from 'node:fs';
-import { makeContext } from './lib/context.js';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeContext, repoRoot } from './lib/context.js';
 import { machine, markdownTable, textTable, fmt, type Row } from './lib/report.js';
 import { burst } from './scenarios/burst.js';
 import { calm } from './scenarios/calm.js';
@@ -27,17 +28,18 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<void>> = {
   micro,
 };
 
-const USAGE = `usage: npm run bench -- [${Object.keys(SCENARIOS).join('|')} …] [--quick] [--json | --markdown]
-  --quick     smaller sizes and shorter windows (a smoke run, ~1-2 min)
-  --json      print the results as JSON
-  --markdown  print the results as a Markdown table (for the README's performance section)
+const USAGE = `usage: npm run bench -- [${Object.keys(SCENARIOS).join('|')} …] [--quick] [--json | --markdown] [--update-readme]
+  --quick          smaller sizes and shorter windows (a smoke run, ~2-3 min)
+  --json           print the results as JSON
+  --markdown       print the results as a Markdown table (for the README's performance section)
+  --update-readme  also replace the results table in README.md (between its bench:results markers)
 `;
 
 const args = process.argv.slice(2);
 const flags = new Set(args.filter((a) => a.startsWith('--')));
 const names = args.filter((a) => !a.startsWith('--'));
 for (const f of flags) {
-  if (!['--quick', '--json', '--markdown', '--help'].includes(f)) {
+  if (!['--quick', '--json', '--markdown', '--update-readme', '--help'].includes(f)) {
     process.stderr.write(`unknown option ${f}\n${USAGE}`);
     process.exit(2);
   }
@@ -91,5 +93,21 @@ if (flags.has('--json')) {
   process.stdout.write(`\n${m.date} · ${m.nproc} × ${m.cpuModel} · Node ${m.node} · commit ${m.commit} · load ${m.loadAvg}\n\n`);
   process.stdout.write(textTable(rows));
 }
+if (flags.has('--update-readme')) {
+  updateReadme(markdownTable(rows, m));
+  process.stderr.write('README.md: results table replaced\n');
+}
 process.stderr.write(`bench: ${selected.length} scenario(s) in ${((performance.now() - started) / 1000).toFixed(0)} s${failures.length ? `, FAILED to run: ${failures.join(', ')}` : ''}\n`);
 process.exitCode = failures.length > 0 ? 1 : 0;
+
+/** Replaces what stands between the README's bench:results markers. */
+function updateReadme(table: string): void {
+  const path = join(repoRoot, 'README.md');
+  const text = readFileSync(path, 'utf8');
+  const begin = '<!-- bench:results -->\n';
+  const end = '<!-- /bench:results -->';
+  const a = text.indexOf(begin);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${begin.trim()} … ${end} markers`);
+  writeFileSync(path, text.slice(0, a + begin.length) + table + text.slice(b));
+}
