@@ -1,8 +1,9 @@
 /**
  * The `occurrences` structured metadata end to end: the real shipper (and the real replay) between
  * the fake API server and the fake Loki. Loki keeps the first of entries with the same stream,
- * timestamp and line whatever their metadata (measured on Loki 3.2.2), so what matters is what
- * the first copy says and that copies sent again say the same.
+ * timestamp and line whatever their metadata (measured on Loki 3.2.2; the fake's `entries()` does
+ * the same, `received()` is everything sent), so what matters is what the first copy says and that
+ * copies sent again say the same.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -28,17 +29,6 @@ import { startShipper, until } from './harness.js';
 import type { RunningShipper, ShipperSetup } from './harness.js';
 
 const now = (offsetMs = 0): string => new Date(Date.now() + offsetMs).toISOString();
-
-/** What a real Loki stores: the first of entries with the same stream, timestamp and line. */
-function keptByLoki(entries: readonly StoredEntry[]): StoredEntry[] {
-  const seen = new Set<string>();
-  return entries.filter((e) => {
-    const key = `${e.labels}\u0000${e.ts}\u0000${e.line}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
 
 /** One event's entries, in arrival order: [count from the line, occurrences from the metadata]. */
 function countsOf(entries: readonly StoredEntry[], uid: string): [number, number][] {
@@ -90,7 +80,7 @@ describe('how many occurrences an entry adds', () => {
     running = running.filter((r) => r !== run);
     await run.stop();
   };
-  const entriesOf = (uid: string): number => loki.entries().filter((e) => e.structuredMetadata['event_uid'] === uid).length;
+  const entriesOf = (uid: string): number => loki.received().filter((e) => e.structuredMetadata['event_uid'] === uid).length;
 
   for (const api of ['core/v1', 'events.k8s.io/v1'] as const) {
     it(`a count jump of 20 ships one entry that adds 20 (${api} watch)`, async () => {
@@ -107,16 +97,16 @@ describe('how many occurrences an entry adds', () => {
       await until(() => entriesOf(old) === 3, 'one more');
       await stop(run);
 
-      assert.deepEqual(countsOf(loki.entries(), old), [
+      assert.deepEqual(countsOf(loki.received(), old), [
         [1, 1],
         [21, 20],
         [22, 1],
       ]);
-      assert.deepEqual(countsOf(loki.entries(), scheduler), [
+      assert.deepEqual(countsOf(loki.received(), scheduler), [
         [1, 1],
         [21, 20],
       ]);
-      const level = (uid: string): string[] => loki.entries().filter((e) => e.structuredMetadata['event_uid'] === uid).map((e) => e.structuredMetadata['level'] ?? '');
+      const level = (uid: string): string[] => loki.received().filter((e) => e.structuredMetadata['event_uid'] === uid).map((e) => e.structuredMetadata['level'] ?? '');
       assert.deepEqual(level(old), ['warn', 'warn', 'warn'], 'type Warning is level warn');
     });
   }
@@ -157,15 +147,15 @@ describe('how many occurrences an entry adds', () => {
     await until(() => entriesOf(uid) === 5, 'one more');
     await stop(run);
 
-    assert.deepEqual(countsOf(loki.entries(), uid), [
+    assert.deepEqual(countsOf(loki.received(), uid), [
       [1, 1],
       [21, 20],
       [21, 20],
       [23, 2],
       [24, 1],
     ]);
-    assert.deepEqual(differingCopies(loki.entries()), [], 'the copy sent again is byte-identical, metadata included');
-    const kept = countsOf(keptByLoki(loki.entries()), uid);
+    assert.deepEqual(differingCopies(loki.received()), [], 'the copy sent again is byte-identical, metadata included');
+    const kept = countsOf(loki.entries(), uid);
     assert.equal(kept.reduce((sum, [, n]) => sum + n, 0), 24, 'Loki sums to the event count');
   });
 
@@ -202,14 +192,14 @@ describe('how many occurrences an entry adds', () => {
     await until(() => entriesOf(uid) === 4, 'the newest state relisted');
     await stop(run);
 
-    assert.deepEqual(countsOf(loki.entries(), uid), [
+    assert.deepEqual(countsOf(loki.received(), uid), [
       [1, 1],
       [21, 20],
       [21, 20],
       [26, 5],
     ]);
-    assert.deepEqual(countsOf(loki.entries(), steady), [[1, 1]], 'the unchanged event is not sent again');
-    assert.deepEqual(differingCopies(loki.entries()), []);
+    assert.deepEqual(countsOf(loki.received(), steady), [[1, 1]], 'the unchanged event is not sent again');
+    assert.deepEqual(differingCopies(loki.received()), []);
   });
 
   it('a replay of the same occurrences ships them with the same field; a list of the newest state ships its whole count, which Loki ignores', async () => {
@@ -224,7 +214,7 @@ describe('how many occurrences an entry adds', () => {
     dump.push(JSON.stringify({ type: 'MODIFIED', object: jumped }));
     await until(() => entriesOf(uid) === 2, 'the jump');
     await stop(run);
-    const shipped = loki.entries().map(wire);
+    const shipped = loki.received().map(wire);
 
     const replayInto = async (text: string): Promise<void> => {
       const metrics = createMetrics({ version: 'test' });
@@ -249,13 +239,13 @@ describe('how many occurrences an entry adds', () => {
 
     // The watch dump holds the event's history: the same two entries, byte for byte.
     await replayInto(`${dump.join('\n')}\n`);
-    assert.deepEqual(loki.entries().slice(2).map(wire), shipped);
+    assert.deepEqual(loki.received().slice(2).map(wire), shipped);
 
     // `kubectl get events -o json` holds only the newest state: first seen by this replay, whole count.
     await replayInto(JSON.stringify({ kind: 'List', apiVersion: 'v1', items: fake.events() }, null, 2));
-    assert.deepEqual(countsOf(loki.entries(), uid).slice(4), [[21, 21]]);
+    assert.deepEqual(countsOf(loki.received(), uid).slice(4), [[21, 21]]);
     // Same stream, time and line as the stored entry: Loki keeps the first, so the sum stays right.
-    assert.deepEqual(countsOf(keptByLoki(loki.entries()), uid), [
+    assert.deepEqual(countsOf(loki.entries(), uid), [
       [1, 1],
       [21, 20],
     ]);
@@ -286,11 +276,11 @@ describe('how many occurrences an entry adds', () => {
     await stop(a);
     await stop(b);
 
-    const received = countsOf(loki.entries(), uid);
+    const received = countsOf(loki.received(), uid);
     assert.deepEqual(received.map(([c]) => c).sort((x, y) => x - y), [1, 5, 5, 25, 25, 28, 28], 'A and B both sent what followed the checkpoint');
-    assert.deepEqual(differingCopies(loki.entries()), [], 'the copies of an occurrence carry the same occurrences (and are byte-identical)');
+    assert.deepEqual(differingCopies(loki.received()), [], 'the copies of an occurrence carry the same occurrences (and are byte-identical)');
     assert.deepEqual(
-      countsOf(keptByLoki(loki.entries()), uid).sort(([x], [y]) => x - y),
+      countsOf(loki.entries(), uid).sort(([x], [y]) => x - y),
       [
         [1, 1],
         [5, 4],
