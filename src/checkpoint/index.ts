@@ -11,7 +11,7 @@ export { createConfigMapCheckpointStore, CHECKPOINT_KEY } from './configmap-stor
 export type { ConfigMapStoreOptions } from './configmap-store.js';
 export { RecentIds, hashOccurrenceId, DEFAULT_RECENT_CAPACITY } from './recent-ids.js';
 export { ShippedCounts, DEFAULT_SHIPPED_COUNTS_CAPACITY } from './shipped-counts.js';
-export { CheckpointForeignError, CheckpointReadError, CheckpointWriteError } from './errors.js';
+export { CheckpointConflictError, CheckpointForeignError, CheckpointReadError, CheckpointWriteError } from './errors.js';
 
 /**
  * The store the options ask for: `--checkpoint-configmap` wins over `--checkpoint-file`; neither
