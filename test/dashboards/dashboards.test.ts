@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { METRIC_PREFIX, WATCH_EVENT_TYPES } from '../../src/observe/metrics.js';
+import { EXPORTED_METRIC_PREFIXES, WATCH_EVENT_TYPES } from '../../src/observe/metrics.js';
 import { repoRoot } from '../support/fixtures.js';
 import { DEFAULT_JOB } from '../../dashboards/src/families.js';
 import { ANNOTATION_SNIPPET, generatedFiles } from '../../dashboards/src/render.js';
@@ -243,7 +243,7 @@ for (const [file, dashboard] of dashboards) {
         }
         for (const line of exprs) {
           const [where, expr = ''] = line.split(/: (.*)/s);
-          for (const p of checkPromql(substitute(expr, PROMETHEUS_VALUES), scrape, METRIC_PREFIX)) problems.push(`${where ?? ''}: ${p}`);
+          for (const p of checkPromql(substitute(expr, PROMETHEUS_VALUES), scrape, EXPORTED_METRIC_PREFIXES)) problems.push(`${where ?? ''}: ${p}`);
         }
         assert.ok(exprs.length > 10);
         assert.deepEqual(problems, []);
