@@ -113,6 +113,26 @@ describe('deploy/rules/loki-rules.yaml', () => {
       assert.deepEqual(firing, expected, 'firing from `for` after the first report until the last one, without a gap');
     });
     if (scheduler) {
+      it(`${rule.alert ?? '?'} stays quiet for a pod scheduled a minute after its FailedScheduling, and fires for one left pending`, () => {
+        const windows = [...rule.expr.matchAll(/\[(\d+[smh])\]/g)].map((m) => durationMinutes(m[1] ?? ''));
+        assert.deepEqual(windows, [35, 35, 5], 'failed within 35m, scheduled within 35m, failed within 5m');
+        const forMinutes = durationMinutes(rule.for ?? '0m');
+        /** Minutes at which the rule fires: FailedScheduling within 35m unless (Scheduled within 35m unless FailedScheduling within 5m). */
+        const firing = (failed: readonly number[], scheduled: readonly number[], until: number): number[] => {
+          const within = (times: readonly number[], t: number, w: number): boolean => times.some((u) => u <= t && u > t - w);
+          const out: number[] = [];
+          let since: number | undefined;
+          for (let t = 0; t <= until; t++) {
+            const active = within(failed, t, 35) && !(within(scheduled, t, 35) && !within(failed, t, 5));
+            if (!active) since = undefined;
+            else if (t - (since ??= t) >= forMinutes) out.push(t);
+          }
+          return out;
+        };
+        assert.deepEqual(firing([0, 0.25], [1], 120), [], 'scheduled after a minute: no alert');
+        const pending = seriesRecorderCadence(120);
+        assert.deepEqual(firing(pending, [], 120), Array.from({ length: 120 - forMinutes + 1 }, (_, i) => forMinutes + i), 'left pending: fires from `for` on');
+      });
       it(`${rule.alert ?? '?'} ends once a pod was Scheduled and no FailedScheduling came for 5 minutes`, () => {
         assert.match(
           rule.expr,
