@@ -67,12 +67,17 @@ export class MeasuredChild {
     this.process.stdout?.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
     // Keep only the tail of stderr: enough to explain a failure.
     this.process.stderr?.setEncoding('utf8').on('data', (d: string) => (this.stderr = (this.stderr + d).slice(-20_000)));
-    this.exited = new Promise((resolve) => this.process.once('exit', (code) => resolve(code)));
     const sampleMs = options.sampleMs ?? 0;
     if (sampleMs > 0) {
       this.sampler = setInterval(() => this.sample(), sampleMs);
       this.sampler.unref();
     }
+    this.exited = new Promise((resolve) =>
+      this.process.once('exit', (code) => {
+        if (this.sampler) clearInterval(this.sampler);
+        resolve(code);
+      }),
+    );
   }
 
   get pid(): number {

@@ -11,12 +11,13 @@ import { sleep, waitUntil } from '../lib/child.js';
 import { atMost } from '../lib/report.js';
 import { bareNodeRss, median, spawnNode, spawnRun } from '../lib/shipper.js';
 
-async function exitWallMs(args: readonly string[]): Promise<number> {
-  const child = spawnNode(args);
+/** Wall time to exit, and the largest RSS sampled every 5 ms meanwhile (a short-lived process has no later /proc to read). */
+async function exitWallMs(args: readonly string[]): Promise<{ ms: number; rssMb: number }> {
+  const child = spawnNode(args, { sampleMs: 5 });
   const code = await child.exitCode;
   const ms = performance.now() - child.startedAt;
   if (code !== 0) throw new Error(`node ${args.join(' ')} exited with ${String(code)}: ${child.stderr.slice(-500)}`);
-  return ms;
+  return { ms, rssMb: child.maxSampledRssMb };
 }
 
 export async function startup(ctx: BenchContext): Promise<void> {
@@ -24,9 +25,12 @@ export async function startup(ctx: BenchContext): Promise<void> {
   // --version against node -e 0, interleaved so that a busy moment hits both.
   const version: number[] = [];
   const bare: number[] = [];
+  let versionRss = 0;
   for (let i = 0; i < tries; i++) {
-    bare.push(await exitWallMs(['-e', '0']));
-    version.push(await exitWallMs([cliPath, '--version']));
+    bare.push((await exitWallMs(['-e', '0'])).ms);
+    const v = await exitWallMs([cliPath, '--version']);
+    version.push(v.ms);
+    versionRss = Math.max(versionRss, v.rssMb);
   }
   const versionMs = median(version);
   ctx.report({
@@ -35,6 +39,7 @@ export async function startup(ctx: BenchContext): Promise<void> {
     measured: { value: versionMs, unit: 'ms' },
     reference: { value: median(bare), unit: 'ms', what: 'node -e 0' },
     target: atMost(versionMs, 150, '≤ 150 ms'),
+    note: `largest RSS sampled ${versionRss.toFixed(0)} MiB`,
   });
 
   const server = await BenchApiServer.start();
