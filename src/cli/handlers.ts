@@ -81,7 +81,9 @@ async function probeDestination(config: Config, url: string): Promise<Destinatio
 /** Opens the replay input, failing early and clearly on a missing or unreadable file. */
 async function openInput(source: string, io: CliIo): Promise<Readable> {
   if (source === '-') return io.stdin;
-  const stream = createReadStream(source);
+  // Larger reads than the 64 KiB default: a quarter of the read calls for a big file, and more
+  // lines per batch for the replay reader.
+  const stream = createReadStream(source, { highWaterMark: 256 * 1024 });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', reject);
