@@ -45,7 +45,8 @@ function cutLines(text: string, final: boolean): { lines: string[]; rest: string
 
 /** Reads the lines of `input`; each yield is the items of one chunk (maybe none). */
 export async function* readReplayBatches(input: Readable, signal?: AbortSignal): AsyncGenerator<ReplayItem[]> {
-  let mode: 'undecided' | 'lines' | 'document' = 'undecided';
+  // In an object: `take` changes it, which narrowing of a plain `let` would not see.
+  const state: { mode: 'undecided' | 'lines' | 'document' } = { mode: 'undecided' };
   const document: string[] = [];
   let documentStart = 0;
   let lineNo = 0;
@@ -56,7 +57,7 @@ export async function* readReplayBatches(input: Readable, signal?: AbortSignal):
     const items: ReplayItem[] = [];
     for (const line of lines) {
       lineNo += 1;
-      if (mode === 'document') {
+      if (state.mode === 'document') {
         document.push(line);
         continue;
       }
@@ -65,14 +66,14 @@ export async function* readReplayBatches(input: Readable, signal?: AbortSignal):
       try {
         value = JSON.parse(line);
       } catch {
-        if (mode === 'undecided') {
-          mode = 'document';
+        if (state.mode === 'undecided') {
+          state.mode = 'document';
           documentStart = lineNo;
           document.push(line);
         } else items.push({ kind: 'malformed', reason: 'not valid JSON', line: lineNo });
         continue;
       }
-      mode = 'lines';
+      state.mode = 'lines';
       pushItems(items, value, lineNo);
     }
     return items;
@@ -92,7 +93,7 @@ export async function* readReplayBatches(input: Readable, signal?: AbortSignal):
   }
   if (signal?.aborted) return;
   yield take(cutLines(rest + decoder.end(), true).lines);
-  if (mode === 'document') {
+  if (state.mode === 'document') {
     const items: ReplayItem[] = [];
     let value: unknown;
     try {
