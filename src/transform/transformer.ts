@@ -9,8 +9,13 @@ import { resolveTransformOptions, type TransformOptions } from './options.js';
 export interface Transformer {
   /** Validates either API shape (core/v1 or events.k8s.io/v1); never throws. */
   normalize(raw: unknown): NormalizeResult;
-  /** Pure: same event (and same `now` window) → byte-identical Entry. */
-  toEntry(event: NormalizedEvent): Entry;
+  /**
+   * Pure: same event, same `occurrences` (and same `now` window) → byte-identical Entry.
+   * `occurrences` is how many occurrences this entry adds, known only to whoever keeps the counts
+   * already shipped (the pipeline); it goes into structured metadata, never into the line. Left
+   * out, it is the event's whole count, as for an event seen for the first time.
+   */
+  toEntry(event: NormalizedEvent, occurrences?: number): Entry;
 }
 
 export interface TransformDeps {
@@ -68,7 +73,7 @@ export function createTransformer(options: TransformOptions, deps: TransformDeps
   let edges: Edges | undefined;
   return {
     normalize: normalizeEvent,
-    toEntry(event) {
+    toEntry(event, occurrences = event.count) {
       edges = edgesAt(edges, deps.now(), resolved.acceptWindowMs);
       const timestampNs = entryTimeNs(event.occurredAtNs, edges);
       const clamped = timestampNs !== event.occurredAtNs;
@@ -76,7 +81,7 @@ export function createTransformer(options: TransformOptions, deps: TransformDeps
         labels: labelsOf(event),
         timestampNs,
         line: buildLine(event, resolved.lineFormat, resolved.maxMessageBytes, clamped ? event.occurredAtNs : undefined),
-        structuredMetadata: resolved.structuredMetadata ? structuredMetadataOf(event) : {},
+        structuredMetadata: resolved.structuredMetadata ? structuredMetadataOf(event, occurrences) : {},
         occurrenceId: occurrenceIdOf(event),
       };
     },
