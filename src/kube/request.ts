@@ -6,7 +6,8 @@
  * turn MicroTime into millisecond `Date`s, which would break byte-identical re-sends.
  * Used by the source's lists, the ConfigMap checkpoint, leader election and `check`.
  */
-import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { fetch } from 'undici';
 import { ShipperError } from '../core/errors.js';
 
@@ -19,6 +20,8 @@ export interface KubeResponse {
   readonly status: number;
   /** Parsed JSON body, or `undefined` when the body was empty or not JSON. */
   readonly body: unknown;
+  /** Size of the body as received (UTF-16 code units of the text, about its bytes). */
+  readonly bodyLength: number;
 }
 
 export type KubeMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -85,7 +88,7 @@ export async function kubeRequest(kc: KubeConfig, pathAndQuery: string, options:
   } catch {
     body = undefined;
   }
-  return { status, body };
+  return { status, body, bodyLength: text.length };
 }
 
 /** `kubeRequest` bound to one KubeConfig, for modules that take a request function as a dependency. */
