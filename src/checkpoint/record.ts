@@ -12,6 +12,11 @@ export interface CheckpointRecord {
   readonly positionTimeMs: number;
   /** `RecentIds.serialize()` of the occurrences with an outcome. */
   readonly recentIds: string;
+  /**
+   * The newest entry time written per Loki stream (`StreamTimes.serialize()`), so a restart knows
+   * what Loki's out-of-order window allows. Optional: checkpoints written before it lack it.
+   */
+  readonly streamTimes?: string;
 }
 
 export type LoadResult =
@@ -37,6 +42,7 @@ export function serializeCheckpoint(record: CheckpointRecord): string {
     positionTime: new Date(record.positionTimeMs).toISOString(),
     resourceVersions: record.resourceVersions,
     recentIds: record.recentIds,
+    ...(record.streamTimes !== undefined ? { streamTimes: record.streamTimes } : {}),
   });
 }
 
@@ -62,5 +68,8 @@ export function parseCheckpoint(text: string): LoadResult {
   }
   const recentIds = o['recentIds'];
   if (typeof recentIds !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(recentIds)) return { kind: 'invalid', reason: 'bad recentIds' };
-  return { kind: 'found', record: { resourceVersions, positionTimeMs: time, recentIds } };
+  // Only a hint for placing entries: a damaged value is left out rather than losing the checkpoint.
+  const streamTimes = o['streamTimes'];
+  const validTimes = typeof streamTimes === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(streamTimes);
+  return { kind: 'found', record: { resourceVersions, positionTimeMs: time, recentIds, ...(validTimes ? { streamTimes } : {}) } };
 }

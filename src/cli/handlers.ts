@@ -138,6 +138,7 @@ async function replayCommand(config: Config, source: string, io: CliIo): Promise
         progressOut: io.stderr,
         progressEveryMs: 5000,
         drainTimeoutMs: drainBudget(config.gracePeriod),
+        outOfOrderWindowMs: config.lokiOutOfOrderWindow,
       },
       AbortSignal.any([shutdown.signal, output.signal]),
     );

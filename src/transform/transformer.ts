@@ -1,8 +1,8 @@
 /** From a raw Kubernetes Event to a Loki Entry. */
-import type { Entry } from '../core/entry.js';
+import type { Entry, RetimeReason } from '../core/entry.js';
 import { occurrenceIdOf } from './identity.js';
 import { labelBuilder, structuredMetadataOf } from './labels.js';
-import { buildLine } from './line.js';
+import { buildLine, withOriginalTime } from './line.js';
 import { normalizeEvent, type NormalizedEvent, type NormalizeResult } from './normalize.js';
 import { resolveTransformOptions, type TransformOptions } from './options.js';
 
@@ -11,6 +11,11 @@ export interface Transformer {
   normalize(raw: unknown): NormalizeResult;
   /** Pure: same event (and same `now` window) → byte-identical Entry. */
   toEntry(event: NormalizedEvent): Entry;
+  /**
+   * The entry moved to `timestampNs`, its true time kept in the line as `original_ts` (byte-identical
+   * to what `toEntry` makes of a clamped event). An entry already moved keeps its line and reason.
+   */
+  retime(entry: Entry, timestampNs: bigint): Entry;
 }
 
 export interface TransformDeps {
@@ -44,11 +49,11 @@ export function futureEdgeNs(nowMs: number): bigint {
 }
 
 /** The entry time: the occurrence time, moved inside [clamp edge, future edge] when outside. */
-function entryTimeNs(occurredAtNs: bigint, nowMs: number, acceptWindowMs: number): bigint {
+function entryTimeNs(occurredAtNs: bigint, nowMs: number, acceptWindowMs: number): { ns: bigint; retimed?: RetimeReason } {
   const oldest = clampEdgeNs(nowMs, acceptWindowMs);
-  if (occurredAtNs < oldest) return oldest;
+  if (occurredAtNs < oldest) return { ns: oldest, retimed: 'too_old' };
   const newest = futureEdgeNs(nowMs);
-  return occurredAtNs > newest ? newest : occurredAtNs;
+  return occurredAtNs > newest ? { ns: newest, retimed: 'too_new' } : { ns: occurredAtNs };
 }
 
 /** Validates `options` (throws `ConfigError`, like `resolveTransformOptions`). */
@@ -58,15 +63,20 @@ export function createTransformer(options: TransformOptions, deps: TransformDeps
   return {
     normalize: normalizeEvent,
     toEntry(event) {
-      const timestampNs = entryTimeNs(event.occurredAtNs, deps.now(), resolved.acceptWindowMs);
-      const clamped = timestampNs !== event.occurredAtNs;
+      const time = entryTimeNs(event.occurredAtNs, deps.now(), resolved.acceptWindowMs);
       return {
         labels: labelsOf(event),
-        timestampNs,
-        line: buildLine(event, resolved.lineFormat, resolved.maxMessageBytes, clamped ? event.occurredAtNs : undefined),
+        timestampNs: time.ns,
+        line: buildLine(event, resolved.lineFormat, resolved.maxMessageBytes, time.retimed ? event.occurredAtNs : undefined),
         structuredMetadata: resolved.structuredMetadata ? structuredMetadataOf(event) : {},
         occurrenceId: occurrenceIdOf(event),
+        ...(time.retimed ? { retimed: time.retimed } : {}),
       };
+    },
+    retime(entry, timestampNs) {
+      if (timestampNs === entry.timestampNs) return entry;
+      if (entry.retimed !== undefined) return { ...entry, timestampNs };
+      return { ...entry, timestampNs, line: withOriginalTime(entry.line, resolved.lineFormat, entry.timestampNs), retimed: 'out_of_order' };
     },
   };
 }

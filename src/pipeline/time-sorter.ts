@@ -1,0 +1,232 @@
+/**
+ * An external merge sort of entries by time, for a bounded set that arrives in key or file order
+ * (a list, a relist, a replay file) and must reach Loki in time order. Entries are held in memory
+ * up to a byte budget; past it, the held entries are sorted and spilled as one gzip'd run to a
+ * private temp directory. `drain` merges the runs and what is still held, oldest first. A set that
+ * fits the budget never touches the disk. Runs beyond a fan-in limit are merged into one, so the
+ * merge keeps a bounded number of files open and entries in memory.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip, createGzip } from 'node:zlib';
+import { RETIME_REASONS, type Entry } from '../core/entry.js';
+
+export interface Sorted {
+  readonly entry: Entry;
+  /** The caller's number for the entry (e.g. its watermark slot). */
+  readonly tag: number;
+}
+
+export interface TimeSorterOptions {
+  /** Estimated bytes of entries held in memory before a run is spilled. */
+  readonly budgetBytes: number;
+  /** Parent of the temp directory (default: the OS temp directory). */
+  readonly dir?: string;
+  /** Most runs merged at once; more are merged into one first. */
+  readonly fanIn?: number;
+}
+
+/** 8 MiB of entries (~10 000 typical events) per run. */
+export const DEFAULT_SORT_BUDGET_BYTES = 8 * 1024 * 1024;
+const DEFAULT_FAN_IN = 16;
+/** JS object overhead per entry on top of its strings (labels, metadata, bigint, wrapper). */
+const ENTRY_OVERHEAD_BYTES = 400;
+
+/** Oldest first; equal times by occurrence id, so the order is the same on every run. */
+export function compareSorted(a: Sorted, b: Sorted): number {
+  const x = a.entry.timestampNs;
+  const y = b.entry.timestampNs;
+  if (x !== y) return x < y ? -1 : 1;
+  const p = a.entry.occurrenceId;
+  const q = b.entry.occurrenceId;
+  return p < q ? -1 : p > q ? 1 : a.tag - b.tag;
+}
+
+function sizeOf(entry: Entry): number {
+  let size = ENTRY_OVERHEAD_BYTES + 2 * (entry.line.length + entry.occurrenceId.length);
+  for (const [k, v] of Object.entries(entry.labels)) size += 2 * (k.length + v.length) + 32;
+  for (const [k, v] of Object.entries(entry.structuredMetadata)) size += 2 * (k.length + v.length) + 32;
+  return size;
+}
+
+type RunRecord = [ts: string, tag: number, labels: Entry['labels'], line: string, metadata: Entry['structuredMetadata'], id: string, retimed: string];
+
+function encode({ entry, tag }: Sorted): string {
+  const record: RunRecord = [entry.timestampNs.toString(), tag, entry.labels, entry.line, entry.structuredMetadata, entry.occurrenceId, entry.retimed ?? ''];
+  return JSON.stringify(record) + '\n';
+}
+
+function decode(text: string): Sorted {
+  const [ts, tag, labels, line, structuredMetadata, occurrenceId, retimed] = JSON.parse(text) as RunRecord;
+  const reason = RETIME_REASONS.find((r) => r === retimed);
+  const entry: Entry = { labels, timestampNs: BigInt(ts), line, structuredMetadata, occurrenceId, ...(reason ? { retimed: reason } : {}) };
+  return { entry, tag };
+}
+
+async function writeRun(path: string, items: AsyncIterable<Sorted> | Iterable<Sorted>): Promise<void> {
+  async function* lines(): AsyncGenerator<string> {
+    for await (const item of items) yield encode(item);
+  }
+  await pipeline(Readable.from(lines()), createGzip({ level: 1 }), createWriteStream(path));
+}
+
+async function* readRun(path: string): AsyncGenerator<Sorted> {
+  const input = createReadStream(path).pipe(createGunzip());
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  try {
+    for await (const line of lines) if (line !== '') yield decode(line);
+  } finally {
+    lines.close();
+    input.destroy();
+  }
+}
+
+/** K-way merge of sorted sources (k is small: a linear scan for the minimum is enough). */
+async function* merge(sources: readonly (AsyncIterator<Sorted> | Iterator<Sorted>)[], onHead: (delta: number) => void): AsyncGenerator<Sorted> {
+  const heads: (Sorted | undefined)[] = [];
+  for (const s of sources) {
+    const r = await s.next();
+    heads.push(r.done ? undefined : r.value);
+    if (!r.done) onHead(1);
+  }
+  try {
+    for (;;) {
+      let min = -1;
+      for (let i = 0; i < heads.length; i++) {
+        const h = heads[i];
+        if (h !== undefined && (min < 0 || compareSorted(h, heads[min] as Sorted) < 0)) min = i;
+      }
+      if (min < 0) return;
+      const out = heads[min] as Sorted;
+      const r = await (sources[min] as AsyncIterator<Sorted> | Iterator<Sorted>).next();
+      heads[min] = r.done ? undefined : r.value;
+      if (r.done) onHead(-1);
+      yield out;
+    }
+  } finally {
+    for (const s of sources) await s.return?.();
+  }
+}
+
+export class TimeSorter {
+  private held: Sorted[] = [];
+  private heldBytes = 0;
+  private runs: string[] = [];
+  private dir: string | undefined;
+  private runCount = 0;
+  private count = 0;
+  /** Entries in memory now (held, plus one head per run while merging); `peakInMemory` is its maximum. */
+  private inMemory = 0;
+  private peak = 0;
+  private spills = 0;
+
+  constructor(private readonly options: TimeSorterOptions) {}
+
+  /** Entries added and not yet drained. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** The most entries held in memory at once so far (the structural bound on memory). */
+  get peakInMemory(): number {
+    return this.peak;
+  }
+
+  /** Runs written to disk so far. */
+  get spilledRuns(): number {
+    return this.spills;
+  }
+
+  async add(entry: Entry, tag: number): Promise<void> {
+    this.held.push({ entry, tag });
+    this.heldBytes += sizeOf(entry);
+    this.count += 1;
+    this.track(1);
+    if (this.heldBytes >= this.options.budgetBytes) await this.spill();
+  }
+
+  /**
+   * Everything added so far, oldest first; the sorter is empty afterwards (also when the
+   * iteration is left early: what was not taken is discarded).
+   */
+  async *drain(): AsyncGenerator<Sorted> {
+    const held = this.held.sort(compareSorted);
+    const runs = this.runs;
+    this.held = [];
+    this.heldBytes = 0;
+    this.runs = [];
+    this.count = 0;
+    try {
+      if (runs.length === 0) {
+        for (let i = 0; i < held.length; i++) {
+          const item = held[i] as Sorted;
+          held[i] = undefined as unknown as Sorted; // let each handed-out entry go
+          this.track(-1);
+          yield item;
+        }
+        return;
+      }
+      const fromMemory = function* (track: (d: number) => void): Generator<Sorted> {
+        for (let i = 0; i < held.length; i++) {
+          const item = held[i] as Sorted;
+          held[i] = undefined as unknown as Sorted;
+          if (i > 0) track(-1); // the merge counts this source's head itself
+          yield item;
+        }
+      };
+      // Held entries are counted already; the merge adds one head per run.
+      if (held.length > 0) this.track(-1);
+      yield* merge([...runs.map((r) => readRun(r)), fromMemory((d) => this.track(d))], (d) => this.track(d));
+    } finally {
+      this.inMemory = 0;
+      await Promise.all(runs.map((r) => unlink(r).catch(() => undefined)));
+    }
+  }
+
+  /** Removes the temp directory and whatever is held. */
+  async dispose(): Promise<void> {
+    this.held = [];
+    this.heldBytes = 0;
+    this.count = 0;
+    this.inMemory = 0;
+    const dir = this.dir;
+    this.dir = undefined;
+    this.runs = [];
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  }
+
+  private track(delta: number): void {
+    this.inMemory += delta;
+    if (this.inMemory > this.peak) this.peak = this.inMemory;
+  }
+
+  private async spill(): Promise<void> {
+    const items = this.held.sort(compareSorted);
+    this.held = [];
+    this.heldBytes = 0;
+    this.runs.push(await this.newRun(items));
+    this.track(-items.length);
+    this.spills += 1;
+    const fanIn = Math.max(2, this.options.fanIn ?? DEFAULT_FAN_IN);
+    if (this.runs.length >= fanIn) {
+      // Too many files to merge at once: fold them into one run (each entry is rewritten once more).
+      const runs = this.runs;
+      this.runs = [];
+      const merged = await this.newRun(merge(runs.map((r) => readRun(r)), (d) => this.track(d)));
+      await Promise.all(runs.map((r) => unlink(r).catch(() => undefined)));
+      this.runs.push(merged);
+    }
+  }
+
+  private async newRun(items: AsyncIterable<Sorted> | Iterable<Sorted>): Promise<string> {
+    this.dir ??= await mkdtemp(join(this.options.dir ?? tmpdir(), 'kube-event-shipper-sort-'));
+    const path = join(this.dir, `run-${++this.runCount}.jsonl.gz`);
+    await writeRun(path, items);
+    return path;
+  }
+}
