@@ -116,7 +116,8 @@ async function* merge(sources: readonly (AsyncIterator<Sorted> | Iterator<Sorted
 export class TimeSorter {
   private held: Sorted[] = [];
   private heldBytes = 0;
-  private runs: string[] = [];
+  /** Spilled runs, oldest first; a run's level counts how often its entries were merged. */
+  private runs: { path: string; level: number }[] = [];
   private dir: string | undefined;
   private runCount = 0;
   private count = 0;
@@ -156,7 +157,7 @@ export class TimeSorter {
    */
   async *drain(): AsyncGenerator<Sorted> {
     const held = this.held.sort(compareSorted);
-    const runs = this.runs;
+    const runs = this.runs.map((r) => r.path);
     this.held = [];
     this.heldBytes = 0;
     this.runs = [];
@@ -209,17 +210,20 @@ export class TimeSorter {
     const items = this.held.sort(compareSorted);
     this.held = [];
     this.heldBytes = 0;
-    this.runs.push(await this.newRun(items));
+    this.runs.push({ path: await this.newRun(items), level: 0 });
     this.track(-items.length);
     this.spills += 1;
+    // Too many files to merge at once: the last fan-in runs of one level become one run of the
+    // next level (a merge tree: each entry is rewritten once per level, log(n) times at most).
     const fanIn = Math.max(2, this.options.fanIn ?? DEFAULT_FAN_IN);
-    if (this.runs.length >= fanIn) {
-      // Too many files to merge at once: fold them into one run (each entry is rewritten once more).
-      const runs = this.runs;
-      this.runs = [];
-      const merged = await this.newRun(merge(runs.map((r) => readRun(r)), (d) => this.track(d)));
-      await Promise.all(runs.map((r) => unlink(r).catch(() => undefined)));
-      this.runs.push(merged);
+    for (;;) {
+      const tail = this.runs.slice(-fanIn);
+      const level = tail[0]?.level;
+      if (tail.length < fanIn || tail.some((r) => r.level !== level)) break;
+      const paths = tail.map((r) => r.path);
+      const merged = await this.newRun(merge(paths.map((p) => readRun(p)), (d) => this.track(d)));
+      await Promise.all(paths.map((p) => unlink(p).catch(() => undefined)));
+      this.runs.splice(-fanIn, fanIn, { path: merged, level: (level ?? 0) + 1 });
     }
   }
 

@@ -11,7 +11,7 @@
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
-import type { EntrySink } from '../../core/entry.js';
+import type { Entry, EntrySink } from '../../core/entry.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { Transformer } from '../../transform/index.js';
 import { DEFAULT_OUT_OF_ORDER_WINDOW_MS } from '../../pipeline/shipper.js';
@@ -43,6 +43,11 @@ export interface ReplayDeps {
   readonly progressEveryMs: number;
   /** Time the sink may take to deliver what it holds once input ends or a signal arrives. */
   readonly drainTimeoutMs: number;
+  /**
+   * Sort the input by time before shipping (for Loki). Without it (stdout) lines stream out as
+   * they are read, in input order.
+   */
+  readonly sortByTime: boolean;
   /** Loki's per-stream out-of-order window (default 1 h). */
   readonly outOfOrderWindowMs?: number;
   /** Memory budget of the sort before it spills to disk (default 8 MiB). */
@@ -62,6 +67,17 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
     const line = `replay: ${counts.events} events read, ${counts.delivered} delivered, ${counts.dropped} dropped, ${counts.malformed} malformed, ${counts.duplicates} duplicates, ${counts.skipped} skipped`;
     deps.progressOut.write((final ? line.replace(/^replay:/, 'replay done:') : line) + '\n');
   };
+  // The sink counts shipped and dropped in the metrics; here only the summary.
+  const write = (entry: Entry): Promise<void> =>
+    sink.write(entry, (outcome) => {
+      if (outcome.kind === 'delivered') {
+        counts.delivered += 1;
+      } else {
+        counts.dropped += 1;
+        // The sink already logs each dropped batch once; per entry only at debug level.
+        logger.debug({ reason: outcome.reason, detail: outcome.detail, occurrenceId: entry.occurrenceId }, 'entry dropped');
+      }
+    });
   const tick = (): void => {
     if (clock.now() - lastProgress < deps.progressEveryMs) return;
     lastProgress = clock.now();
@@ -96,7 +112,8 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
         continue;
       }
       seen.add(entry.occurrenceId);
-      await sorter.add(entry, 0);
+      if (deps.sortByTime) await sorter.add(entry, 0);
+      else await write(entry);
       tick();
     }
   } catch (err) {
@@ -119,16 +136,7 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
   try {
     // Oldest first, so no stream gets an entry more than the window older than what it holds.
     for await (const { entry } of sorter.drain()) {
-      // The sink counts shipped and dropped in the metrics; here only the summary.
-      const written = sink.write(retimer.place(entry), (outcome) => {
-        if (outcome.kind === 'delivered') {
-          counts.delivered += 1;
-        } else {
-          counts.dropped += 1;
-          // The sink already logs each dropped batch once; per entry only at debug level.
-          logger.debug({ reason: outcome.reason, detail: outcome.detail, occurrenceId: entry.occurrenceId }, 'entry dropped');
-        }
-      });
+      const written = write(retimer.place(entry));
       if (await Promise.race([written.then(() => false), gaveUp])) break;
       tick();
     }
