@@ -7,6 +7,13 @@ import { RETIME_REASONS, SINK_DROP_REASONS } from '../core/entry.js';
  * increment. Modules receive a `Metrics` object; none reaches for a global registry.
  */
 export const METRIC_PREFIX = 'kube_event_shipper_';
+/**
+ * prom-client's default metrics keep their standard, unprefixed names (`process_cpu_seconds_total`,
+ * `nodejs_heap_size_total_bytes`, …): that is what generic Node.js and process dashboards query.
+ */
+export const DEFAULT_METRIC_PREFIXES = ['process_', 'nodejs_'] as const;
+/** Every name this registry exports starts with one of these. */
+export const EXPORTED_METRIC_PREFIXES = [METRIC_PREFIX, ...DEFAULT_METRIC_PREFIXES] as const;
 
 /** Why an event never became a delivered entry. */
 export const EVENT_DROP_REASONS = ['malformed', ...SINK_DROP_REASONS] as const;
@@ -66,7 +73,7 @@ export interface Metrics {
 
 export interface MetricsOptions {
   readonly version: string;
-  /** Also export the process_* and nodejs_* metrics. */
+  /** Also export the standard (unprefixed) process_* and nodejs_* metrics. */
   readonly processMetrics?: boolean;
 }
 
@@ -120,6 +127,6 @@ export function createMetrics(options: MetricsOptions): Metrics {
   for (const reason of RELIST_REASONS) metrics.relists.inc({ reason }, 0);
   for (const result of CHECKPOINT_WRITE_RESULTS) metrics.checkpointWrites.inc({ result }, 0);
   metrics.buildInfo.set({ version: options.version, node_version: process.version }, 1);
-  if (options.processMetrics) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
   return metrics;
 }

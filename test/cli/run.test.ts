@@ -58,6 +58,15 @@ describe('run', () => {
       assert.equal(sampleValue(metrics, 'kube_event_shipper_leader'), 1);
       assert.equal(sampleValue(metrics, 'kube_event_shipper_events_dropped_total', { reason: 'malformed' }), 0);
       assert.equal(sampleValue(metrics, 'kube_event_shipper_push_requests_total', { status_code: '204' }), 1);
+      // The standard Node.js / process metrics keep their unprefixed names, as generic dashboards expect.
+      assert.ok(sampleValue(metrics, 'process_cpu_seconds_total') > 0, 'process_cpu_seconds_total');
+      assert.ok(sampleValue(metrics, 'nodejs_heap_size_total_bytes') > 0, 'nodejs_heap_size_total_bytes');
+      const names = new Set(metrics.map((m) => m.name));
+      assert.deepEqual(
+        [...names].filter((n) => !/^(kube_event_shipper_|process_|nodejs_)/.test(n) || /^kube_event_shipper_(process|nodejs)_/.test(n)),
+        [],
+        'every metric is either ours (kube_event_shipper_*) or a standard process_* / nodejs_* one',
+      );
       assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200);
       assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
 

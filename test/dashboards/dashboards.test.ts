@@ -2,10 +2,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { METRIC_PREFIX, WATCH_EVENT_TYPES } from '../../src/observe/metrics.js';
+import { EXPORTED_METRIC_PREFIXES, WATCH_EVENT_TYPES } from '../../src/observe/metrics.js';
 import { repoRoot } from '../support/fixtures.js';
-import { renderDashboards } from './definitions.js';
-import { dashboardText } from './generate.js';
+import { generatedFiles } from '../../dashboards/src/render.js';
 import { checkLabelValuesQuery, checkLogql } from './logql.js';
 import { checkPromql, parseExposition, type Scrape } from './promql.js';
 import { scrapeShipperMetrics } from './scrape.js';
@@ -80,11 +79,12 @@ function customChoices(dashboard: Dashboard): Record<string, string>[] {
 }
 
 describe('dashboards/', () => {
-  it('holds exactly what test/dashboards/definitions.ts generates (run generate.ts after editing)', () => {
-    const generated = renderDashboards();
-    assert.deepEqual([...dashboards.keys()].sort(), [...generated.keys()].sort());
-    for (const [file, json] of generated) {
-      assert.equal(readFileSync(resolve(dashboardsDir, file), 'utf8'), dashboardText(json), `dashboards/${file} is stale`);
+  it('holds exactly what dashboards/src generates, and so do the Loki rules (run npm run dashboards after editing)', () => {
+    const generated = generatedFiles();
+    const dashboardFiles = [...generated.keys()].filter((p) => p.startsWith('dashboards/')).map((p) => p.slice('dashboards/'.length));
+    assert.deepEqual([...dashboards.keys()].sort(), dashboardFiles.sort(), 'every dashboard in dashboards/ is generated');
+    for (const [path, text] of generated) {
+      assert.equal(readFileSync(resolve(repoRoot, path), 'utf8'), text, `${path} is stale: run npm run dashboards`);
     }
   });
 
@@ -193,7 +193,7 @@ for (const [file, dashboard] of dashboards) {
         }
         for (const line of exprs) {
           const [where, expr = ''] = line.split(/: (.*)/s);
-          for (const p of checkPromql(substitute(expr, PROMETHEUS_VALUES), scrape, METRIC_PREFIX)) problems.push(`${where ?? ''}: ${p}`);
+          for (const p of checkPromql(substitute(expr, PROMETHEUS_VALUES), scrape, EXPORTED_METRIC_PREFIXES)) problems.push(`${where ?? ''}: ${p}`);
         }
         assert.ok(exprs.length > 10);
         assert.deepEqual(problems, []);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readFixtureJsonLines } from '../support/fixtures.js';
-import { EVENT_TTL_LOOKBACK, occurrences } from './definitions.js';
+import { EVENT_TTL_LOOKBACK, occurrences } from '../../dashboards/src/definitions.js';
 
 // The occurrence panels compute, per event_uid and window, the highest count in the window minus the
 // highest count in the hour before it, or max − min + 1 for an event first seen in the window. These

@@ -106,7 +106,8 @@ export function promqlNames(expr: string): PromqlNames {
 }
 
 /** Every problem with one PromQL expression against a scrape; an empty list means it is fine. */
-export function checkPromql(expr: string, scrape: Scrape, prefix: string): string[] {
+export function checkPromql(expr: string, scrape: Scrape, prefixes: string | readonly string[]): string[] {
+  const accepted = typeof prefixes === 'string' ? [prefixes] : prefixes;
   const problems: string[] = [];
   if (expr.includes('$')) problems.push(`a template variable is left in: ${expr}`);
   let names: PromqlNames;
@@ -120,7 +121,7 @@ export function checkPromql(expr: string, scrape: Scrape, prefix: string): strin
   const known = new Set<string>(target);
   let everyMetricSampled = true;
   for (const metric of names.metrics) {
-    if (!metric.startsWith(prefix)) problems.push(`${metric} is not one of the shipper's metrics (${prefix}*)`);
+    if (!accepted.some((p) => metric.startsWith(p))) problems.push(`${metric} is not one of the shipper's metrics (${accepted.map((p) => `${p}*`).join(', ')})`);
     if (!scrape.names.has(metric)) {
       problems.push(`${metric} is not in the /metrics scrape`);
       continue;

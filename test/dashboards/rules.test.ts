@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { METRIC_PREFIX } from '../../src/observe/metrics.js';
+import { EXPORTED_METRIC_PREFIXES, METRIC_PREFIX } from '../../src/observe/metrics.js';
 import { repoRoot } from '../support/fixtures.js';
 import { durationMinutes, firingMinutes, legacyRecorderCadence, seriesRecorderCadence, type PresenceRule } from './cadence.js';
 import { checkLogql } from './logql.js';
@@ -145,7 +145,7 @@ describe('deploy/rules/prometheus-rules.yaml', () => {
   for (const rule of rules) {
     it(`${rule.alert ?? '?'} names only metrics the shipper exports, checked against a real /metrics scrape`, () => {
       checkRuleShape(rule);
-      assert.deepEqual(checkPromql(rule.expr, scrape, METRIC_PREFIX), []);
+      assert.deepEqual(checkPromql(rule.expr, scrape, EXPORTED_METRIC_PREFIXES), []);
       const kept = new Set(promqlNames(rule.expr).groupingLabels);
       for (const label of templateLabels(rule)) assert.ok(kept.has(label), `annotations read $labels.${label}, which the expression keeps`);
     });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createTransformer, DEFAULT_TRANSFORM_OPTIONS, type Transformer } from '../../src/transform/index.js';
 import { corpusEvents, eventFixtureFiles } from '../transform/support/corpus.js';
 import { lokiLogfmt } from '../transform/support/loki-logfmt.js';
-import { FAILURES } from './definitions.js';
+import { FAILURES } from '../../dashboards/src/definitions.js';
 import { LINE_KEYS, METADATA_KEYS, STREAM_LABELS } from './logql.js';
 
 // What the dashboards and rules assume about entries, checked on what the real transform makes of

@@ -1,13 +1,18 @@
 /**
  * A fake Loki for tests: a real HTTP (or HTTPS) server on 127.0.0.1, port 0, that decodes push
  * bodies with snappy and the project's `push.proto` through protobufjs reflection (independent of
- * the sink's hand-written codec) and records what it got. Replies can be scripted per request.
+ * the sink's hand-written codec), records what it got, and by default enforces what a stock Loki
+ * 3.2 enforces, answering with Loki's own words (see `loki-rules.ts`): per-stream out-of-order
+ * window (1 h), max age (7 d), future grace (10 min), 256 KB lines, 15 label names (service_name
+ * not counted, as in Loki), silent duplicates, partial 400s; 429 for a rate or stream limit when a
+ * test sets one. Its clock is the real one unless a test passes `now`. Replies can be scripted.
  *
  *   const loki = await startFakeLoki();
- *   loki.script({ status: 429 }, { status: 503 });   // the next two pushes fail, then 204 again
+ *   loki.script({ status: 429 }, { status: 503 });   // the next two pushes fail, then Loki again
  *   ... push to loki.url ...
  *   await loki.waitForEntries(10);
- *   loki.entries();                                   // every entry of every push answered 2xx
+ *   loki.entries();                                   // what Loki stored, in arrival order
+ *   loki.refusals();                                  // what it refused, with Loki's reason
  *   await loki.close();
  *
  * Endpoints: `POST /loki/api/v1/push` (any path prefix) and `GET /ready` (200 `ready`, or the
@@ -22,11 +27,18 @@ import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
 import snappy from 'snappyjs';
+import { LokiModel, STOCK_LOKI_LIMITS, type LokiLimits, type Refusal, type Stored } from './loki-rules.js';
+
+export { STOCK_LOKI_LIMITS, type LokiLimits, type LokiRefusalReason, type Refusal } from './loki-rules.js';
 
 const protoPath = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'sink', 'loki', 'push.proto');
 const PushRequest = protobuf.loadSync(protoPath).lookupType('logproto.PushRequest');
 
-/** How the fake answers one push. Fields combine: `delayMs` then `status`/`body`. */
+/**
+ * How the fake answers one push. Fields combine: `delayMs` then `status`/`body`. A 2xx (or no)
+ * status lets Loki's rules decide (and answers that status when they refuse nothing); any other
+ * status is answered as scripted and stores nothing, like a gateway or an unhealthy Loki.
+ */
 export interface ScriptedReply {
   /** Default 204. */
   readonly status?: number;
@@ -68,6 +80,12 @@ export interface ReceivedPush {
   readonly decodeError: string | undefined;
   /** What the fake answered: a status, or `hang` / `reset`. */
   readonly answer: number | 'hang' | 'reset';
+  /** The body it answered with ('' on success, hang or reset). */
+  readonly replyBody: string;
+  /** Entries of this push Loki stored / refused (see `refusals()`) / dropped as duplicates. */
+  readonly stored: number;
+  readonly refused: number;
+  readonly duplicates: number;
   /** Subject CN of the client certificate, over mutual TLS. */
   readonly clientCertCN: string | undefined;
 }
@@ -81,8 +99,14 @@ export interface StoredEntry extends ReceivedEntry {
 export interface FakeLokiOptions {
   /** Serve HTTPS with this key/cert; with `ca` and `requestCert`, demand a client certificate. */
   readonly tls?: { readonly key: string; readonly cert: string; readonly ca?: string; readonly requestCert?: boolean };
-  /** Decode and count, but keep no streams (for benchmarks that measure the sender's memory). */
+  /** Decode and count, but keep no streams and no duplicate record (for benchmarks that measure the sender's memory). */
   readonly discardEntries?: boolean;
+  /** Loki's limits, over the stock ones (`STOCK_LOKI_LIMITS`). */
+  readonly limits?: Partial<LokiLimits>;
+  /** The fake's clock (ms since the epoch), for age and future checks and rate limits. Default `Date.now`. */
+  readonly now?: () => number;
+  /** A gateway's body limit in front of Loki: a larger push body gets 413 and stores nothing. */
+  readonly maxBodyBytes?: number;
 }
 
 export interface FakeLoki {
@@ -96,10 +120,25 @@ export interface FakeLoki {
   setDefaultReply(reply: ScriptedReply): void;
   /** Status of `GET /ready`. Default 200. */
   setReady(status: number): void;
-  /** Every entry of every push the fake answered with 2xx (what Loki would have stored), in arrival order. */
+  /** Every entry Loki stored (duplicates once, with the first one's metadata), in arrival order. */
   entries(): StoredEntry[];
+  /**
+   * Every entry of every push that reached Loki's rules, as sent (re-sends and refused entries
+   * included): what a test looks at to see that something was sent again, byte for byte.
+   */
+  received(): StoredEntry[];
+  /** Every entry Loki refused, with Loki's reason (reported in an answer or not: see loki-rules.ts). */
+  refusals(): Refusal[];
+  /** Changes limits from now on (over the stock ones, not over earlier changes). */
+  setLimits(limits: Partial<LokiLimits>): void;
+  /** Sets the fake's clock. */
+  setNow(now: () => number): void;
+  /** Sets (or with undefined, removes) the gateway body limit. */
+  setMaxBodyBytes(bytes: number | undefined): void;
   /** Resolves once `entries()` holds at least `count` entries; rejects after `timeoutMs` (default 5 s). */
   waitForEntries(count: number, timeoutMs?: number): Promise<StoredEntry[]>;
+  /** Resolves once `received()` holds at least `count` entries; rejects after `timeoutMs` (default 5 s). */
+  waitForReceived(count: number, timeoutMs?: number): Promise<StoredEntry[]>;
   /** Resolves once `requests` holds at least `count` pushes; rejects after `timeoutMs` (default 5 s). */
   waitForRequests(count: number, timeoutMs?: number): Promise<readonly ReceivedPush[]>;
   /** Stops the server, cutting hanging connections. */
@@ -111,6 +150,12 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
   const scripted: ScriptedReply[] = [];
   let defaultReply: ScriptedReply = { status: 204 };
   let readyStatus = 200;
+  let now = options.now ?? Date.now;
+  let maxBodyBytes = options.maxBodyBytes;
+  const keep = options.discardEntries !== true;
+  const model = new LokiModel({ ...STOCK_LOKI_LIMITS, ...options.limits }, () => now(), keep);
+  const stored: StoredEntry[] = [];
+  const refused: Refusal[] = [];
   const sockets = new Set<Socket>();
   const timers = new Set<NodeJS.Timeout>();
   const listeners = new Set<() => void>();
@@ -140,7 +185,33 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
     } catch (err) {
       decodeError = err instanceof Error ? err.message : String(err);
     }
-    const answer: ReceivedPush['answer'] = reply.hang ? 'hang' : reply.reset ? 'reset' : decodeError !== undefined ? 400 : (reply.status ?? 204);
+    const scriptedStatus = reply.status ?? 204;
+    let answer: ReceivedPush['answer'] = reply.hang ? 'hang' : reply.reset ? 'reset' : scriptedStatus;
+    let replyBody = reply.body ?? '';
+    let replyHeaders: Record<string, string> = { ...reply.headers };
+    let verdict: { stored: readonly Stored[]; refused: readonly Refusal[]; duplicates: number } = { stored: [], refused: [], duplicates: 0 };
+    if (typeof answer === 'number') {
+      if (maxBodyBytes !== undefined && body.length > maxBodyBytes) {
+        // What nginx, the usual gateway in front of Loki, answers.
+        answer = 413;
+        replyBody = '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
+        replyHeaders = { 'content-type': 'text/html' };
+      } else if (decodeError !== undefined) {
+        answer = 400;
+        replyBody = `decode error: ${decodeError}`;
+        replyHeaders = { 'content-type': 'text/plain' };
+      } else if (scriptedStatus >= 200 && scriptedStatus < 300) {
+        const result = model.push(header(req.headers['x-scope-orgid']), streams);
+        verdict = result;
+        if (result.status >= 300) {
+          answer = result.status;
+          replyBody = result.body;
+          replyHeaders = { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' };
+        }
+      }
+    }
+    if (keep) stored.push(...verdict.stored.map((e) => ({ timestampNs: e.timestampNs, ts: e.timestampNs.toString(), line: e.line, structuredMetadata: e.structuredMetadata, labels: e.labels, tenant: e.tenant })));
+    refused.push(...verdict.refused);
     const peer = req.socket as Partial<TLSSocket>;
     const cn = typeof peer.getPeerCertificate === 'function' ? peer.getPeerCertificate().subject?.CN : undefined;
     requests.push({
@@ -148,10 +219,14 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
       tenant: header(req.headers['x-scope-orgid']),
       authorization: header(req.headers.authorization),
       headers: req.headers,
-      streams: options.discardEntries ? [] : streams,
+      streams: keep ? streams : [],
       entryCount: streams.reduce((n, stream) => n + stream.entries.length, 0),
       decodeError,
       answer,
+      replyBody: typeof answer === 'number' ? replyBody : '',
+      stored: verdict.stored.length,
+      refused: verdict.refused.length,
+      duplicates: verdict.duplicates,
       clientCertCN: typeof cn === 'string' && cn !== '' ? cn : undefined,
     });
     changed();
@@ -169,11 +244,7 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
         timers.add(timer);
       });
     }
-    if (decodeError !== undefined) {
-      res.writeHead(400, { 'content-type': 'text/plain' }).end(`decode error: ${decodeError}`);
-      return;
-    }
-    res.writeHead(answer as number, { ...reply.headers }).end(reply.body ?? '');
+    res.writeHead(answer as number, replyHeaders).end(replyBody);
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
@@ -193,9 +264,10 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
 
-  const entries = (): StoredEntry[] =>
+  const entries = (): StoredEntry[] => [...stored];
+  const received = (): StoredEntry[] =>
     requests
-      .filter((r) => typeof r.answer === 'number' && r.answer >= 200 && r.answer < 300)
+      .filter((r) => r.stored + r.refused + r.duplicates > 0)
       .flatMap((r) => r.streams.flatMap((s) => s.entries.map((e) => ({ ...e, labels: s.labels, tenant: r.tenant }))));
 
   const waitFor = <T>(ready: () => T | undefined, timeoutMs: number, what: string): Promise<T> =>
@@ -229,6 +301,17 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
       readyStatus = status;
     },
     entries,
+    received,
+    refusals: () => [...refused],
+    setLimits: (limits) => {
+      model.limits = { ...STOCK_LOKI_LIMITS, ...limits };
+    },
+    setNow: (clock) => {
+      now = clock;
+    },
+    setMaxBodyBytes: (bytes) => {
+      maxBodyBytes = bytes;
+    },
     waitForEntries: (count, timeoutMs = 5_000) =>
       waitFor(
         () => {
@@ -237,6 +320,15 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
         },
         timeoutMs,
         `${count} entries`,
+      ),
+    waitForReceived: (count, timeoutMs = 5_000) =>
+      waitFor(
+        () => {
+          const all = received();
+          return all.length >= count ? all : undefined;
+        },
+        timeoutMs,
+        `${count} received entries`,
       ),
     waitForRequests: (count, timeoutMs = 5_000) =>
       waitFor(() => (requests.length >= count ? requests : undefined), timeoutMs, `${count} requests`),

@@ -294,13 +294,14 @@ describe('the shipper, end to end', () => {
     await first.stop();
     const second = startShipper({ fake, loki, checkpoint: undefined, source: { initial: { kind: 'all' } } });
     try {
-      await loki.waitForEntries(2);
+      await loki.waitForReceived(2);
     } finally {
       await second.stop();
     }
-    const [watched, listed] = loki.entries();
+    const [watched, listed] = loki.received();
     assert.deepEqual(listed, watched);
     assert.match(watched!.ts, /123456000$/, 'microseconds kept');
+    assert.equal(loki.entries().length, 1, 'Loki stored one copy');
   });
 
   it('never runs the checkpoint timer below 100 ms, so an interval of 0 cannot make a timer loop', async () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Entry } from '../../src/core/entry.js';
 import { formatLabels } from '../../src/sink/loki/labels.js';
-import { entry, startHarness } from './support/harness.js';
+import { BASE_NS, entry, startHarness } from './support/harness.js';
 
 /** The sink's documented entry size: 16 + label string + line + metadata names and values. */
 function sizeOf(e: Entry): number {
@@ -24,7 +24,7 @@ describe('Loki sink batching, for any entries and limits', { timeout: 60_000 }, 
       fc.asyncProperty(input, async ({ batchMaxEntries, batchMaxBytes, items }) => {
         const h = await startHarness({ sink: { batchMaxEntries, batchMaxBytes, batchMaxWaitMs: 1 } });
         try {
-          const entries = items.map((item, i) => entry(i, { labels: LABEL_SETS[item.set] ?? {}, timestampNs: item.ts, line: `#${i} ${'x'.repeat(item.length)}` }));
+          const entries = items.map((item, i) => entry(i, { labels: LABEL_SETS[item.set] ?? {}, timestampNs: BASE_NS + item.ts, line: `#${i} ${'x'.repeat(item.length)}` }));
           for (const e of entries) await h.write(e);
           await h.sink.flush();
           const indexOf = (line: string): number => Number(line.slice(1, line.indexOf(' ')));

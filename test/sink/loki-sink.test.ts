@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Entry } from '../../src/core/entry.js';
 import { formatLabels } from '../../src/sink/loki/labels.js';
-import { entry, startHarness, until } from './support/harness.js';
+import { BASE_NS, entry, startHarness, until } from './support/harness.js';
 
 /** The sink's documented entry size: 16 + label string + line + metadata names and values (UTF-8 bytes). */
 function sizeOf(e: Entry): number {
@@ -16,7 +16,7 @@ describe('Loki sink: what arrives', { timeout: 20_000 }, () => {
   it('an entry arrives with its label string, nanosecond timestamp, line and structured metadata', async () => {
     const h = await startHarness();
     try {
-      await h.write(entry(1, { labels: { job: 'kes', namespace: 'prod', reason: 'Back"Off\\x\ny', kind: '' }, timestampNs: 1_795_688_199_123_456_789n }));
+      await h.write(entry(1, { labels: { job: 'kes', namespace: 'prod', reason: 'Back"Off\\x\ny', kind: '' }, timestampNs: BASE_NS + 789n }));
       await h.sink.flush();
       assert.equal(h.loki.requests.length, 1);
       const request = h.loki.requests[0];
@@ -28,7 +28,7 @@ describe('Loki sink: what arrives', { timeout: 20_000 }, () => {
       assert.deepEqual(request?.streams, [
         {
           labels: '{job="kes", namespace="prod", reason="Back\\"Off\\\\x\\ny"}',
-          entries: [{ timestampNs: 1_795_688_199_123_456_789n, ts: '1795688199123456789', line: 'reason=Started msg="entry 1"', structuredMetadata: Object.assign(Object.create(null) as object, { event_uid: 'uid-1' }) }],
+          entries: [{ timestampNs: BASE_NS + 789n, ts: (BASE_NS + 789n).toString(), line: 'reason=Started msg="entry 1"', structuredMetadata: Object.assign(Object.create(null) as object, { event_uid: 'uid-1' }) }],
         },
       ]);
       assert.deepEqual(h.outcomes.get('occ-1'), [{ kind: 'delivered' }]);

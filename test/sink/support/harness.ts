@@ -89,10 +89,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   };
 }
 
+/**
+ * A recent time with a sub-millisecond part, in ns: the fake Loki, like a real one, refuses
+ * entries older than 7 days, so test entries cannot use a fixed date.
+ */
+export const BASE_NS = BigInt(Date.now() - 10 * 60_000) * 1_000_000n + 123_456_000n;
+
 export function entry(i: number, overrides: Partial<Entry> = {}): Entry {
   return {
     labels: { job: 'kube-event-shipper', namespace: 'default', reason: 'Started', type: 'Normal' },
-    timestampNs: 1_795_688_199_123_456_000n + BigInt(i),
+    timestampNs: BASE_NS + BigInt(i),
     line: `reason=Started msg="entry ${i}"`,
     structuredMetadata: { event_uid: `uid-${i}` },
     occurrenceId: `occ-${i}`,

@@ -1,5 +1,5 @@
 /**
- * The four bundled dashboards. `generate.ts` writes them to `dashboards/*.json`; a test checks the
+ * The four bundled dashboards. `npm run dashboards` (generate.ts) writes them to `dashboards/*.json`; a test checks the
  * committed files are exactly what this produces.
  *
  * Query rules: select by stream labels first (job, cluster, namespace, reason, type, kind), filter
@@ -422,10 +422,12 @@ export const nodesScheduling: DashboardSpec = {
 };
 
 // ---- Shipper health (Prometheus) ----
-const M = (name: string, extra = ''): string => `kube_event_shipper_${name}{cluster=~"$cluster", namespace=~"$namespace", job=~"$job", instance=~"$instance"${extra}}`;
+/** A selector of one of our metrics; `standard` for prom-client's unprefixed process_* / nodejs_* ones. */
+const M = (name: string, extra = '', standard = false): string =>
+  `${standard ? '' : 'kube_event_shipper_'}${name}{cluster=~"$cluster", namespace=~"$namespace", job=~"$job", instance=~"$instance"${extra}}`;
 /** Watch event types that are news: not the relist's LISTED nor BOOKMARK/DELETED. */
 const LIVE_EVENT_TYPES = ', type=~"ADDED|MODIFIED"';
-const rate = (name: string, extra = ''): string => `rate(${M(name, extra)}[$__rate_interval])`;
+const rate = (name: string, extra = '', standard = false): string => `rate(${M(name, extra, standard)}[$__rate_interval])`;
 
 function promVariables(): VariableSpec[] {
   const info = 'kube_event_shipper_build_info';
@@ -504,12 +506,12 @@ export const shipperHealth: DashboardSpec = {
     ],
     [
       ts('Memory', 'Resident memory and V8 heap per instance (compare with the container memory limit).', [
-        { expr: `max by (instance) (${M('process_resident_memory_bytes')})`, legend: 'rss {{instance}}' },
-        { expr: `sum by (instance) (${M('nodejs_heap_size_used_bytes')})`, legend: 'heap used {{instance}}' },
+        { expr: `max by (instance) (${M('process_resident_memory_bytes', '', true)})`, legend: 'rss {{instance}}' },
+        { expr: `sum by (instance) (${M('nodejs_heap_size_used_bytes', '', true)})`, legend: 'heap used {{instance}}' },
       ], 'bytes', 8),
-      ts('CPU', 'CPU seconds per second per instance.', [{ expr: `sum by (instance) (${rate('process_cpu_seconds_total')})`, legend: '{{instance}}' }], 'percentunit', 8),
+      ts('CPU', 'CPU seconds per second per instance.', [{ expr: `sum by (instance) (${rate('process_cpu_seconds_total', '', true)})`, legend: '{{instance}}' }], 'percentunit', 8),
       ts('Event loop lag (p99)', 'Node.js event loop delay; high values delay watches, pushes and probes.', [
-        { expr: `max by (instance) (${M('nodejs_eventloop_lag_p99_seconds')})`, legend: '{{instance}}' },
+        { expr: `max by (instance) (${M('nodejs_eventloop_lag_p99_seconds', '', true)})`, legend: '{{instance}}' },
       ], 's', 8),
     ],
     [
