@@ -180,10 +180,11 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
       const made = toEntry(transformer, object);
       if (made.ok) recent.add(made.entry.occurrenceId);
     },
-    onPosition(stream: string, resourceVersion: string, atMs: number): void {
+    onPosition(stream: string, resourceVersion: string, atMs: number): Promise<void> | undefined {
       const wm = watermarks.get(stream);
-      if (!wm) return;
+      if (!wm) return undefined;
       const sorter = sorters.get(stream);
+      let shipped: Promise<void> | undefined;
       if (sorter && sorter.size > 0) {
         const shipping: Promise<void> = (draining.get(stream) ?? Promise.resolve())
           .then(() => shipSorted(stream, wm, sorter))
@@ -191,9 +192,12 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
             if (draining.get(stream) === shipping) draining.delete(stream);
           });
         draining.set(stream, shipping);
+        shipped = shipping;
       }
       // After the listed items' slots: the list's position counts only once they all have an outcome.
       wm.mark(resourceVersion, atMs);
+      // The source awaits this before it watches (the watch would only wait for it in onItem).
+      return shipped;
     },
   };
 

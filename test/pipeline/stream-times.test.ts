@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Entry } from '../../src/core/entry.js';
+import { createMetrics } from '../../src/observe/metrics.js';
+import { Retimer } from '../../src/pipeline/retimer.js';
 import { StreamTimes, streamKeyOf } from '../../src/pipeline/stream-times.js';
+import { createTransformer, resolveTransformOptions } from '../../src/transform/index.js';
+import { coreEvent } from '../fakes/kube-events.js';
 
 const HOUR_MS = 3_600_000;
 const MS = 1_000_000n;
@@ -77,5 +82,34 @@ describe('the per-stream newest time and the out-of-order rule', () => {
     assert.equal(streamKeyOf({ a: '1', b: '2' }), streamKeyOf({ b: '2', a: '1' }));
     assert.notEqual(streamKeyOf({ a: '1', b: '2' }), streamKeyOf({ a: '1', b: '3' }));
     assert.notEqual(streamKeyOf({ a: '1,b=2' }), streamKeyOf({ a: '1', b: '2' }));
+  });
+});
+
+describe('the retimer in front of the sink', () => {
+  const transformer = createTransformer(resolveTransformOptions({}), { now: () => Date.now() });
+  const entryAt = (name: string, time: string): Entry => {
+    const n = transformer.normalize(coreEvent({ namespace: 'shop', name, time }));
+    assert.ok(n.ok);
+    return transformer.toEntry(n.event);
+  };
+
+  it('counts every entry written off its true time, by reason, and places a re-send of the same entry on the same time', async () => {
+    const metrics = createMetrics({ version: 't' });
+    const retimer = new Retimer(new StreamTimes(HOUR_MS), (e, ts) => transformer.retime(e, ts), metrics);
+    const now = Date.now();
+    const fresh = retimer.place(entryAt('fresh', new Date(now).toISOString()));
+    assert.equal(fresh.retimed, undefined);
+    const late = entryAt('late', new Date(now - 3 * HOUR_MS).toISOString());
+    const placed = retimer.place(late);
+    assert.equal(placed.retimed, 'out_of_order');
+    assert.ok(placed.timestampNs >= fresh.timestampNs - BigInt(HOUR_MS) * MS && placed.timestampNs < fresh.timestampNs);
+    assert.match(placed.line, /original_ts=\S+$/);
+    assert.deepEqual(retimer.place(late), placed, 'deterministic');
+    const ancient = retimer.place(entryAt('ancient', new Date(now - 8 * 24 * HOUR_MS).toISOString()));
+    assert.equal(ancient.retimed, 'too_old');
+    const text = await metrics.registry.getSingleMetricAsString('kube_event_shipper_entries_retimed_total');
+    assert.match(text, /reason="out_of_order"} 2/);
+    assert.match(text, /reason="too_old"} 1/);
+    assert.match(text, /reason="too_new"} 0/);
   });
 });

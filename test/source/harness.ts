@@ -85,7 +85,9 @@ export function startSource(
           items.push({ stream, item, listsServed: fake.count('list') });
           if (handlerDelayMs > 0) await new Promise((r) => setTimeout(r, handlerDelayMs));
         },
-        onPosition: (stream, resourceVersion) => positions.push({ stream, resourceVersion }),
+        onPosition: (stream, resourceVersion) => {
+          positions.push({ stream, resourceVersion });
+        },
         onSkipped: (_stream, object) => skipped.push(String((object['metadata'] as { name?: string }).name)),
       },
       metrics,
