@@ -51,10 +51,10 @@ export default async function bench(): Promise<void> {
   process.stdout.write(`external sort: ${N} entries in ${ms.toFixed(0)} ms, ${sorter.spilledRuns} runs spilled, at most ${sorter.peakInMemory} entries in memory, peak live heap +${peak.toFixed(1)} MB\n`);
 
   const held: Sorted[] = [];
-  let heldPeak = 0;
+
   const t2 = performance.now();
   for (let i = 0; i < N; i++) held.push({ entry: entry(i), tag: i });
   held.sort(compareSorted);
-  heldPeak = liveMb() - base;
+  const heldPeak = liveMb() - base;
   process.stdout.write(`whole list in memory: ${N} entries in ${(performance.now() - t2).toFixed(0)} ms, live heap +${heldPeak.toFixed(1)} MB (ratio ${(heldPeak / Math.max(peak, 0.1)).toFixed(1)}x)\n`);
 }
