@@ -160,4 +160,36 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     assert.equal(loki.entries().length, 4, 'Loki keeps one copy of each');
     assert.deepEqual(loki.refusals(), [], 'the fake Loki (stock rules) refused nothing');
   });
+
+  it('a relist after a restart and a compaction brings an event bumped with an old time: retimed, counted, not lost', async () => {
+    const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
+    fake.createEvent(coreEvent({ namespace: 'shop', name: 'victim', reason: 'BackOff', time: iso(-5 * HOUR_MS) }));
+    const first = startShipper({ fake, loki, checkpoint, source: { initial: { kind: 'all' } } });
+    try {
+      await loki.waitForEntries(1);
+      await until(() => fake.openWatches === 1, 'watching');
+      fake.createEvent(coreEvent({ namespace: 'shop', name: 'fresh', reason: 'BackOff', time: iso(0) }));
+      await loki.waitForEntries(2);
+      await new Promise((r) => setTimeout(r, 200)); // a checkpoint write after the delivery
+    } finally {
+      await first.stop();
+    }
+    // While down: an old-time bump of the same stream, then etcd compaction: the next run relists.
+    fake.bumpCount('shop/victim', iso(-4 * HOUR_MS));
+    fake.createEvent(coreEvent({ namespace: 'shop', name: 'while-down', reason: 'BackOff', time: iso(-30 * 60_000) }));
+    fake.compact();
+    const second = startShipper({ fake, loki, checkpoint, source: { initial: { kind: 'all' } } });
+    try {
+      await loki.waitForEntries(4);
+    } finally {
+      await second.stop();
+    }
+    assert.equal(await metricValue(second.metrics, 'relists_total', 'reason="gone"'), 1);
+    assert.equal(await metricValue(second.metrics, 'entries_retimed_total', 'reason="out_of_order"'), 1, 'only the bump is moved');
+    const relisted = loki.entries().slice(2);
+    assert.deepEqual(eventNames(relisted), ['victim', 'while-down'], 'shipped oldest first');
+    assert.match(relisted[0]!.line, / count=2 .*original_ts=\S+$/);
+    assert.doesNotMatch(relisted[1]!.line, /original_ts=/, 'within the window: its true time');
+    assert.deepEqual(loki.refusals(), [], 'the fake Loki (stock rules) refused nothing');
+  });
 });
