@@ -1,7 +1,10 @@
 /**
  * The persisted checkpoint: per watched stream the resourceVersion up to which every occurrence
- * has an outcome, the wall time that position was reached, and the recent occurrence ids.
+ * has an outcome, the wall time that position was reached, the recent occurrence ids, and the count
+ * last shipped per event.
  */
+import { isShippedCounts } from './shipped-counts.js';
+
 const CHECKPOINT_FORMAT = 'kube-event-shipper/checkpoint';
 const CHECKPOINT_VERSION = 1;
 
@@ -12,6 +15,11 @@ export interface CheckpointRecord {
   readonly positionTimeMs: number;
   /** `RecentIds.serialize()` of the occurrences with an outcome. */
   readonly recentIds: string;
+  /**
+   * `ShippedCounts.serialize()`: the count last shipped per event. Absent in checkpoints written
+   * before it existed (they stay readable: every event then counts its whole count once).
+   */
+  readonly shippedCounts?: string | undefined;
   /**
    * The newest entry time written per Loki stream (`StreamTimes.serialize()`), so a restart knows
    * what Loki's out-of-order window allows. Optional: checkpoints written before it lack it.
@@ -42,6 +50,7 @@ export function serializeCheckpoint(record: CheckpointRecord): string {
     positionTime: new Date(record.positionTimeMs).toISOString(),
     resourceVersions: record.resourceVersions,
     recentIds: record.recentIds,
+    ...(record.shippedCounts === undefined ? {} : { shippedCounts: record.shippedCounts }),
     ...(record.streamTimes !== undefined ? { streamTimes: record.streamTimes } : {}),
   });
 }
@@ -68,8 +77,13 @@ export function parseCheckpoint(text: string): LoadResult {
   }
   const recentIds = o['recentIds'];
   if (typeof recentIds !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(recentIds)) return { kind: 'invalid', reason: 'bad recentIds' };
+  const shippedCounts = o['shippedCounts'];
+  if (shippedCounts !== undefined && (typeof shippedCounts !== 'string' || !isShippedCounts(shippedCounts))) return { kind: 'invalid', reason: 'bad shippedCounts' };
   // Only a hint for placing entries: a damaged value is left out rather than losing the checkpoint.
   const streamTimes = o['streamTimes'];
   const validTimes = typeof streamTimes === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(streamTimes);
-  return { kind: 'found', record: { resourceVersions, positionTimeMs: time, recentIds, ...(validTimes ? { streamTimes } : {}) } };
+  return {
+    kind: 'found',
+    record: { resourceVersions, positionTimeMs: time, recentIds, ...(shippedCounts === undefined ? {} : { shippedCounts }), ...(validTimes ? { streamTimes } : {}) },
+  };
 }

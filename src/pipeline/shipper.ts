@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { CheckpointConflictError } from '../checkpoint/errors.js';
 import { RecentIds, DEFAULT_RECENT_CAPACITY } from '../checkpoint/recent-ids.js';
 import type { CheckpointRecord, CheckpointStore } from '../checkpoint/record.js';
+import { ShippedCounts } from '../checkpoint/shipped-counts.js';
 import type { Clock, Random } from '../core/clock.js';
 import type { Entry, EntrySink, SinkDropReason } from '../core/entry.js';
 import type { ProgressListener } from '../core/progress.js';
@@ -24,13 +25,24 @@ import { Watermark } from './watermark.js';
 /** Loki 3's default out-of-order window per stream (max_chunk_age / 2). */
 export const DEFAULT_OUT_OF_ORDER_WINDOW_MS = 60 * 60_000;
 
+/** What the pipeline reads of a normalized event to know how many occurrences its entry adds. */
+export interface CountedEvent {
+  readonly uid: string;
+  /** Cumulative occurrence count. */
+  readonly count: number;
+}
+
 /** What the pipeline needs of the transform (src/transform's `Transformer` fits). */
-export interface EventTransformer<E> {
+export interface EventTransformer<E extends CountedEvent> {
   normalize(raw: unknown): { readonly ok: true; readonly event: E } | { readonly ok: false; readonly reason: string; readonly detail: string };
-  toEntry(event: E): Entry;
+  /** `occurrences`: how many occurrences the entry adds, computed here from the counts already shipped. */
+  toEntry(event: E, occurrences: number): Entry;
   /** The entry at another time, its true time kept in the line. */
   retime(entry: Entry, timestampNs: bigint): Entry;
 }
+
+/** What a listed entry waiting in the time sort carries: its watermark slot and its event's count. */
+type ListedTag = { readonly seq: number; readonly uid: string; readonly count: number };
 
 export interface ShipperOptions {
   readonly source: SourceOptions;
@@ -51,7 +63,7 @@ export interface ShipperOptions {
   readonly sortDir?: string;
 }
 
-export interface ShipperDeps<E> {
+export interface ShipperDeps<E extends CountedEvent> {
   readonly kubeConfig: KubeConfig;
   readonly sink: EntrySink;
   readonly transformer: EventTransformer<E>;
@@ -73,35 +85,46 @@ export interface Shipper {
   run(signal: AbortSignal): Promise<void>;
 }
 
-export function createShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>): Shipper {
+export function createShipper<E extends CountedEvent>(options: ShipperOptions, deps: ShipperDeps<E>): Shipper {
   return { run: (signal) => runShipper(options, deps, signal) };
 }
 
-async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, signal: AbortSignal): Promise<void> {
+async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps: ShipperDeps<E>, signal: AbortSignal): Promise<void> {
   const { metrics, logger: log, clock, sink, transformer } = deps;
   const filters: EventFilterOptions = { ...options.filters, excludeNamespaces: options.source.excludeNamespaces };
   const recent = new RecentIds(DEFAULT_RECENT_CAPACITY);
+  // The count last shipped per event, two views: `shipped` counts only occurrences with a final
+  // outcome (like `recent`, it goes into the checkpoint, so a restart or another replica resuming
+  // from it computes the same `occurrences` for what it sends again); `sent` also counts what is in
+  // flight, so an update that comes before the previous one is acked adds only its own rise.
+  const shipped = new ShippedCounts();
+  const sent = new ShippedCounts();
+  const raiseBoth = (uid: string, count: number): void => {
+    shipped.raise(uid, count);
+    sent.raise(uid, count);
+  };
   const inflight = new Set<string>();
   const watermarks = new Map<string, Watermark>();
   const retimer = new Retimer(new StreamTimes(options.outOfOrderWindowMs ?? DEFAULT_OUT_OF_ORDER_WINDOW_MS), (e, ts) => transformer.retime(e, ts), metrics);
   // Listed items, per stream, held until the list ends and then shipped in time order.
-  const sorters = new Map<string, TimeSorter>();
+  const sorters = new Map<string, TimeSorter<ListedTag>>();
   const draining = new Map<string, Promise<void>>();
   let closing = false;
 
-  const sorterOf = (stream: string): TimeSorter => {
+  const sorterOf = (stream: string): TimeSorter<ListedTag> => {
     let sorter = sorters.get(stream);
     if (!sorter) {
-      sorter = new TimeSorter({ budgetBytes: options.sortBudgetBytes ?? DEFAULT_SORT_BUDGET_BYTES, ...(options.sortDir !== undefined ? { dir: options.sortDir } : {}) });
+      sorter = new TimeSorter<ListedTag>({ budgetBytes: options.sortBudgetBytes ?? DEFAULT_SORT_BUDGET_BYTES, ...(options.sortDir !== undefined ? { dir: options.sortDir } : {}) });
       sorters.set(stream, sorter);
     }
     return sorter;
   };
 
   /** Places the entry on its stream's timeline and hands it to the sink; `done` once it has a final outcome. */
-  const ship = async (entry: Entry, done: () => void): Promise<void> => {
+  const ship = async (entry: Entry, uid: string, count: number, done: () => void): Promise<void> => {
     const id = entry.occurrenceId;
     inflight.add(id);
+    sent.raise(uid, count);
     try {
       await sink.write(retimer.place(entry), (outcome) => {
         inflight.delete(id);
@@ -109,6 +132,7 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
         // retries): no final outcome, so the watermark stays before it and the next run sends it.
         if (outcome.kind === 'dropped' && !isFinalDrop(outcome.reason)) return;
         recent.add(id);
+        shipped.raise(uid, count);
         done();
       });
     } catch (err) {
@@ -118,20 +142,23 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
   };
 
   /** Ships a finished list oldest first, so Loki's per-stream out-of-order window refuses nothing. */
-  const shipSorted = async (stream: string, wm: Watermark, sorter: TimeSorter): Promise<void> => {
+  const shipSorted = async (stream: string, wm: Watermark, sorter: TimeSorter<ListedTag>): Promise<void> => {
     const entries = sorter.size;
     let duplicates = 0;
     try {
       for await (const { entry, tag } of sorter.drain()) {
         if (closing) break; // left without an outcome: the next run lists them again
-        const done = (): void => wm.complete(tag);
-        if (recent.has(entry.occurrenceId) || inflight.has(entry.occurrenceId)) {
+        const { seq, uid, count } = tag;
+        const done = (): void => wm.complete(seq);
+        const id = entry.occurrenceId;
+        if (recent.has(id) || inflight.has(id)) {
+          if (!inflight.has(id)) raiseBoth(uid, count);
           duplicates += 1;
           metrics.eventsDuplicate.inc();
           done();
           continue;
         }
-        await ship(entry, done);
+        await ship(entry, uid, count, done);
       }
     } catch (err) {
       // The list's position stays unconfirmed, so a restart lists again.
@@ -157,16 +184,18 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
         if (log.isLevelEnabled('debug')) log.debug({ stream, filter, ...eventRef(item.object) }, 'event filtered out');
         return done();
       }
-      const made = toEntry(transformer, item.object);
+      const made = toEntry(transformer, item.object, sent);
       if (!made.ok) {
         metrics.eventsDropped.inc({ reason: 'malformed' });
         const meta = item.object['metadata'] as { uid?: unknown; namespace?: unknown; name?: unknown } | undefined;
         log.warn({ stream, reason: made.reason, detail: made.detail, uid: meta?.uid, namespace: meta?.namespace, name: meta?.name }, 'malformed event dropped');
         return done();
       }
-      const entry = made.entry;
+      const { entry, uid, count } = made;
       const id = entry.occurrenceId;
       if (recent.has(id) || inflight.has(id)) {
+        // Shipped before (maybe by an earlier run): its count is the base for the next update.
+        if (!inflight.has(id)) raiseBoth(uid, count);
         metrics.eventsDuplicate.inc();
         if (log.isLevelEnabled('debug')) log.debug({ stream, occurrenceId: id, ...eventRef(item.object) }, 'occurrence already shipped; not shipped again');
         return done();
@@ -174,14 +203,18 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
       // Written after the stop signal, an entry could not be delivered: leave it for the next run.
       if (closing) return;
       // A list comes in key order, its times spread over hours: sorted first (bounded memory).
-      if (item.type === 'LISTED') return sorterOf(stream).add(entry, seq);
-      await ship(entry, done);
+      // Its `occurrences` was computed just now; a list holds each event once.
+      if (item.type === 'LISTED') return sorterOf(stream).add(entry, { seq, uid, count });
+      await ship(entry, uid, count, done);
     },
     onSkipped(_stream: string, object: SourceItem['object']): void {
       // Left out by --initial (or too old for a relist): a later metadata-only update must not
       // ship this occurrence, so it joins the recent ids (and the checkpoint) as if shipped.
-      const made = toEntry(transformer, object);
-      if (made.ok) recent.add(made.entry.occurrenceId);
+      // Its count too: a later update of that event adds only its rise over this state.
+      const made = toEntry(transformer, object, sent);
+      if (!made.ok) return;
+      recent.add(made.entry.occurrenceId);
+      raiseBoth(made.uid, made.count);
     },
     onPosition(stream: string, resourceVersion: string, atMs: number): Promise<void> | undefined {
       const wm = watermarks.get(stream);
@@ -214,14 +247,14 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
     progress: deps.progress,
   });
 
-  const starts = await loadCheckpoint(deps, source.streams, recent, retimer.times, signal);
+  const starts = await loadCheckpoint(deps, source.streams, recent, [shipped, sent], retimer.times, signal);
   if (starts === undefined) return; // stopped while waiting for the checkpoint store
   for (const stream of source.streams) {
     const s = starts[stream];
     watermarks.set(stream, new Watermark(s ? { resourceVersion: s.resourceVersion, atMs: s.sinceMs } : undefined));
   }
 
-  const writer = deps.checkpoint ? new CheckpointWriter(deps.checkpoint, deps, watermarks, recent, retimer.times) : undefined;
+  const writer = deps.checkpoint ? new CheckpointWriter(deps.checkpoint, deps, watermarks, recent, shipped, retimer.times) : undefined;
   const stopWriter = new AbortController();
   const writing = writer?.loop(options.checkpointIntervalMs, stopWriter.signal);
 
@@ -275,22 +308,32 @@ function isFinalDrop(reason: SinkDropReason): boolean {
   }
 }
 
-/** normalize + toEntry; a throw (a transform bug on odd input) counts as malformed rather than stopping the pipeline. */
-function toEntry<E>(transformer: EventTransformer<E>, raw: unknown): { ok: true; entry: Entry } | { ok: false; reason: string; detail: string } {
+/**
+ * normalize + toEntry, with `occurrences` = the rise of the event's count over what `counts` says
+ * was last shipped (read only; the caller raises it once it ships). A throw (a transform bug on odd
+ * input) counts as malformed rather than stopping the pipeline.
+ */
+function toEntry<E extends CountedEvent>(
+  transformer: EventTransformer<E>,
+  raw: unknown,
+  counts: ShippedCounts,
+): { ok: true; entry: Entry; uid: string; count: number } | { ok: false; reason: string; detail: string } {
   try {
     const normalized = transformer.normalize(raw);
     if (!normalized.ok) return normalized;
-    return { ok: true, entry: transformer.toEntry(normalized.event) };
+    const { uid, count } = normalized.event;
+    return { ok: true, entry: transformer.toEntry(normalized.event, counts.occurrencesOf(uid, count)), uid, count };
   } catch (err) {
     return { ok: false, reason: 'transform_error', detail: err instanceof Error ? err.message : String(err) };
   }
 }
 
 /** Reads the checkpoint (retrying while the store cannot be reached); undefined if stopped meanwhile. */
-async function loadCheckpoint<E>(
+async function loadCheckpoint<E extends CountedEvent>(
   deps: ShipperDeps<E>,
   streams: readonly string[],
   recent: RecentIds,
+  counts: readonly ShippedCounts[],
   streamTimes: StreamTimes,
   signal: AbortSignal,
 ): Promise<Record<string, StreamStart> | undefined> {
@@ -323,7 +366,14 @@ async function loadCheckpoint<E>(
     }
     if (!recent.load(result.record.recentIds)) log.warn({ store: store.description }, 'checkpoint recent ids ignored');
     if (result.record.streamTimes !== undefined && !streamTimes.load(result.record.streamTimes)) log.warn({ store: store.description }, 'checkpoint stream times ignored');
-    log.info({ store: store.description, resourceVersions: result.record.resourceVersions, recentIds: recent.size }, 'resuming from checkpoint');
+    const shippedCounts = result.record.shippedCounts;
+    // Written before the record existed: every event counts its whole count once more.
+    if (shippedCounts === undefined) log.info({ store: store.description }, 'checkpoint has no shipped counts');
+    else for (const c of counts) c.load(shippedCounts);
+    log.info(
+      { store: store.description, resourceVersions: result.record.resourceVersions, recentIds: recent.size, shippedCounts: counts[0]?.size ?? 0 },
+      'resuming from checkpoint',
+    );
     return starts;
   }
   return undefined;
@@ -336,7 +386,7 @@ async function loadCheckpoint<E>(
 const MIN_CHECKPOINT_INTERVAL_MS = 100;
 
 /** Writes the checkpoint every interval when it changed, and once more at the end. */
-class CheckpointWriter<E> {
+class CheckpointWriter<E extends CountedEvent> {
   private lastWritten: string | undefined;
 
   constructor(
@@ -344,6 +394,7 @@ class CheckpointWriter<E> {
     private readonly deps: ShipperDeps<E>,
     private readonly watermarks: ReadonlyMap<string, Watermark>,
     private readonly recent: RecentIds,
+    private readonly shipped: ShippedCounts,
     private readonly streamTimes: StreamTimes,
   ) {}
 
@@ -369,13 +420,13 @@ class CheckpointWriter<E> {
       positionTimeMs = Math.min(positionTimeMs, p.atMs);
     }
     if (Object.keys(resourceVersions).length === 0) return undefined;
-    return { resourceVersions, positionTimeMs, recentIds: this.recent.serialize(), streamTimes: this.streamTimes.serialize() };
+    return { resourceVersions, positionTimeMs, recentIds: this.recent.serialize(), shippedCounts: this.shipped.serialize(), streamTimes: this.streamTimes.serialize() };
   }
 
   async saveIfChanged(): Promise<void> {
     const record = this.record();
     if (!record) return;
-    const key = JSON.stringify(record.resourceVersions) + record.recentIds + (record.streamTimes ?? '');
+    const key = `${JSON.stringify(record.resourceVersions)} ${record.recentIds} ${record.shippedCounts ?? ''} ${record.streamTimes ?? ''}`;
     if (key === this.lastWritten) return;
     const { metrics, logger, clock } = this.deps;
     try {

@@ -14,8 +14,8 @@ import type { LabelMap } from '../core/entry.js';
 
 const HASH_BYTES = 8;
 const RECORD_BYTES = HASH_BYTES + 8;
-/** 8 192 streams take ~175 KB in the checkpoint, well within a ConfigMap next to the recent ids. */
-export const DEFAULT_STREAM_CAPACITY = 8_192;
+/** 4 096 streams take ~87 KB in the checkpoint, within a ConfigMap next to the recent ids and counts. */
+export const DEFAULT_STREAM_CAPACITY = 4_096;
 const NS_PER_MS = 1_000_000n;
 /** The retime edge moves in steps of window / GRID_STEPS (10 min for 1 h). */
 const GRID_STEPS = 6n;

@@ -16,10 +16,12 @@ import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import { RETIME_REASONS, type Entry } from '../core/entry.js';
 
-export interface Sorted {
+/** What a caller keeps with an entry (e.g. its watermark slot): plain JSON, it may go to disk. */
+export type SortTag = number | string | boolean | null | readonly SortTag[] | { readonly [key: string]: SortTag };
+
+export interface Sorted<T extends SortTag = number> {
   readonly entry: Entry;
-  /** The caller's number for the entry (e.g. its watermark slot). */
-  readonly tag: number;
+  readonly tag: T;
 }
 
 export interface TimeSorterOptions {
@@ -38,13 +40,13 @@ const DEFAULT_FAN_IN = 16;
 const ENTRY_OVERHEAD_BYTES = 400;
 
 /** Oldest first; equal times by occurrence id, so the order is the same on every run. */
-export function compareSorted(a: Sorted, b: Sorted): number {
+export function compareSorted(a: Sorted<SortTag>, b: Sorted<SortTag>): number {
   const x = a.entry.timestampNs;
   const y = b.entry.timestampNs;
   if (x !== y) return x < y ? -1 : 1;
   const p = a.entry.occurrenceId;
   const q = b.entry.occurrenceId;
-  return p < q ? -1 : p > q ? 1 : a.tag - b.tag;
+  return p < q ? -1 : p > q ? 1 : 0;
 }
 
 function sizeOf(entry: Entry): number {
@@ -54,32 +56,32 @@ function sizeOf(entry: Entry): number {
   return size;
 }
 
-type RunRecord = [ts: string, tag: number, labels: Entry['labels'], line: string, metadata: Entry['structuredMetadata'], id: string, retimed: string];
+type RunRecord = [ts: string, tag: SortTag, labels: Entry['labels'], line: string, metadata: Entry['structuredMetadata'], id: string, retimed: string];
 
-function encode({ entry, tag }: Sorted): string {
+function encode({ entry, tag }: Sorted<SortTag>): string {
   const record: RunRecord = [entry.timestampNs.toString(), tag, entry.labels, entry.line, entry.structuredMetadata, entry.occurrenceId, entry.retimed ?? ''];
   return JSON.stringify(record) + '\n';
 }
 
-function decode(text: string): Sorted {
+function decode<T extends SortTag>(text: string): Sorted<T> {
   const [ts, tag, labels, line, structuredMetadata, occurrenceId, retimed] = JSON.parse(text) as RunRecord;
   const reason = RETIME_REASONS.find((r) => r === retimed);
   const entry: Entry = { labels, timestampNs: BigInt(ts), line, structuredMetadata, occurrenceId, ...(reason ? { retimed: reason } : {}) };
-  return { entry, tag };
+  return { entry, tag: tag as T };
 }
 
-async function writeRun(path: string, items: AsyncIterable<Sorted> | Iterable<Sorted>): Promise<void> {
+async function writeRun(path: string, items: AsyncIterable<Sorted<SortTag>> | Iterable<Sorted<SortTag>>): Promise<void> {
   async function* lines(): AsyncGenerator<string> {
     for await (const item of items) yield encode(item);
   }
   await pipeline(Readable.from(lines()), createGzip({ level: 1 }), createWriteStream(path));
 }
 
-async function* readRun(path: string): AsyncGenerator<Sorted> {
+async function* readRun<T extends SortTag>(path: string): AsyncGenerator<Sorted<T>> {
   const input = createReadStream(path).pipe(createGunzip());
   const lines = createInterface({ input, crlfDelay: Infinity });
   try {
-    for await (const line of lines) if (line !== '') yield decode(line);
+    for await (const line of lines) if (line !== '') yield decode<T>(line);
   } finally {
     lines.close();
     input.destroy();
@@ -87,8 +89,8 @@ async function* readRun(path: string): AsyncGenerator<Sorted> {
 }
 
 /** K-way merge of sorted sources (k is small: a linear scan for the minimum is enough). */
-async function* merge(sources: readonly (AsyncIterator<Sorted> | Iterator<Sorted>)[], onHead: (delta: number) => void): AsyncGenerator<Sorted> {
-  const heads: (Sorted | undefined)[] = [];
+async function* merge<T extends SortTag>(sources: readonly (AsyncIterator<Sorted<T>> | Iterator<Sorted<T>>)[], onHead: (delta: number) => void): AsyncGenerator<Sorted<T>> {
+  const heads: (Sorted<T> | undefined)[] = [];
   for (const s of sources) {
     const r = await s.next();
     heads.push(r.done ? undefined : r.value);
@@ -99,11 +101,11 @@ async function* merge(sources: readonly (AsyncIterator<Sorted> | Iterator<Sorted
       let min = -1;
       for (let i = 0; i < heads.length; i++) {
         const h = heads[i];
-        if (h !== undefined && (min < 0 || compareSorted(h, heads[min] as Sorted) < 0)) min = i;
+        if (h !== undefined && (min < 0 || compareSorted(h, heads[min] as Sorted<T>) < 0)) min = i;
       }
       if (min < 0) return;
-      const out = heads[min] as Sorted;
-      const r = await (sources[min] as AsyncIterator<Sorted> | Iterator<Sorted>).next();
+      const out = heads[min] as Sorted<T>;
+      const r = await (sources[min] as AsyncIterator<Sorted<T>> | Iterator<Sorted<T>>).next();
       heads[min] = r.done ? undefined : r.value;
       if (r.done) onHead(-1);
       yield out;
@@ -113,8 +115,8 @@ async function* merge(sources: readonly (AsyncIterator<Sorted> | Iterator<Sorted
   }
 }
 
-export class TimeSorter {
-  private held: Sorted[] = [];
+export class TimeSorter<T extends SortTag = number> {
+  private held: Sorted<T>[] = [];
   private heldBytes = 0;
   /** Spilled runs, oldest first; a run's level counts how often its entries were merged. */
   private runs: { path: string; level: number }[] = [];
@@ -143,7 +145,7 @@ export class TimeSorter {
     return this.spills;
   }
 
-  async add(entry: Entry, tag: number): Promise<void> {
+  async add(entry: Entry, tag: T): Promise<void> {
     this.held.push({ entry, tag });
     this.heldBytes += sizeOf(entry);
     this.count += 1;
@@ -155,7 +157,7 @@ export class TimeSorter {
    * Everything added so far, oldest first; the sorter is empty afterwards (also when the
    * iteration is left early: what was not taken is discarded).
    */
-  async *drain(): AsyncGenerator<Sorted> {
+  async *drain(): AsyncGenerator<Sorted<T>> {
     const held = this.held.sort(compareSorted);
     const runs = this.runs.map((r) => r.path);
     this.held = [];
@@ -165,24 +167,24 @@ export class TimeSorter {
     try {
       if (runs.length === 0) {
         for (let i = 0; i < held.length; i++) {
-          const item = held[i] as Sorted;
-          held[i] = undefined as unknown as Sorted; // let each handed-out entry go
+          const item = held[i] as Sorted<T>;
+          held[i] = undefined as unknown as Sorted<T>; // let each handed-out entry go
           this.track(-1);
           yield item;
         }
         return;
       }
-      const fromMemory = function* (track: (d: number) => void): Generator<Sorted> {
+      const fromMemory = function* (track: (d: number) => void): Generator<Sorted<T>> {
         for (let i = 0; i < held.length; i++) {
-          const item = held[i] as Sorted;
-          held[i] = undefined as unknown as Sorted;
+          const item = held[i] as Sorted<T>;
+          held[i] = undefined as unknown as Sorted<T>;
           if (i > 0) track(-1); // the merge counts this source's head itself
           yield item;
         }
       };
       // Held entries are counted already; the merge adds one head per run.
       if (held.length > 0) this.track(-1);
-      yield* merge([...runs.map((r) => readRun(r)), fromMemory((d) => this.track(d))], (d) => this.track(d));
+      yield* merge<T>([...runs.map((r) => readRun<T>(r)), fromMemory((d) => this.track(d))], (d) => this.track(d));
     } finally {
       this.inMemory = 0;
       await Promise.all(runs.map((r) => unlink(r).catch(() => undefined)));
@@ -221,13 +223,13 @@ export class TimeSorter {
       const level = tail[0]?.level;
       if (tail.length < fanIn || tail.some((r) => r.level !== level)) break;
       const paths = tail.map((r) => r.path);
-      const merged = await this.newRun(merge(paths.map((p) => readRun(p)), (d) => this.track(d)));
+      const merged = await this.newRun(merge(paths.map((p) => readRun<T>(p)), (d) => this.track(d)));
       await Promise.all(paths.map((p) => unlink(p).catch(() => undefined)));
       this.runs.splice(-fanIn, fanIn, { path: merged, level: (level ?? 0) + 1 });
     }
   }
 
-  private async newRun(items: AsyncIterable<Sorted> | Iterable<Sorted>): Promise<string> {
+  private async newRun(items: AsyncIterable<Sorted<T>> | Iterable<Sorted<T>>): Promise<string> {
     this.dir ??= await mkdtemp(join(this.options.dir ?? tmpdir(), 'kube-event-shipper-sort-'));
     const path = join(this.dir, `run-${++this.runCount}.jsonl.gz`);
     await writeRun(path, items);
