@@ -41,6 +41,9 @@ export interface EventTransformer<E extends CountedEvent> {
   retime(entry: Entry, timestampNs: bigint): Entry;
 }
 
+/** A draining list gives the event loop a turn this often (entries). */
+const YIELD_EVERY = 250;
+
 /** What a listed entry waiting in the time sort carries: its watermark slot and its event's count. */
 type ListedTag = { readonly seq: number; readonly uid: string; readonly count: number };
 
@@ -145,6 +148,7 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
   const shipSorted = async (stream: string, wm: Watermark, sorter: TimeSorter<ListedTag>): Promise<void> => {
     const entries = sorter.size;
     let duplicates = 0;
+    let handed = 0;
     try {
       for await (const { entry, tag } of sorter.drain()) {
         if (closing) break; // left without an outcome: the next run lists them again
@@ -159,6 +163,9 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
           continue;
         }
         await ship(entry, uid, count, done);
+        // Let the sink push while the list drains (as it did between list pages), rather than
+        // queueing a whole large list first and sending it as one burst.
+        if (++handed % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } catch (err) {
       // The list's position stays unconfirmed, so a restart lists again.
