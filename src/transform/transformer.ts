@@ -54,21 +54,33 @@ export function futureEdgeNs(nowMs: number): bigint {
 }
 
 /** The entry time: the occurrence time, moved inside [clamp edge, future edge] when outside. */
-function entryTimeNs(occurredAtNs: bigint, nowMs: number, acceptWindowMs: number): { ns: bigint; retimed?: RetimeReason } {
-  const oldest = clampEdgeNs(nowMs, acceptWindowMs);
-  if (occurredAtNs < oldest) return { ns: oldest, retimed: 'too_old' };
-  const newest = futureEdgeNs(nowMs);
-  return occurredAtNs > newest ? { ns: newest, retimed: 'too_new' } : { ns: occurredAtNs };
+function entryTimeNs(occurredAtNs: bigint, edges: Edges): { ns: bigint; retimed?: RetimeReason } {
+  if (occurredAtNs < edges.oldest) return { ns: edges.oldest, retimed: 'too_old' };
+  return occurredAtNs > edges.newest ? { ns: edges.newest, retimed: 'too_new' } : { ns: occurredAtNs };
+}
+
+interface Edges {
+  readonly nowMs: number;
+  readonly oldest: bigint;
+  readonly newest: bigint;
+}
+
+/** Both edges for `nowMs`, made again only when the clock has moved (a burst shares one millisecond). */
+function edgesAt(last: Edges | undefined, nowMs: number, acceptWindowMs: number): Edges {
+  if (last !== undefined && last.nowMs === nowMs) return last;
+  return { nowMs, oldest: clampEdgeNs(nowMs, acceptWindowMs), newest: futureEdgeNs(nowMs) };
 }
 
 /** Validates `options` (throws `ConfigError`, like `resolveTransformOptions`). */
 export function createTransformer(options: TransformOptions, deps: TransformDeps): Transformer {
   const resolved = resolveTransformOptions(options);
   const labelsOf = labelBuilder(resolved);
+  let edges: Edges | undefined;
   return {
     normalize: normalizeEvent,
     toEntry(event, occurrences = event.count) {
-      const time = entryTimeNs(event.occurredAtNs, deps.now(), resolved.acceptWindowMs);
+      edges = edgesAt(edges, deps.now(), resolved.acceptWindowMs);
+      const time = entryTimeNs(event.occurredAtNs, edges);
       return {
         labels: labelsOf(event),
         timestampNs: time.ns,

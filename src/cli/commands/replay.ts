@@ -21,7 +21,7 @@ import { DEFAULT_OUT_OF_ORDER_WINDOW_MS } from '../../pipeline/shipper.js';
 import { Retimer } from '../../pipeline/retimer.js';
 import { StreamTimes } from '../../pipeline/stream-times.js';
 import { DEFAULT_SORT_BUDGET_BYTES, TimeSorter } from '../../pipeline/time-sorter.js';
-import { readReplayInput } from '../replay-input.js';
+import { readReplayBatches } from '../replay-input.js';
 
 /**
  * Events whose last count a replay remembers. A replay input holds each event once (a list) or a
@@ -95,43 +95,45 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
     progress(false);
   };
   try {
-    for await (const item of readReplayInput(input, signal)) {
-      if (signal.aborted) break;
-      if (item.kind === 'skipped') {
-        counts.skipped += item.count;
-        continue;
+    reading: for await (const batch of readReplayBatches(input, signal)) {
+      for (const item of batch) {
+        if (signal.aborted) break reading;
+        if (item.kind === 'skipped') {
+          counts.skipped += item.count;
+          continue;
+        }
+        if (item.kind === 'malformed') {
+          counts.malformed += 1;
+          metrics.eventsDropped.inc({ reason: 'malformed' });
+          logger.warn({ line: item.line, reason: item.reason }, 'malformed replay input');
+          continue;
+        }
+        counts.events += 1;
+        metrics.eventsReceived.inc({ type: 'LISTED' });
+        const normalized = transformer.normalize(item.event);
+        if (!normalized.ok) {
+          counts.malformed += 1;
+          metrics.eventsDropped.inc({ reason: 'malformed' });
+          logger.warn({ line: item.line, reason: normalized.reason, detail: normalized.detail }, 'malformed event');
+          continue;
+        }
+        const { uid, count } = normalized.event;
+        const entry = transformer.toEntry(normalized.event, lastCounts.occurrencesOf(uid, count));
+        if (seen.has(entry.occurrenceId)) {
+          counts.duplicates += 1;
+          metrics.eventsDuplicate.inc();
+          continue;
+        }
+        seen.add(entry.occurrenceId);
+        // In input order: an event's first state counts its whole count, each later one its rise.
+        lastCounts.raise(uid, count);
+        if (deps.sortByTime) await sorter.add(entry, 0);
+        else await write(entry);
+        tick();
       }
-      if (item.kind === 'malformed') {
-        counts.malformed += 1;
-        metrics.eventsDropped.inc({ reason: 'malformed' });
-        logger.warn({ line: item.line, reason: item.reason }, 'malformed replay input');
-        continue;
-      }
-      counts.events += 1;
-      metrics.eventsReceived.inc({ type: 'LISTED' });
-      const normalized = transformer.normalize(item.event);
-      if (!normalized.ok) {
-        counts.malformed += 1;
-        metrics.eventsDropped.inc({ reason: 'malformed' });
-        logger.warn({ line: item.line, reason: normalized.reason, detail: normalized.detail }, 'malformed event');
-        continue;
-      }
-      const { uid, count } = normalized.event;
-      const entry = transformer.toEntry(normalized.event, lastCounts.occurrencesOf(uid, count));
-      if (seen.has(entry.occurrenceId)) {
-        counts.duplicates += 1;
-        metrics.eventsDuplicate.inc();
-        continue;
-      }
-      seen.add(entry.occurrenceId);
-      // In input order: an event's first state counts its whole count, each later one its rise.
-      lastCounts.raise(uid, count);
-      if (deps.sortByTime) await sorter.add(entry, 0);
-      else await write(entry);
-      tick();
     }
   } catch (err) {
-    // readline rejects with an AbortError when the signal closes it; anything else is a read failure.
+    // The input fails with an AbortError when the signal destroys it; anything else is a read failure.
     if (!signal.aborted) {
       await sorter.dispose();
       throw err;
