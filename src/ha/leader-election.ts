@@ -288,12 +288,16 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
     })();
 
     // Renews while the work runs, draining after a shutdown included: a standby must not take the
-    // Lease (and write its checkpoint) before this term's final checkpoint is written.
+    // Lease (and write its checkpoint) before this term's final checkpoint is written. A renewal
+    // still under way when the work ends is cut, so it cannot hold up the release.
+    const workOver = new AbortController();
+    void running.then(() => workOver.abort());
+    const renewing = AbortSignal.any([termLost.signal, workOver.signal]);
     while (!termLost.signal.aborted && !workEnded) {
       // No jitter while leading (as in client-go): a jittered period could outlast a tight renew deadline.
-      const slept = await Promise.race([pause(options.retryPeriodMs, termLost.signal).then(() => 'slept' as const), workDone]);
+      const slept = await Promise.race([pause(options.retryPeriodMs, renewing).then(() => 'slept' as const), workDone]);
       if (slept === 'work' || workEnded || termLost.signal.aborted) break;
-      const { result, startedAt } = await attempt(termLost.signal, lastRenew + options.renewDeadlineMs);
+      const { result, startedAt } = await attempt(renewing, lastRenew + options.renewDeadlineMs);
       if (result === 'acquired') lastRenew = Math.max(lastRenew, startedAt);
       else if (result === 'held-by-other') lose(result);
     }
