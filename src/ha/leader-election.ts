@@ -217,16 +217,28 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
   const retryDelay = (): number => options.retryPeriodMs * (1 + 0.2 * random());
 
   async function release(): Promise<void> {
-    const lease = observed?.lease;
-    if (!lease || lease.spec?.holderIdentity !== options.identity) return;
+    let lease = observed?.lease;
     try {
-      const now = clock.now();
-      const res = await request('PUT', leasePath, {
-        timeoutMs: releaseTimeoutMs,
-        body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now) } },
-      });
-      if (res.status === 200) log.info({}, 'lease released');
-      else log.warn({ status: res.status }, 'lease release failed');
+      // Twice at most: a renewal cut short when the work ended may still have reached the server,
+      // so the Lease we know can be one version behind (409); read it and try once more.
+      for (let round = 0; round < 2; round++) {
+        if (!lease || lease.spec?.holderIdentity !== options.identity) return;
+        const now = clock.now();
+        const res = await request('PUT', leasePath, {
+          timeoutMs: releaseTimeoutMs,
+          body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now) } },
+        });
+        if (res.status === 200) {
+          log.info({}, 'lease released');
+          return;
+        }
+        if (res.status !== 409 || round > 0) {
+          log.warn({ status: res.status }, 'lease release failed');
+          return;
+        }
+        const current = await request('GET', leasePath, { timeoutMs: releaseTimeoutMs });
+        lease = current.status === 200 && isLease(current.body) ? current.body : undefined;
+      }
     } catch (err) {
       log.warn({ err }, 'lease release failed');
     }
