@@ -310,15 +310,17 @@ describe('Loki sink: retries and drops', { timeout: 20_000 }, () => {
     }
   });
 
-  it('a 501 is not retried', async () => {
+  it('a 501, like every answer but a 400 (and a 413 for one entry), is retried', async () => {
     const h = await startHarness();
     try {
-      h.loki.script({ status: 501 });
+      h.loki.script({ status: 501 }, { status: 405 }, { status: 422 });
       await h.write(firstEntry);
       await h.sink.flush();
-      assert.equal(h.loki.requests.length, 1);
-      const outcome = h.outcomes.get('occ-1')?.[0];
-      assert.equal(outcome?.kind === 'dropped' && outcome.reason, 'loki_rejected');
+      assert.deepEqual(
+        h.loki.requests.map((r) => r.answer),
+        [501, 405, 422, 204],
+      );
+      assert.deepEqual(h.outcomes.get('occ-1'), [{ kind: 'delivered' }]);
     } finally {
       await h.close();
     }
