@@ -151,8 +151,8 @@ function readValidationMessage(body: string, at: number): ValidationMessage | un
   const tail = body.slice(parsed.end + 1);
   const labels = parsed.labels;
   let m: RegExpExecArray | null;
-  if ((m = /^ has timestamp too old: (\S+), oldest acceptable/.exec(tail)) !== null) return withSecond('too_old', labels, m[1]);
-  if ((m = /^ has timestamp too new: (\S+)/.exec(tail)) !== null) return withSecond('too_new', labels, m[1]);
+  if ((m = /^ has timestamp too old: ([0-9TZ:.+-]+), oldest acceptable/.exec(tail)) !== null) return withSecond('too_old', labels, m[1]);
+  if ((m = /^ has timestamp too new: ([0-9TZ:.+-]+)/.exec(tail)) !== null) return withSecond('too_new', labels, m[1]);
   if ((m = /^ while adding an entry with length '(\d+)' bytes/.exec(tail)) !== null) return { kind: 'line_too_long', labels, length: Number(m[1]) };
   if (/^ has \d+ label names; limit \d+/.test(tail)) return { kind: 'stream', labels, reason: 'too_many_labels' };
   if (/^ has (label name too long|label value too long|duplicate label name)/.test(tail)) return { kind: 'stream', labels, reason: 'invalid_labels' };
