@@ -24,6 +24,7 @@ import { startFakeLoki } from '../fakes/loki-receiver.js';
 const protoPath = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'sink', 'loki', 'push.proto');
 const PushRequest = protobuf.loadSync(protoPath).lookupType('logproto.PushRequest');
 
+const NOW_NS = BigInt(Date.now() - 60 * 60_000) * 1_000_000n;
 const REASONS = ['Scheduled', 'Pulled', 'Created', 'Started', 'BackOff', 'Killing', 'FailedScheduling', 'Unhealthy'];
 
 function makeEntry(i: number): Entry {
@@ -31,7 +32,8 @@ function makeEntry(i: number): Entry {
   const ns = `team-${i % 6}`;
   return {
     labels: { job: 'kube-event-shipper', cluster: 'prod-eu', namespace: ns, reason, type: i % 5 === 0 ? 'Warning' : 'Normal', kind: 'Pod', source: 'kubelet' },
-    timestampNs: 1_795_688_199_000_000_000n + BigInt(i) * 1_234_567n,
+    // Recent: the fake Loki refuses entries older than 7 days, as Loki does.
+    timestampNs: NOW_NS + BigInt(i) * 1_234_567n,
     line: `kind=Pod namespace=${ns} name=web-7d9f8b6c5-${i.toString(36)} reason=${reason} type=Normal count=${(i % 9) + 1} msg="Container image \\"registry.example.com/web:1.${i % 40}.0\\" already present on machine" first_seen=2026-11-26T10:16:39Z last_seen=2026-11-26T10:16:39Z source=kubelet host=node-${i % 30}`,
     structuredMetadata: { object_name: `web-7d9f8b6c5-${i.toString(36)}`, object_uid: `6c0e3c1d-${i.toString(16).padStart(4, '0')}-4a8e-9b1f-2f0d9e7c1a55`, node: `node-${i % 30}`, event_uid: `e1f0-${i}` },
     occurrenceId: `occ-${i}`,

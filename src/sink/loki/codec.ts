@@ -45,21 +45,44 @@ export function encodePushRequest(streams: readonly PushStream[]): Uint8Array {
     if (stream.labels !== '') w.uint32(TAG_LABELS).string(stream.labels);
     for (const entry of stream.entries) {
       w.uint32(TAG_ENTRY).fork();
-      writeTimestamp(w, entry.timestampNs);
-      if (entry.line !== '') w.uint32(TAG_LINE).string(entry.line);
-      const metadata = entry.structuredMetadata;
-      for (const name in metadata) {
-        const value = metadata[name] ?? '';
-        w.uint32(TAG_METADATA).fork();
-        if (name !== '') w.uint32(TAG_PAIR_NAME).string(name);
-        if (value !== '') w.uint32(TAG_PAIR_VALUE).string(value);
-        w.ldelim();
-      }
+      writeEntryFields(w, entry);
       w.ldelim();
     }
     w.ldelim();
   }
   return w.finish();
+}
+
+/** Encodes one entry alone (an EntryAdapter message): the compact form the sink holds while it waits. */
+export function encodeEntry(entry: PushEntry): Uint8Array {
+  const w = protobuf.Writer.create();
+  writeEntryFields(w, entry);
+  return w.finish();
+}
+
+/** A PushRequest from entries encoded with `encodeEntry`: the same bytes `encodePushRequest` makes. */
+export function encodePushRequestFromEncoded(streams: readonly { readonly labels: string; readonly entries: readonly Uint8Array[] }[]): Uint8Array {
+  const w = protobuf.Writer.create();
+  for (const stream of streams) {
+    w.uint32(TAG_STREAM).fork();
+    if (stream.labels !== '') w.uint32(TAG_LABELS).string(stream.labels);
+    for (const entry of stream.entries) w.uint32(TAG_ENTRY).bytes(entry);
+    w.ldelim();
+  }
+  return w.finish();
+}
+
+function writeEntryFields(w: protobuf.Writer, entry: PushEntry): void {
+  writeTimestamp(w, entry.timestampNs);
+  if (entry.line !== '') w.uint32(TAG_LINE).string(entry.line);
+  const metadata = entry.structuredMetadata;
+  for (const name in metadata) {
+    const value = metadata[name] ?? '';
+    w.uint32(TAG_METADATA).fork();
+    if (name !== '') w.uint32(TAG_PAIR_NAME).string(name);
+    if (value !== '') w.uint32(TAG_PAIR_VALUE).string(value);
+    w.ldelim();
+  }
 }
 
 function writeTimestamp(w: protobuf.Writer, timestampNs: bigint): void {
