@@ -1,12 +1,15 @@
 /**
  * A checkpoint in a ConfigMap (default in-cluster: any replica or a new leader resumes from it).
- * Created when missing; replaced with the resourceVersion we last saw, and on a 409 Conflict read
- * again and replaced once more (only the leader writes). A ConfigMap of the same name that is not
+ * Every write is conditional (optimistic concurrency): created when missing (409 if someone created
+ * it meanwhile), else replaced with the resourceVersion we read or last wrote. A 409 Conflict means
+ * another writer — a new leader — wrote since: nothing is overwritten (CheckpointConflictError);
+ * the current resourceVersion is read for the next save, which happens only while this replica
+ * still holds its term (see src/ha/term-checkpoint.ts). A ConfigMap of the same name that is not
  * ours is never overwritten.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { kubeRequest, statusMessage } from '../kube/request.js';
-import { CheckpointForeignError, CheckpointReadError, CheckpointWriteError } from './errors.js';
+import { CheckpointConflictError, CheckpointForeignError, CheckpointReadError, CheckpointWriteError } from './errors.js';
 import { parseCheckpoint, serializeCheckpoint } from './record.js';
 import type { CheckpointRecord, CheckpointStore, LoadResult } from './record.js';
 
@@ -91,18 +94,17 @@ export function createConfigMapCheckpointStore(options: ConfigMapStoreOptions, d
     },
     async save(record: CheckpointRecord): Promise<void> {
       const text = serializeCheckpoint(record);
-      // Two rounds at most: the first with what we know, the second after reading the current state.
-      for (let round = 0; round < 2; round++) {
-        const status = lastResourceVersion === undefined ? await write('POST', text, undefined) : await write('PUT', text, lastResourceVersion);
-        if (status === 200 || status === 201) return;
-        // 409 (modified or already exists) or 404 (deleted): look at what is there now.
-        const cm = await get().catch((err: unknown) => {
-          throw new CheckpointWriteError(`cannot write configmap ${namespace}/${name}`, { cause: err });
-        });
-        if (cm && !isOurs(cm)) throw new CheckpointForeignError(`configmap ${namespace}/${name} exists and is not a kube-event-shipper checkpoint`);
-        lastResourceVersion = cm?.resourceVersion;
-      }
-      throw new CheckpointWriteError(`cannot write configmap ${namespace}/${name}: kept conflicting`);
+      let status = lastResourceVersion === undefined ? await write('POST', text, undefined) : await write('PUT', text, lastResourceVersion);
+      // Deleted since (404): creating it again overwrites nothing.
+      if (status === 404) status = await write('POST', text, undefined);
+      if (status === 200 || status === 201) return;
+      // 409: modified, or created by someone else. Learn where it stands now for the next save.
+      const cm = await get().catch((err: unknown) => {
+        throw new CheckpointWriteError(`cannot write configmap ${namespace}/${name}`, { cause: err });
+      });
+      if (cm && !isOurs(cm)) throw new CheckpointForeignError(`configmap ${namespace}/${name} exists and is not a kube-event-shipper checkpoint`);
+      lastResourceVersion = cm?.resourceVersion;
+      throw new CheckpointConflictError(`configmap ${namespace}/${name} was changed by another writer since we read it (409 Conflict); not overwritten`);
     },
   };
 }

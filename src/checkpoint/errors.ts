@@ -14,3 +14,12 @@ export class CheckpointWriteError extends ShipperError {
 export class CheckpointForeignError extends ShipperError {
   readonly code = 'E_CHECKPOINT_FOREIGN';
 }
+
+/**
+ * The ConfigMap changed since we read or last wrote it (HTTP 409): another writer — a new leader —
+ * won. Nothing was overwritten; the next save writes over what is there now only if this replica
+ * still leads (the term fence decides).
+ */
+export class CheckpointConflictError extends ShipperError {
+  readonly code = 'E_CHECKPOINT_CONFLICT';
+}

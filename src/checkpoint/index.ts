@@ -10,7 +10,7 @@ export { createFileCheckpointStore } from './file-store.js';
 export { createConfigMapCheckpointStore, CHECKPOINT_KEY } from './configmap-store.js';
 export type { ConfigMapStoreOptions } from './configmap-store.js';
 export { RecentIds, hashOccurrenceId, DEFAULT_RECENT_CAPACITY } from './recent-ids.js';
-export { CheckpointForeignError, CheckpointReadError, CheckpointWriteError } from './errors.js';
+export { CheckpointConflictError, CheckpointForeignError, CheckpointReadError, CheckpointWriteError } from './errors.js';
 
 /**
  * The store the options ask for: `--checkpoint-configmap` wins over `--checkpoint-file`; neither

@@ -4,6 +4,7 @@
  * are read here, at the edge, and nowhere else. Every failure is one `ConfigError` line naming the
  * key as the user wrote it, the value, and what was expected.
  */
+import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
@@ -19,7 +20,7 @@ export type DeepReadonly<T> = T extends (infer U)[]
 /** Everything the shipper is configured with; secrets included, so dump it only through `redactConfig`. */
 export type Config = DeepReadonly<
   Omit<ParsedOptions, 'identity'> & {
-    /** Holder identity for leader election: the option, else the host name. */
+    /** Holder identity for leader election: the option, else `<host name>_<random UUID>` (unique per process). */
     identity: string;
     /** Basic auth password, from `--loki-password-file` or `KES_LOKI_PASSWORD`. */
     lokiPassword?: string;
@@ -61,6 +62,11 @@ export interface ConfigSources {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly readFile: (path: string) => string;
   readonly hostname: string;
+  /**
+   * Makes the default identity unique per process (`<hostname>_<instanceId>`, as client-go does):
+   * two replicas on one host must not both believe they hold the Lease. A random UUID when absent.
+   */
+  readonly instanceId?: string;
 }
 
 type Origin = { readonly kind: 'flag' | 'env' | 'default' } | { readonly kind: 'file'; readonly path: string };
@@ -281,7 +287,7 @@ export function loadConfig(sources: ConfigSources): Config {
     ...(checkpointConfigmap !== undefined ? { checkpointConfigmap } : {}),
     checkpointOrigin,
     lokiTls,
-    identity: options.identity ?? sources.hostname,
+    identity: options.identity ?? `${sources.hostname}_${sources.instanceId ?? randomUUID()}`,
     ...(lokiPassword !== undefined ? { lokiPassword } : {}),
     ...(lokiBearerToken !== undefined ? { lokiBearerToken } : {}),
   };

@@ -86,7 +86,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'leaseDuration', kind: 'duration', group: 'runtime', default: '15s', placeholder: '<duration>', description: 'how long a lease is valid without renewal' },
   { key: 'leaseRenewDeadline', kind: 'duration', group: 'runtime', default: '10s', placeholder: '<duration>', description: 'the leader gives up when it could not renew for this long' },
   { key: 'leaseRetryPeriod', kind: 'duration', group: 'runtime', default: '2s', placeholder: '<duration>', description: 'how often to try to acquire or renew the lease' },
-  { key: 'identity', kind: 'string', group: 'runtime', placeholder: '<id>', description: 'holder identity in the Lease; unset: POD_NAME, HOSTNAME or the host name' },
+  { key: 'identity', kind: 'string', group: 'runtime', placeholder: '<id>', description: 'holder identity in the Lease; unset: POD_NAME, HOSTNAME or the host name, plus _<random UUID>' },
   { key: 'gracePeriod', kind: 'duration', group: 'runtime', default: '25s', placeholder: '<duration>', description: 'on SIGTERM/SIGINT: time to flush, checkpoint and release the lease' },
 ];
 

@@ -3,9 +3,10 @@
  * takes the Lease when it is free or expired, the leader renews it every retry period, and writes
  * carry the resourceVersion read just before, so two candidates can never both win (409). Expiry is
  * judged by when *we* last saw the record change, not by the holder's clock. Losing the Lease (no
- * renewal within the renew deadline) aborts the work; shutdown aborts it, waits for it to finish
- * (flush, checkpoint) and only then releases the Lease, so the next leader resumes from a current
- * checkpoint.
+ * renewal within the renew deadline) aborts the work and tells it through `LeaderTerm.lost`;
+ * shutdown aborts it, keeps renewing while it finishes (flush, final checkpoint) and only then
+ * releases the Lease, so no standby takes over during a long drain and the next leader resumes
+ * from a current checkpoint. A Lease lost during that drain fences the final checkpoint too.
  *
  * The renew deadline is counted from the start of the last successful renewal (the renewTime it
  * wrote), and a timer aborts the work the moment it passes, even while a renew request hangs. Any
@@ -49,11 +50,24 @@ export function lostTheLease(signal: AbortSignal): boolean {
   return signal.aborted && reason instanceof ShipperError && reason.code === 'E_LEASE_LOST';
 }
 
+/** What the work knows of its leadership term beyond its stop signal. */
+export interface LeaderTerm {
+  /**
+   * Aborted with a `LeaseLostError` once this term lost the Lease — also after a shutdown began,
+   * while the work drains: from then on the checkpoint belongs to the next leader.
+   */
+  readonly lost: AbortSignal;
+}
+
+/** A term that cannot be lost: work run without leader election. */
+export const UNCONTESTED_TERM: LeaderTerm = { lost: new AbortController().signal };
+
 /**
  * The work to run while leading; it must stop promptly when `signal` aborts. The abort reason is a
  * `LeaseLostError` when the Lease was lost (see `lostTheLease`), the shutdown's reason otherwise.
+ * The Lease is renewed until the work has finished (drain and final checkpoint included).
  */
-export type LeaderWork = (signal: AbortSignal) => Promise<void>;
+export type LeaderWork = (signal: AbortSignal, term: LeaderTerm) => Promise<void>;
 
 export interface LeaderElector {
   /**
@@ -235,13 +249,17 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
    */
   async function lead(work: LeaderWork, shutdown: AbortSignal, acquiredAt: number): Promise<'shutdown' | 'lost'> {
     const workAbort = new AbortController();
+    // Aborted only by losing the Lease: renewals go on after a shutdown began, until the work ended.
+    const termLost = new AbortController();
     const stopWork = (): void => workAbort.abort(shutdown.reason ?? new Error('shutdown'));
     shutdown.addEventListener('abort', stopWork, { once: true });
     let lastRenew = acquiredAt;
     const lose = (result: Attempt | 'renew-deadline'): void => {
-      if (workAbort.signal.aborted) return;
-      log.warn({ result, sinceRenewMs: clock.now() - lastRenew }, 'lost the lease');
-      workAbort.abort(new LeaseLostError('lost the lease'));
+      if (termLost.signal.aborted) return;
+      log.warn({ result, sinceRenewMs: clock.now() - lastRenew, draining: workAbort.signal.aborted }, 'lost the lease');
+      const reason = new LeaseLostError('lost the lease');
+      termLost.abort(reason);
+      workAbort.abort(reason);
     };
     setLeading(true);
     let workError: unknown;
@@ -252,7 +270,7 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
       workEnded = true;
       workEndedOnItsOwn = !workAbort.signal.aborted;
     };
-    const running = work(workAbort.signal).then(ended, (err: unknown) => {
+    const running = work(workAbort.signal, { lost: termLost.signal }).then(ended, (err: unknown) => {
       ended();
       workError = err ?? new Error('work failed');
     });
@@ -260,7 +278,7 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
 
     // Wakes at the deadline; a renewal meanwhile moved it, so it sleeps again for what is left.
     const watchdogStop = new AbortController();
-    const watchdogSignal = AbortSignal.any([workAbort.signal, watchdogStop.signal]);
+    const watchdogSignal = AbortSignal.any([termLost.signal, watchdogStop.signal]);
     const watchdog = (async () => {
       for (;;) {
         const left = lastRenew + options.renewDeadlineMs - clock.now();
@@ -269,21 +287,22 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
       }
     })();
 
-    while (!workAbort.signal.aborted) {
+    // Renews while the work runs, draining after a shutdown included: a standby must not take the
+    // Lease (and write its checkpoint) before this term's final checkpoint is written.
+    while (!termLost.signal.aborted && !workEnded) {
       // No jitter while leading (as in client-go): a jittered period could outlast a tight renew deadline.
-      const slept = await Promise.race([pause(options.retryPeriodMs, workAbort.signal).then(() => 'slept' as const), workDone]);
-      if (slept === 'work' || workEnded) break;
-      if (workAbort.signal.aborted) break;
-      const { result, startedAt } = await attempt(workAbort.signal, lastRenew + options.renewDeadlineMs);
+      const slept = await Promise.race([pause(options.retryPeriodMs, termLost.signal).then(() => 'slept' as const), workDone]);
+      if (slept === 'work' || workEnded || termLost.signal.aborted) break;
+      const { result, startedAt } = await attempt(termLost.signal, lastRenew + options.renewDeadlineMs);
       if (result === 'acquired') lastRenew = Math.max(lastRenew, startedAt);
       else if (result === 'held-by-other') lose(result);
     }
-    watchdogStop.abort();
-    await watchdog;
-    const lost = !workEndedOnItsOwn && lostTheLease(workAbort.signal);
     shutdown.removeEventListener('abort', stopWork);
     if (shutdown.aborted) stopWork();
     await running;
+    watchdogStop.abort();
+    await watchdog;
+    const lost = termLost.signal.aborted && !workEndedOnItsOwn;
     setLeading(false);
     if (lost) {
       // Someone else may hold it by now; never release a Lease we no longer own.

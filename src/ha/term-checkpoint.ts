@@ -2,7 +2,8 @@
  * Fences the checkpoint to one leadership term. A leader that lost the Lease still drains its sink
  * and would then write its final checkpoint — possibly over the newer one the next leader has
  * written meanwhile, which would make that leader's successor re-ship. Once the term ended by
- * losing the Lease, saves are skipped (logged at info); a shutdown while leading still writes.
+ * losing the Lease (`term` is `LeaderTerm.lost`), saves are skipped (logged at info); a shutdown
+ * while leading still writes.
  */
 import type { Logger } from 'pino';
 import type { CheckpointRecord, CheckpointStore } from '../checkpoint/index.js';

@@ -34,10 +34,22 @@ export type WatchRestartReason = (typeof WATCH_RESTART_REASONS)[number];
 export const RELIST_REASONS = ['initial', 'gone', 'continue_expired', 'short_watch', 'error'] as const;
 export type RelistReason = (typeof RELIST_REASONS)[number];
 
+/**
+ * Why the source read an Event object and did not hand it on. `initial_policy`: listed on a first
+ * start and left out by --initial; `unchanged`: listed on a relist with a resourceVersion not newer
+ * than the position (handled before); `before_lookback`: listed on a relist, its resourceVersion
+ * not comparable with the position and its time older than the look-back; `not_an_object`: a list
+ * item or watch object that is not a JSON object; `unknown_watch_type`: a watch event of a type
+ * other than ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.
+ */
+export const SOURCE_SKIP_REASONS = ['initial_policy', 'unchanged', 'before_lookback', 'not_an_object', 'unknown_watch_type'] as const;
+export type SourceSkipReason = (typeof SOURCE_SKIP_REASONS)[number];
+
 export const WATCH_EVENT_TYPES = ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'LISTED'] as const;
 export type WatchEventType = (typeof WATCH_EVENT_TYPES)[number];
 
-export const CHECKPOINT_WRITE_RESULTS = ['success', 'error'] as const;
+/** `conflict`: another writer changed the ConfigMap since we read it (409); nothing was overwritten. */
+export const CHECKPOINT_WRITE_RESULTS = ['success', 'error', 'conflict'] as const;
 
 export interface Metrics {
   readonly registry: Registry;
@@ -47,6 +59,8 @@ export interface Metrics {
   readonly eventsShipped: Counter;
   readonly eventsDropped: Counter<'reason'>;
   readonly eventsFiltered: Counter<'filter'>;
+  /** Event objects the source read and did not hand on, by reason (see SOURCE_SKIP_REASONS). */
+  readonly eventsSkipped: Counter<'reason'>;
   /** Occurrences seen again (relist overlap, metadata-only updates) and not shipped twice. */
   readonly eventsDuplicate: Counter;
   readonly entriesPushed: Counter;
@@ -89,6 +103,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     eventsShipped: counter('events_shipped_total', 'Event occurrences delivered to the destination.'),
     eventsDropped: counter('events_dropped_total', 'Event occurrences that were not delivered, by reason.', ['reason']),
     eventsFiltered: counter('events_filtered_total', 'Events left out by a client-side filter.', ['filter']),
+    eventsSkipped: counter('events_skipped_total', 'Event objects read from the API server and not handed on by the source, by reason.', ['reason']),
     eventsDuplicate: counter('events_duplicate_total', 'Occurrences seen again and not shipped twice.'),
     entriesPushed: counter('entries_pushed_total', 'Entries in push requests that Loki accepted.'),
     bytesPushed: counter('bytes_pushed_total', 'Compressed bytes of push requests sent to Loki.'),
@@ -115,6 +130,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   metrics.eventsShipped.inc(0);
   for (const reason of EVENT_DROP_REASONS) metrics.eventsDropped.inc({ reason }, 0);
   for (const filter of FILTER_KINDS) metrics.eventsFiltered.inc({ filter }, 0);
+  for (const reason of SOURCE_SKIP_REASONS) metrics.eventsSkipped.inc({ reason }, 0);
   metrics.eventsDuplicate.inc(0);
   metrics.entriesPushed.inc(0);
   metrics.bytesPushed.inc(0);

@@ -4,6 +4,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
+import { CheckpointConflictError } from '../checkpoint/errors.js';
 import { RecentIds, DEFAULT_RECENT_CAPACITY } from '../checkpoint/recent-ids.js';
 import type { CheckpointRecord, CheckpointStore } from '../checkpoint/record.js';
 import type { Clock, Random } from '../core/clock.js';
@@ -78,6 +79,7 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
       const filter = filteredBy(item.object, filters);
       if (filter !== undefined) {
         metrics.eventsFiltered.inc({ filter });
+        if (log.isLevelEnabled('debug')) log.debug({ stream, filter, ...eventRef(item.object) }, 'event filtered out');
         return done();
       }
       const made = toEntry(transformer, item.object);
@@ -91,6 +93,7 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
       const id = entry.occurrenceId;
       if (recent.has(id) || inflight.has(id)) {
         metrics.eventsDuplicate.inc();
+        if (log.isLevelEnabled('debug')) log.debug({ stream, occurrenceId: id, ...eventRef(item.object) }, 'occurrence already shipped; not shipped again');
         return done();
       }
       // Written after the stop signal, an entry could not be delivered: leave it for the next run.
@@ -166,6 +169,12 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
     if (writer) await writer.saveIfChanged();
     log.info({ report, inflight: inflight.size }, 'stopped');
   }
+}
+
+/** Names an event in a log record. */
+function eventRef(object: SourceItem['object']): { namespace: unknown; name: unknown; resourceVersion: unknown } {
+  const meta = object['metadata'] as { namespace?: unknown; name?: unknown; resourceVersion?: unknown } | undefined;
+  return { namespace: meta?.namespace, name: meta?.name, resourceVersion: meta?.resourceVersion };
 }
 
 /**
@@ -297,6 +306,13 @@ class CheckpointWriter<E> {
       metrics.checkpointWrites.inc({ result: 'success' });
       metrics.checkpointLastWrite.set(clock.now() / 1000);
     } catch (err) {
+      if (err instanceof CheckpointConflictError) {
+        // A new leader wrote since we read: its checkpoint stays. Tried again next interval, and
+        // written then only while this term still holds the Lease.
+        metrics.checkpointWrites.inc({ result: 'conflict' });
+        logger.warn({ err, store: this.store.description }, 'checkpoint not written: another writer changed it since we read it');
+        return;
+      }
       metrics.checkpointWrites.inc({ result: 'error' });
       logger.warn({ err, store: this.store.description }, 'checkpoint write failed');
     }

@@ -57,7 +57,13 @@ export function occurrenceTimeMs(e: RawEvent): number | undefined {
   return undefined;
 }
 
-/** Compares two resourceVersions when both are decimal integers (etcd revisions); else undefined. */
+/**
+ * Compares two resourceVersions when both are decimal integers; else undefined (incomparable).
+ * The API contract calls them opaque strings, but every kube-apiserver backed by etcd serves etcd
+ * revisions (one cluster-wide, increasing counter), which is what lets a relist tell what changed
+ * after a position. A server that serves something else (an aggregated or non-etcd API) falls
+ * back to the time look-back.
+ */
 export function compareResourceVersions(a: string, b: string): number | undefined {
   if (!/^\d+$/.test(a) || !/^\d+$/.test(b)) return undefined;
   const x = BigInt(a);

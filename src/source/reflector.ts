@@ -8,7 +8,7 @@ import { Watch } from '@kubernetes/client-node';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock, Random } from '../core/clock.js';
-import type { Metrics, RelistReason, WatchRestartReason } from '../observe/metrics.js';
+import type { Metrics, RelistReason, SourceSkipReason, WatchRestartReason } from '../observe/metrics.js';
 import { Backoff } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import { KubeRequestError } from './errors.js';
@@ -334,21 +334,35 @@ export class Reflector {
     return ns === undefined ? `${base}/events` : `${base}/namespaces/${encodeURIComponent(ns)}/events`;
   }
 
-  /** `ship`; `skip`: left out, its occurrence counts as seen; `unchanged`: handled before, nothing to do. */
-  private listedFate(e: RawEvent, scope: ListScope): 'ship' | 'skip' | 'unchanged' {
-    const fresh = (t: number | undefined, since: number): 'ship' | 'skip' => (t === undefined || t >= since ? 'ship' : 'skip');
+  /**
+   * Whether a listed event ships. On a relist, its resourceVersion decides: not newer than the
+   * position means handled before (`unchanged`); newer means it was written after the position, so
+   * it ships whatever time it carries (a series writer reports lastObservedTime minutes late, node
+   * clocks drift; the pipeline's recent-id record suppresses a metadata-only change). The time
+   * look-back applies only when the two cannot be compared (see compareResourceVersions).
+   * `initial_policy` and `before_lookback` count the occurrence as seen (`onSkipped`).
+   */
+  private listedFate(e: RawEvent, scope: ListScope): 'ship' | SourceSkipReason {
+    const fresh = (t: number | undefined, since: number): boolean => t === undefined || t >= since;
     if (scope.kind === 'initial') {
       const initial = this.options.initial;
-      if (initial.kind === 'none') return 'skip';
+      if (initial.kind === 'none') return 'initial_policy';
       if (initial.kind === 'all') return 'ship';
-      return fresh(occurrenceTimeMs(e), this.deps.clock.now() - initial.maxAgeMs);
+      return fresh(occurrenceTimeMs(e), this.deps.clock.now() - initial.maxAgeMs) ? 'ship' : 'initial_policy';
     }
     const rv = resourceVersionOf(e);
-    if (rv !== undefined) {
-      const cmp = compareResourceVersions(rv, scope.resourceVersion);
-      if (cmp !== undefined && cmp <= 0) return 'unchanged'; // already handled at the position we had
-    }
-    return fresh(occurrenceTimeMs(e), scope.sinceMs - this.options.relistMarginMs);
+    const cmp = rv === undefined ? undefined : compareResourceVersions(rv, scope.resourceVersion);
+    if (cmp !== undefined) return cmp <= 0 ? 'unchanged' : 'ship';
+    return fresh(occurrenceTimeMs(e), scope.sinceMs - this.options.relistMarginMs) ? 'ship' : 'before_lookback';
+  }
+
+  /** Counts an object read and not handed on, and names it at debug level. */
+  private skipped(reason: SourceSkipReason, object: unknown, extra: Record<string, unknown> = {}): void {
+    this.deps.metrics.eventsSkipped.inc({ reason });
+    const log = this.deps.logger;
+    if (!log.isLevelEnabled('debug')) return;
+    const meta = isRawEvent(object) && isRawEvent(object['metadata']) ? object['metadata'] : undefined;
+    log.debug({ stream: this.stream, reason, namespace: meta?.['namespace'], name: meta?.['name'], resourceVersion: meta?.['resourceVersion'], ...extra }, 'event not handed on');
   }
 
   /** A paged list; hands each page's items over before asking for the next (one page in memory). */
@@ -382,12 +396,18 @@ export class Reflector {
         const raw = items[i];
         items[i] = undefined; // let each handed-over item go
         this.deps.metrics.eventsReceived.inc({ type: 'LISTED' });
-        if (!isRawEvent(raw)) continue;
+        if (!isRawEvent(raw)) {
+          this.skipped('not_an_object', raw);
+          continue;
+        }
         const object: RawEvent = { kind: 'Event', apiVersion, ...raw };
         this.noteEventTime(object);
         const fate = this.listedFate(object, scope);
-        if (fate === 'skip') this.deps.handler.onSkipped?.(this.stream, object);
-        if (fate !== 'ship') continue;
+        if (fate !== 'ship') {
+          this.skipped(fate, object, scope.kind === 'since' ? { position: scope.resourceVersion } : { initial: this.options.initial.kind });
+          if (fate !== 'unchanged') this.deps.handler.onSkipped?.(this.stream, object);
+          continue;
+        }
         await this.deps.handler.onItem(this.stream, { type: 'LISTED', object, resourceVersion: undefined, receivedAtMs: startedMs });
         if (signal.aborted) return { kind: 'aborted' };
       }
@@ -532,7 +552,10 @@ export class Reflector {
       this.deps.logger.warn({ stream: this.stream, status: code, serverMessage: statusMessage(object) }, 'watch sent an error');
       return 'error';
     }
-    if (!isRawEvent(object)) return 'ignored';
+    if (!isRawEvent(object)) {
+      this.skipped('not_an_object', object, { watchType: type });
+      return 'ignored';
+    }
     const rv = resourceVersionOf(object);
     if (type === 'BOOKMARK') {
       this.deps.metrics.eventsReceived.inc({ type: 'BOOKMARK' });
@@ -543,7 +566,10 @@ export class Reflector {
       }
       return 'bookmark';
     }
-    if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') return 'ignored';
+    if (type !== 'ADDED' && type !== 'MODIFIED' && type !== 'DELETED') {
+      this.skipped('unknown_watch_type', object, { watchType: type });
+      return 'ignored';
+    }
     this.deps.metrics.eventsReceived.inc({ type });
     this.noteEventTime(object);
     await this.deps.handler.onItem(this.stream, { type, object, resourceVersion: rv, receivedAtMs });

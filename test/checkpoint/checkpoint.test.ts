@@ -115,11 +115,42 @@ describe('the ConfigMap checkpoint store', () => {
     assert.equal(fake.requests.filter((r) => r.endpoint === 'configmaps' && r.method === 'POST').length, 1);
   });
 
-  it('survives a conflicting write by reading again and replacing', async () => {
+  // Was: 'survives a conflicting write by reading again and replacing' — that replaced whatever
+  // the other writer (a new leader) had stored with an older record. A 409 now overwrites nothing.
+  it('never overwrites a checkpoint another writer changed since it read it (409): counts it as a conflict, and writes again on the next save', async () => {
     const store = createConfigMapCheckpointStore({ namespace: 'kes', name: 'conflict' }, { kubeConfig: fake.kubeConfig() });
     await store.save(record(1, '1'));
-    const cm = fake.getObject('configmaps', 'kes', 'conflict')!;
-    fake.putObject('configmaps', cm); // someone else bumps the resourceVersion
+    // A new leader reads the checkpoint and writes a newer one.
+    const newLeader = createConfigMapCheckpointStore({ namespace: 'kes', name: 'conflict' }, { kubeConfig: fake.kubeConfig() });
+    assert.equal((await newLeader.load()).kind, 'found');
+    await newLeader.save(record(5, '5'));
+    const puts = () => fake.requests.filter((r) => r.endpoint === 'configmaps' && r.method === 'PUT').length;
+    const putsBefore = puts();
+    await assert.rejects(() => store.save(record(2, '2')), { code: 'E_CHECKPOINT_CONFLICT' });
+    assert.equal(puts(), putsBefore + 1, 'one conditional PUT, answered 409, and no second try');
+    const after = await newLeader.load();
+    assert.deepEqual(after.kind === 'found' && after.record.resourceVersions, { '*': '5' }, 'the newer checkpoint stays');
+    // Still the writer (the term fence decides that, not the store): the next save goes through.
+    await store.save(record(3, '3'));
+    const loaded = await newLeader.load();
+    assert.deepEqual(loaded.kind === 'found' && loaded.record.resourceVersions, { '*': '3' });
+  });
+
+  it('does not overwrite a checkpoint created by another writer after it found none', async () => {
+    const a = createConfigMapCheckpointStore({ namespace: 'kes', name: 'race' }, { kubeConfig: fake.kubeConfig() });
+    const b = createConfigMapCheckpointStore({ namespace: 'kes', name: 'race' }, { kubeConfig: fake.kubeConfig() });
+    assert.equal((await a.load()).kind, 'missing');
+    assert.equal((await b.load()).kind, 'missing');
+    await b.save(record(7, '7'));
+    await assert.rejects(() => a.save(record(1, '1')), { code: 'E_CHECKPOINT_CONFLICT' });
+    const loaded = await b.load();
+    assert.deepEqual(loaded.kind === 'found' && loaded.record.resourceVersions, { '*': '7' });
+  });
+
+  it('creates the ConfigMap again when it was deleted', async () => {
+    const store = createConfigMapCheckpointStore({ namespace: 'kes', name: 'deleted' }, { kubeConfig: fake.kubeConfig() });
+    await store.save(record(1, '1'));
+    fake.deleteObject('configmaps', 'kes', 'deleted');
     await store.save(record(2, '2'));
     const loaded = await store.load();
     assert.deepEqual(loaded.kind === 'found' && loaded.record.resourceVersions, { '*': '2' });

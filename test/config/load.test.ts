@@ -11,6 +11,7 @@ function sources(overrides: Partial<ConfigSources> & { files?: Record<string, st
     flags: overrides.flags ?? {},
     env: overrides.env ?? {},
     hostname: overrides.hostname ?? 'host-a',
+    ...(overrides.instanceId !== undefined ? { instanceId: overrides.instanceId } : {}),
     readFile:
       overrides.readFile ??
       ((path: string) => {
@@ -43,8 +44,17 @@ describe('loadConfig', () => {
     assert.deepEqual(config.staticLabels, { job: 'kube-event-shipper' });
     assert.deepEqual(config.labels, ['namespace', 'reason', 'type', 'kind', 'source']);
     assert.deepEqual(config.initial, { kind: 'none' });
-    assert.equal(config.identity, 'host-a');
+    assert.match(config.identity, /^host-a_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     assert.equal(config.leaderElect, false);
+  });
+
+  it('makes the default identity unique per process (host name plus a random suffix), so two replicas on one host never share it', () => {
+    const a = loadConfig(sources()).identity;
+    const b = loadConfig(sources()).identity;
+    assert.notEqual(a, b);
+    assert.ok(a.startsWith('host-a_') && b.startsWith('host-a_'));
+    assert.equal(loadConfig(sources({ instanceId: 'abc' })).identity, 'host-a_abc');
+    assert.equal(loadConfig(sources({ flags: { identity: 'pod-7' } })).identity, 'pod-7', '--identity is taken as given');
   });
 
   it('flags win over env, env over the file, the file over defaults', () => {

@@ -320,6 +320,11 @@ export class FakeKubeApiServer {
   }
 
   /** Ends every open watch stream cleanly, as the server does at `timeoutSeconds`. */
+  /** Writes one raw line to every open watch, as is (bad input: unknown event types, objects that are not objects). */
+  sendWatchLine(line: string): void {
+    for (const w of this.watchers) w.res.write(`${line}\n`);
+  }
+
   endWatches(): void {
     for (const w of [...this.watchers]) w.close();
   }
@@ -372,6 +377,11 @@ export class FakeKubeApiServer {
   }
 
   /** A ConfigMap or Lease as stored now. */
+  /** Deletes a ConfigMap or Lease, as `kubectl delete` would. */
+  deleteObject(resource: 'configmaps' | 'leases', namespace: string, name: string): void {
+    this.objects[resource].delete(`${namespace}/${name}`);
+  }
+
   getObject(resource: 'configmaps' | 'leases', namespace: string, name: string): KubeObject | undefined {
     const o = this.objects[resource].get(`${namespace}/${name}`);
     return o ? clone(o) : undefined;

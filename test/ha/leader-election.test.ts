@@ -32,7 +32,7 @@ function leaseSpec(api: FakeKubeApiServer): Record<string, unknown> | undefined 
 }
 
 /** A candidate whose API access can be cut, like a process that was killed; it notes the writes it sends. */
-function candidate(api: FakeKubeApiServer, identity: string) {
+function candidate(api: FakeKubeApiServer, identity: string, drainMs = 0) {
   const metrics = createMetrics({ version: 't' });
   const real = createKubeRequest(api.kubeConfig());
   let dead = false;
@@ -44,12 +44,19 @@ function candidate(api: FakeKubeApiServer, identity: string) {
   };
   const elector = createLeaderElector({ ...fast, identity }, { request, clock: systemClock, random: () => 0.5, logger: silent, metrics });
   const shutdown = new AbortController();
-  const state = { working: false, starts: 0, aborts: 0 };
-  const done = elector.runWhileLeader(async (signal) => {
+  const state = { working: false, starts: 0, aborts: 0, lostWhileDraining: false, holderWhenDrained: undefined as unknown };
+  const done = elector.runWhileLeader(async (signal, term) => {
     state.working = true;
     state.starts += 1;
     await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     state.aborts += 1;
+    // A slow drain (flush, final checkpoint) after the stop signal.
+    if (drainMs > 0) {
+      const wasLost = term.lost.aborted;
+      await new Promise((r) => setTimeout(r, drainMs));
+      state.lostWhileDraining = !wasLost && lostTheLease(term.lost);
+      state.holderWhenDrained = leaseSpec(api)?.['holderIdentity'];
+    }
     state.working = false;
   }, shutdown.signal);
   return {
@@ -109,6 +116,44 @@ describe('leader election', () => {
     await until('a notices it lost the lease', () => !a.state.working, 3000);
     assert.equal(await a.leaderGauge(), 0);
     await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it('a leader that shuts down keeps renewing its lease while the work drains, and releases it only after the work ended', async () => {
+    const drainMs = 2.5 * fast.leaseDurationMs;
+    const a = candidate(api, 'a', drainMs);
+    await until('a leads', () => a.state.working);
+    const b = candidate(api, 'b');
+    const stopped = a.stop();
+    const renewals = new Set<unknown>();
+    const drainEnds = Date.now() + drainMs - 200;
+    while (Date.now() < drainEnds) {
+      renewals.add(leaseSpec(api)?.['renewTime']);
+      assert.equal(leaseSpec(api)?.['holderIdentity'], 'a', 'still held while draining');
+      assert.equal(b.state.starts, 0, 'no standby takes over during the drain');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(renewals.size >= 2, `renewed while draining (${renewals.size} distinct renewTimes)`);
+    await stopped;
+    assert.equal(a.state.holderWhenDrained, 'a', 'the work ended before the release');
+    assert.equal(a.state.lostWhileDraining, false);
+    await until('b takes over once released', () => b.state.working, 3000);
+    await b.stop();
+  });
+
+  it('a lease lost while the work drains after a shutdown is told to the work and never released', async () => {
+    const a = candidate(api, 'a', 2000);
+    await until('a leads', () => a.state.working);
+    const stopped = a.stop();
+    await new Promise((r) => setTimeout(r, 100));
+    api.failObjects('leases', 503);
+    await new Promise((r) => setTimeout(r, fast.renewDeadlineMs + 300));
+    api.failObjects('leases', undefined);
+    const writesBefore = a.writes.length;
+    await stopped;
+    assert.equal(a.state.lostWhileDraining, true, 'term.lost aborted during the drain');
+    assert.equal(a.writes.length, writesBefore, 'no renewal and no release after the loss');
+    assert.equal(leaseSpec(api)?.['holderIdentity'], 'a', 'not released: someone else may hold it by now');
+    assert.equal(await a.leaderGauge(), 0);
   });
 
   it('a freshly released lease is taken at once by a waiting candidate', async () => {

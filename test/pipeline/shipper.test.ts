@@ -142,6 +142,43 @@ describe('the shipper, end to end', () => {
     assert.equal(lines.filter((l) => l.includes('short-lived')).length, 0, 'gone from the server before the relist');
   });
 
+  it('after compaction, ships every event bumped while down even when its new time is older than the last position (late series writers, skewed clocks), and counts what it leaves out', async () => {
+    const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
+    const first = startShipper({ fake, loki, checkpoint });
+    await until(() => fake.openWatches === 1, 'watch open');
+    for (let i = 0; i < 4; i++) fake.createEvent(coreEvent({ name: `core-${i}`, time: now(-20 * 60_000) }));
+    for (let i = 0; i < 4; i++) fake.createEvent(newEvent({ name: `series-${i}`, time: now(-20 * 60_000) }));
+    fake.createEvent(coreEvent({ name: 'untouched', time: now(-20 * 60_000) }));
+    fake.createEvent(coreEvent({ name: 'relabelled', time: now(-20 * 60_000) }));
+    await loki.waitForEntries(10);
+    await first.stop();
+
+    // While down: each event gets one more occurrence dated 10 min before the checkpoint's position
+    // (twice the default 5 min look-back), one gets a metadata-only change; then etcd compacts.
+    for (let i = 0; i < 4; i++) fake.bumpCount(`default/core-${i}`, now(-10 * 60_000));
+    for (let i = 0; i < 4; i++) fake.bumpSeries(`default/series-${i}`, now(-10 * 60_000).replace('Z', '123Z'));
+    fake.touchMetadata('default/relabelled');
+    fake.compact();
+
+    const second = startShipper({ fake, loki, checkpoint });
+    try {
+      await until(() => fake.count('list') === 2 && fake.openWatches === 1, 'relisted and watching');
+      await loki.waitForEntries(18);
+    } finally {
+      await second.stop();
+    }
+    const lines = loki.entries().map((e) => e.line);
+    assert.equal(lines.length, 18, lines.join('\n'));
+    for (let i = 0; i < 4; i++) {
+      assert.equal(lines.filter((l) => l.includes(`event=core-${i} `) && / count=2 /.test(l)).length, 1, `core-${i}'s new occurrence`);
+      assert.equal(lines.filter((l) => l.includes(`event=series-${i} `)).length, 2, `series-${i}'s new occurrence`);
+    }
+    assert.deepEqual(duplicates(loki.entries()), []);
+    assert.equal(await metricValue(second.metrics, 'events_skipped_total', 'reason="unchanged"'), 1, 'untouched: not newer than the position');
+    assert.equal(await metricValue(second.metrics, 'events_duplicate_total'), 1, 'relabelled: newer, but its occurrence was shipped');
+    assert.equal(await metricValue(second.metrics, 'events_skipped_total', 'reason="before_lookback"'), 0);
+  });
+
   for (const [policy, initial] of [
     ['--initial none', { kind: 'none' }],
     ['--initial 1h', { kind: 'maxAge', maxAgeMs: 3_600_000 }],
@@ -360,5 +397,26 @@ describe('the shipper, end to end', () => {
     assert.equal(await metricValue(shipper.metrics, 'events_dropped_total', 'reason="malformed"'), 1);
     assert.equal(await metricValue(shipper.metrics, 'events_filtered_total', 'filter="type"'), 1);
     assert.equal(await metricValue(shipper.metrics, 'events_filtered_total', 'filter="reason"'), 1);
+  });
+
+  it('does not overwrite a checkpoint another writer stored since this run read it (409): the final save is counted as a conflict', async () => {
+    const checkpoint = createConfigMapCheckpointStore({ namespace: 'kes', name: 'contested' }, { kubeConfig: fake.kubeConfig() });
+    const shipper = startShipper({ fake, loki, checkpoint, checkpointIntervalMs: 3_600_000 });
+    let theirs: KubeObject | undefined;
+    try {
+      await until(() => fake.openWatches === 1, 'watch open');
+      fake.createEvent(coreEvent({ name: 'first', time: now() }));
+      await loki.waitForEntries(1);
+      // A new leader (another replica) writes its checkpoint while this one still drains.
+      const other = createConfigMapCheckpointStore({ namespace: 'kes', name: 'contested' }, { kubeConfig: fake.kubeConfig() });
+      await other.load();
+      await other.save({ resourceVersions: { '*': String(fake.resourceVersion + 100) }, positionTimeMs: Date.now(), recentIds: '' });
+      theirs = fake.getObject('configmaps', 'kes', 'contested');
+    } finally {
+      await shipper.stop();
+    }
+    assert.deepEqual(fake.getObject('configmaps', 'kes', 'contested'), theirs, 'the other writer\'s checkpoint stays');
+    assert.equal(await metricValue(shipper.metrics, 'checkpoint_writes_total', 'result="conflict"'), 1);
+    assert.equal(await metricValue(shipper.metrics, 'checkpoint_writes_total', 'result="success"'), 0);
   });
 });

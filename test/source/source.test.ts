@@ -403,4 +403,39 @@ describe('the Kubernetes source', () => {
     assert.deepEqual(running.names(), ['ADDED while-down']);
     assert.equal(fake.count('list'), 0);
   });
+
+  it('falls back to the time look-back when the position is not an integer resourceVersion, and counts and logs what it leaves out', async () => {
+    fake.createEvent(coreEvent({ name: 'long-ago', time: new Date(Date.now() - 2 * 3_600_000).toISOString() }));
+    fake.createEvent(coreEvent({ name: 'lately', time: NOW() }));
+    fake.injectFault('watch', { kind: 'gone' });
+    const { logger, records } = capturingLogger();
+    // An opaque position cannot be compared with the listed resourceVersions: only time can decide.
+    running = startSource(fake, { relistMarginMs: 60_000 }, { '*': { resourceVersion: 'opaque-token', sinceMs: Date.now() } }, 0, logger);
+    await until(() => fake.count('list') === 1 && fake.openWatches === 1, 'relisted and watching');
+    assert.deepEqual(running.names(), ['LISTED lately']);
+    assert.deepEqual(running.skipped, ['long-ago'], 'its occurrence counts as seen');
+    assert.equal(await metricValue(running.metrics, 'events_skipped_total', 'reason="before_lookback"'), 1);
+    assert.equal(await metricValue(running.metrics, 'events_skipped_total', 'reason="unchanged"'), 0);
+    const logged = records.filter((r) => r['msg'] === 'event not handed on');
+    assert.deepEqual(
+      logged.map((r) => [r['level'], r['reason'], r['name'], r['position']]),
+      [[20, 'before_lookback', 'long-ago', 'opaque-token']],
+    );
+  });
+
+  it('counts and logs watch items it cannot use (unknown types, objects that are not objects) and carries on', async () => {
+    const { logger, records } = capturingLogger();
+    running = startSource(fake, {}, {}, 0, logger);
+    await until(() => fake.openWatches === 1, 'watch open');
+    fake.sendWatchLine(JSON.stringify({ type: 'SURPRISE', object: coreEvent({ name: 'odd' }) }));
+    fake.sendWatchLine(JSON.stringify({ type: 'ADDED', object: 'not an object' }));
+    fake.createEvent(coreEvent({ name: 'fine' }));
+    await until(() => running!.items.length === 1, 'the good event');
+    assert.deepEqual(running.names(), ['ADDED fine']);
+    assert.equal(await metricValue(running.metrics, 'events_skipped_total', 'reason="unknown_watch_type"'), 1);
+    assert.equal(await metricValue(running.metrics, 'events_skipped_total', 'reason="not_an_object"'), 1);
+    const logged = records.filter((r) => r['msg'] === 'event not handed on').map((r) => [r['reason'], r['watchType'], r['name']]);
+    assert.deepEqual(logged, [['unknown_watch_type', 'SURPRISE', 'odd'], ['not_an_object', 'ADDED', undefined]]);
+    assert.equal(fake.count('watch'), 1, 'the watch went on');
+  });
 });

@@ -60,14 +60,15 @@ export interface PipelineWorkDeps {
 
 export function pipelineWork(deps: PipelineWorkDeps): LeaderWork {
   const { rt } = deps;
-  return async (signal) => {
+  return async (signal, term) => {
     const store = checkpointStore(rt.config, deps.kubeConfig);
     const shipper = createShipper(deps.options, {
       kubeConfig: deps.kubeConfig,
       sink: deps.createSink(),
       transformer: createTransformer(deps.transformOptions, { now: () => rt.clock.now() }),
-      // While leading, the checkpoint belongs to this term: not written any more once the Lease is lost.
-      checkpoint: store && rt.config.leaderElect ? termCheckpointStore(store, signal, rt.logger) : store,
+      // While leading, the checkpoint belongs to this term: not written any more once the Lease is
+      // lost, even when that happens while draining after a shutdown.
+      checkpoint: store && rt.config.leaderElect ? termCheckpointStore(store, term.lost, rt.logger) : store,
       metrics: rt.metrics,
       logger: rt.logger,
       clock: rt.clock,

@@ -4,7 +4,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createKubeRequest } from '../../kube/request.js';
-import { createLeaderElector, type LeaderWork } from '../../ha/leader-election.js';
+import { createLeaderElector, UNCONTESTED_TERM, type LeaderWork } from '../../ha/leader-election.js';
 import { DESTINATION_PROBE_INTERVAL_MS, runDestinationProbe, type DestinationProbeResult } from '../../observe/destination-probe.js';
 import { startObserveServer } from '../../observe/server.js';
 import type { Runtime } from '../runtime.js';
@@ -50,7 +50,7 @@ export async function serve(rt: Runtime, work: LeaderWork, signal: AbortSignal, 
       metrics.leader.set(1);
       health.setActive(true);
       try {
-        await work(signal);
+        await work(signal, UNCONTESTED_TERM);
       } finally {
         health.setActive(false);
       }
