@@ -133,6 +133,8 @@ export interface FakeLoki {
   setLimits(limits: Partial<LokiLimits>): void;
   /** Sets the fake's clock. */
   setNow(now: () => number): void;
+  /** Serves a new certificate (HTTPS only) and cuts open connections, so the next ones use it. */
+  setTls(tls: { readonly key: string; readonly cert: string; readonly ca?: string }): void;
   /** Pushes whose `Authorization` header is not this get 401 and store nothing; undefined: no check (default). */
   requireAuthorization(value: string | undefined): void;
   /** Sets (or with undefined, removes) the gateway body limit. */
@@ -316,6 +318,11 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
     },
     setNow: (clock) => {
       now = clock;
+    },
+    setTls: (next) => {
+      if (!('setSecureContext' in server)) throw new Error('fake Loki: setTls needs a fake started with tls');
+      (server as ReturnType<typeof createHttpsServer>).setSecureContext({ key: next.key, cert: next.cert, ...(next.ca !== undefined ? { ca: next.ca } : {}) });
+      for (const socket of sockets) socket.destroy();
     },
     requireAuthorization: (value) => {
       requiredAuthorization = value;
