@@ -1,21 +1,21 @@
 /**
- * The four bundled dashboards. `npm run dashboards` (generate.ts) writes them to `dashboards/*.json`; a test checks the
- * committed files are exactly what this produces.
+ * The four bundled dashboards. `npm run dashboards` (generate.ts) writes them to
+ * `dashboards/*.json`; a test checks the committed files are exactly what this produces.
  *
- * Query rules: select by stream labels first (job, cluster, namespace, reason, type, kind), filter
- * on structured metadata (object_name, node, event_uid) without parsing, and parse the line only to
- * read `count`. One line is shipped per count increase and carries the new total, so
- * `count_over_time` counts *updates*. Occurrences are counted per event_uid from the cumulative
- * count: the window's highest count minus the highest count in the hour before the window (an
- * Event lives one hour after its last write, the API server's default --event-ttl, so its previous
- * update is always in that hour); for an event first seen in the window, max − min + 1. Exact
- * whatever the count jumped by, except the first line of an event the shipper never saw before,
- * which counts as one occurrence.
+ * Query rules, so every panel answers on a stock Loki (max_query_series 500) over 7 days of a busy
+ * cluster: select by stream labels first (job, cluster, namespace, reason, type, kind), filter on
+ * structured metadata (object_name, node) without parsing, and group metric queries only by stream
+ * labels, whose values are few. Occurrences are the sum of the structured metadata `occurrences`
+ * (how many occurrences each entry adds), so no query needs a series per event. Lists of objects
+ * or nodes are logs panels turned into tables by Grafana transformations: they read a bounded
+ * number of lines (newest first) and group them in the browser, where no series limit applies.
  */
+import { CLUSTER_SCOPED_NAMESPACE } from '../../src/transform/index.js';
+import { DEFAULT_JOB, FAILURES, MORE_FAMILIES, OCCURRENCES_FIELD, sumOccurrences, type Family } from './families.js';
 import {
-  constantVariable,
   customVariable,
   dashboardJson,
+  datasourceRef,
   datasourceVariable,
   queryVariable,
   textVariable,
@@ -27,42 +27,19 @@ import {
 
 const TAGS = ['kube-event-shipper', 'kubernetes', 'events'];
 
+type Filter = 'namespace' | 'kind' | 'reason' | 'type';
+
 /** Stream selector with the dashboard filters, plus extra matchers (`reason="BackOff"`, …). */
-function selector(extra: readonly string[] = [], filters: readonly ('namespace' | 'kind' | 'reason' | 'type')[] = ['namespace', 'kind', 'reason', 'type']): string {
+function selector(extra: readonly string[] = [], filters: readonly Filter[] = ['namespace', 'kind', 'reason', 'type']): string {
   const matchers = ['job="$job"', 'cluster=~"$cluster"', ...filters.map((f) => `${f}=~"$${f}"`), ...extra];
   return `{${matchers.join(', ')}}`;
 }
 
 const SEARCH = '|~ "(?i)$search"';
 
-/** How far back the previous update of an event can be: the API server's default --event-ttl. */
-export const EVENT_TTL_LOOKBACK = '1h';
-
-/** `{…} |= "x"` → [`{…}`, `|= "x"`]: the selector ends at the first `}` outside a quoted value. */
-function splitStream(stream: string): [string, string] {
-  let quoted = false;
-  for (let i = 0; i < stream.length; i += 1) {
-    const c = stream[i];
-    if (c === '\\') i += 1;
-    else if (c === '"') quoted = !quoted;
-    else if (c === '}' && !quoted) return [stream.slice(0, i + 1), stream.slice(i + 1).trim()];
-  }
-  throw new Error(`no stream selector in ${stream}`);
-}
-
-/**
- * Occurrences per group over a window, from the cumulative `count` of each event (see above).
- * The range (and offset) follow the selector, the form Grafana's LogQL grammar accepts with an offset.
- */
+/** Occurrences per group (stream labels only) over a window. */
 export function occurrences(stream: string, groupBy: readonly string[], window: string): string {
-  const by = ['event_uid', ...groupBy].join(', ');
-  const [streamSelector, filters] = splitStream(stream);
-  const pipeline = `${filters === '' ? '' : `${filters} `}| $line_format count="count", event_uid="event_uid" | unwrap count | __error__=""`;
-  const counted = (range: string, offset = ''): string => `${streamSelector} [${range}]${offset === '' ? '' : ` offset ${offset}`} ${pipeline}`;
-  const highest = `max_over_time(${counted(window)}) by (${by})`;
-  const highestBefore = `max_over_time(${counted(EVENT_TTL_LOOKBACK, window)}) by (${by})`;
-  const firstSeen = `${highest} - min_over_time(${counted(window)}) by (${by}) + 1`;
-  const inner = `(${highest} - ${highestBefore}) or (${firstSeen})`;
+  const inner = sumOccurrences(stream, window);
   return groupBy.length === 0 ? `sum(${inner})` : `sum by (${groupBy.join(', ')}) (${inner})`;
 }
 
@@ -73,15 +50,102 @@ function updates(stream: string, groupBy: readonly string[], window: string): st
 }
 
 const OCCURRENCES_NOTE =
-  'Occurrences are counted from the cumulative count field: per event, the highest count in the window minus the highest in the hour before it (the whole jump, however many occurrences Kubernetes folded into one update); an event first seen in the window counts max − min + 1. Needs the API server\'s default --event-ttl of 1h or less.';
+  'Occurrences are the sum of the structured metadata occurrences the shipper attaches to each entry (the count Kubernetes added since the entry before, so an update that folded 20 occurrences counts 20). Entries written before the shipper attached it count as one each.';
 const UPDATES_NOTE = 'Counts shipped lines: one per event update (a new event or a raised count), not occurrences.';
 
+/** Loki's default max_entries_limit_per_query: the most lines one log query returns. */
+export const TABLE_LINES = 5000;
+const TABLE_NOTE = `Built in the browser from the newest ${TABLE_LINES.toLocaleString('en')} matching entries of the time range (Loki's default max_entries_limit_per_query): on a busy cluster older entries of a long range are left out; narrow the time range, the namespace or the reason to see them all.`;
+
+const DRILLDOWN_UID = 'kes-object-drilldown';
+
+/** A data link to the object drill-down for the row's object, keeping job, cluster and time range. */
+function drilldownLink(kind: string, namespace: string): JsonObject {
+  return {
+    title: 'Object drill-down',
+    url: `/d/${DRILLDOWN_UID}?\${job:queryparam}&\${cluster:queryparam}&\${line_format:queryparam}&var-namespace=${namespace}&var-kind=${kind}&var-object=\${__data.fields.object_name}&var-object_match=%3D&\${__url_time_range}`,
+    targetBlank: false,
+  };
+}
+
+interface TableSpec {
+  readonly title: string;
+  readonly description: string;
+  readonly stream: string;
+  /** Fields (labels or metadata) rows are grouped by, in column order. */
+  readonly groupBy: readonly string[];
+  readonly rows: number;
+  readonly sortBy: 'Occurrences' | 'Last seen';
+  readonly w: number;
+  readonly h: number;
+  /**
+   * Links object_name to the drill-down with the row's kind (`{ kind: 'row' }`) or a fixed one;
+   * nodes are cluster-scoped, their namespace is the transform's `_cluster`.
+   */
+  readonly link?: { readonly kind: string };
+}
+
+/**
+ * A table of objects (or nodes) from a log query: the newest TABLE_LINES entries, grouped by the
+ * given fields with their summed occurrences, entries and last time seen.
+ */
+function logsTable(spec: TableSpec): PanelSpec {
+  const fields: JsonObject = {};
+  for (const field of spec.groupBy) fields[field] = { operation: 'groupby', aggregations: [] };
+  fields['occurrences'] = { operation: 'aggregate', aggregations: ['sum', 'count'] };
+  fields['Time'] = { operation: 'aggregate', aggregations: ['max'] };
+  const sortField = spec.sortBy === 'Occurrences' ? 'occurrences (sum)' : 'Time (max)';
+  const overrides: JsonObject[] = [{ matcher: { id: 'byName', options: 'Last seen' }, properties: [{ id: 'unit', value: 'dateTimeAsIso' }] }];
+  if (spec.link !== undefined) {
+    overrides.push({
+      matcher: { id: 'byName', options: 'object_name' },
+      properties: [{ id: 'links', value: [drilldownLink(spec.link.kind === 'row' ? '${__data.fields.kind}' : spec.link.kind, spec.link.kind === 'Node' ? CLUSTER_SCOPED_NAMESPACE : '${__data.fields.namespace}')] }],
+    });
+  }
+  return {
+    type: 'table',
+    title: spec.title,
+    description: `${spec.description} ${TABLE_NOTE}`,
+    w: spec.w,
+    h: spec.h,
+    targets: [{ expr: `${spec.stream} ${OCCURRENCES_FIELD}`, maxLines: TABLE_LINES }],
+    fieldConfig: { defaults: { unit: 'short' }, overrides },
+    options: { showHeader: true, sortBy: [] },
+    transformations: [
+      { id: 'extractFields', options: { source: 'labels', format: 'auto', replace: false, keepTime: false } },
+      { id: 'convertFieldType', options: { conversions: [{ targetField: 'occurrences', destinationType: 'number' }], fields: {} } },
+      { id: 'groupBy', options: { fields } },
+      { id: 'sortBy', options: { sort: [{ field: sortField, desc: true }] } },
+      { id: 'limit', options: { limitField: spec.rows } },
+      { id: 'organize', options: { excludeByName: {}, indexByName: {}, renameByName: { 'occurrences (sum)': 'Occurrences', 'occurrences (count)': 'Entries', 'Time (max)': 'Last seen' } } },
+    ],
+  };
+}
+
+/** Warning events of the selected namespaces as annotations (also shipped as a snippet for any dashboard). */
+export function warningAnnotation(datasource: JsonObject, job: string, enable: boolean): JsonObject {
+  const expr = `{job="${job}", cluster=~"$cluster", namespace=~"$namespace", type="Warning"}`;
+  return {
+    name: 'Kubernetes warnings',
+    datasource,
+    enable,
+    hide: false,
+    iconColor: 'orange',
+    expr,
+    instant: false,
+    maxLines: 200,
+    titleFormat: '{{reason}} {{kind}}',
+    tagKeys: 'namespace,kind,reason',
+    target: { refId: 'Anno', expr, queryType: 'range', maxLines: 200 },
+  };
+}
+
 function lokiVariables(extra: readonly VariableSpec[] = []): VariableSpec[] {
-  const stream = '{job="$job"}';
   return [
     datasourceVariable('loki', 'Loki'),
-    constantVariable('job', 'kube-event-shipper'),
-    queryVariable('loki', 'cluster', 'Cluster', `label_values(${stream}, cluster)`),
+    // Streams with a reason label are Kubernetes events; default: the shipper's default job.
+    queryVariable('loki', 'job', 'Job', 'label_values({job=~".+", reason=~".+"}, job)', DEFAULT_JOB),
+    queryVariable('loki', 'cluster', 'Cluster', 'label_values({job="$job"}, cluster)'),
     queryVariable('loki', 'namespace', 'Namespace', `label_values({job="$job", cluster=~"$cluster"}, namespace)`),
     queryVariable('loki', 'kind', 'Kind', `label_values({job="$job", cluster=~"$cluster", namespace=~"$namespace"}, kind)`),
     queryVariable('loki', 'reason', 'Reason', `label_values({job="$job", cluster=~"$cluster", namespace=~"$namespace", kind=~"$kind"}, reason)`),
@@ -92,9 +156,11 @@ function lokiVariables(extra: readonly VariableSpec[] = []): VariableSpec[] {
   ];
 }
 
+const LOKI_ANNOTATIONS = [warningAnnotation(datasourceRef('loki'), '$job', false)];
+
 /** A stat panel: occurrences of one failure family over the dashboard's time range. */
-function failureStat(title: string, matchers: readonly string[], description: string, lineFilter = ''): PanelSpec {
-  const stream = `${selector(matchers, ['namespace'])}${lineFilter === '' ? '' : ` ${lineFilter}`}`;
+function failureStat(title: string, family: Family, description: string): PanelSpec {
+  const stream = `${selector(family.matchers, ['namespace'])}${family.line === '' ? '' : ` ${family.line}`}`;
   return {
     type: 'stat',
     title,
@@ -105,16 +171,7 @@ function failureStat(title: string, matchers: readonly string[], description: st
   };
 }
 
-export const FAILURES = {
-  crashLoop: { matchers: ['reason="BackOff"', 'kind="Pod"'], line: '|= "restarting failed container"' },
-  oom: { matchers: ['reason=~"OOMKilling|SystemOOM"'], line: '' },
-  failedScheduling: { matchers: ['reason="FailedScheduling"'], line: '' },
-  evicted: { matchers: ['reason=~"Evicted|TaintManagerEviction"'], line: '' },
-  failedMount: { matchers: ['reason=~"FailedMount|FailedAttachVolume"'], line: '' },
-  unhealthy: { matchers: ['reason="Unhealthy"'], line: '' },
-  imagePull: { matchers: ['reason=~"Failed|BackOff|ErrImagePull|ImagePullBackOff|ErrImageNeverPull|InspectFailed"', 'kind="Pod"'], line: '|~ "(?i)image"' },
-  nodeNotReady: { matchers: ['reason="NodeNotReady"'], line: '' },
-} as const;
+export { FAILURES } from './families.js';
 
 const NODE_CONDITION_REASONS =
   'NodeNotReady|NodeReady|NodeNotSchedulable|NodeSchedulable|NodeHasDiskPressure|NodeHasNoDiskPressure|NodeHasInsufficientMemory|NodeHasSufficientMemory|NodeHasInsufficientPID|NodeHasSufficientPID|EvictionThresholdMet|Rebooted|RegisteredNode|RemovingNode|DeletingNode|NodeAllocatableEnforced|SystemOOM|OOMKilling|KernelDeadlock|ContainerGCFailed|ImageGCFailed|InvalidDiskCapacity|FreeDiskSpaceFailed';
@@ -131,7 +188,7 @@ const dashboardLink = (title: string, uid: string): JsonObject => ({
 
 const LINKS = [
   dashboardLink('Events overview', 'kes-events-overview'),
-  dashboardLink('Object drill-down', 'kes-object-drilldown'),
+  dashboardLink('Object drill-down', DRILLDOWN_UID),
   dashboardLink('Nodes and scheduling', 'kes-nodes-scheduling'),
 ];
 
@@ -143,17 +200,18 @@ export const eventsOverview: DashboardSpec = {
   datasource: 'loki',
   refresh: '5m',
   variables: lokiVariables(),
+  annotations: LOKI_ANNOTATIONS,
   links: LINKS,
   rows: [
     [
-      failureStat('CrashLoop / BackOff', FAILURES.crashLoop.matchers, 'Containers restarting after failing (BackOff "restarting failed container").', FAILURES.crashLoop.line),
-      failureStat('OOM killed', FAILURES.oom.matchers, 'Processes killed for lack of memory (OOMKilling, SystemOOM).'),
-      failureStat('FailedScheduling', FAILURES.failedScheduling.matchers, 'Pods the scheduler could not place.'),
-      failureStat('Evicted', FAILURES.evicted.matchers, 'Pods evicted by the kubelet (node pressure) or for taints.'),
-      failureStat('FailedMount', FAILURES.failedMount.matchers, 'Volumes that could not be attached or mounted.'),
-      failureStat('Unhealthy', FAILURES.unhealthy.matchers, 'Failed liveness, readiness or startup probes.'),
-      failureStat('Image pull failures', FAILURES.imagePull.matchers, 'Images that could not be pulled (Failed / BackOff events about an image).', FAILURES.imagePull.line),
-      failureStat('NodeNotReady', FAILURES.nodeNotReady.matchers, 'Nodes that turned NotReady.'),
+      failureStat('CrashLoop / BackOff', FAILURES.crashLoop, 'Containers restarting after failing (BackOff "restarting failed container").'),
+      failureStat('OOM killed', FAILURES.oom, 'Processes killed for lack of memory (OOMKilling, SystemOOM).'),
+      failureStat('FailedScheduling', FAILURES.failedScheduling, 'Pods the scheduler could not place.'),
+      failureStat('Evicted', FAILURES.evicted, 'Pods evicted by the kubelet (node pressure) or for taints.'),
+      failureStat('FailedMount', FAILURES.failedMount, 'Volumes that could not be attached or mounted.'),
+      failureStat('Unhealthy', FAILURES.unhealthy, 'Failed liveness, readiness or startup probes.'),
+      failureStat('Image pull failures', FAILURES.imagePull, 'Images that could not be pulled (Failed / BackOff events about an image).'),
+      failureStat('NodeNotReady', FAILURES.nodeNotReady, 'Nodes that turned NotReady.'),
     ],
     [
       {
@@ -218,26 +276,23 @@ export const eventsOverview: DashboardSpec = {
         h: 10,
         targets: [{ expr: `topk(15, ${occurrences(`${selector()} ${SEARCH}`, ['reason', 'type'], '$__range')})`, legend: '{{reason}} ({{type}})', instant: true }],
       },
-      {
-        type: 'table',
+      logsTable({
         title: 'Top objects with warnings',
-        description: `The 20 objects with the most warning occurrences over the time range (object_name is structured metadata). ${OCCURRENCES_NOTE}`,
+        description: 'The 20 objects with the most warning occurrences, with their warning entries and when last seen; click an object for its drill-down.',
+        stream: `${selector(['type="Warning"'])} ${SEARCH}`,
+        groupBy: ['namespace', 'kind', 'object_name'],
+        rows: 20,
+        sortBy: 'Occurrences',
         w: 12,
         h: 10,
-        targets: [
-          {
-            expr: `topk(20, ${occurrences(`${selector(['type="Warning"'])} ${SEARCH}`, ['namespace', 'kind', 'object_name'], '$__range')})`,
-            legend: '{{namespace}} {{kind}}/{{object_name}}',
-            instant: true,
-          },
-        ],
-      },
+        link: { kind: 'row' },
+      }),
     ],
     [
       {
         type: 'logs',
         title: 'Events',
-        description: 'The events as shipped, newest first, with the filters and the search above applied.',
+        description: 'The events as shipped, newest first, with the filters and the search above applied. Lines are coloured by the structured metadata level (info for Normal, warn for Warning).',
         w: 24,
         h: 14,
         targets: [{ expr: `${selector()} ${SEARCH}` }],
@@ -255,7 +310,7 @@ const OBJECT_FILTER = '|~ "$object" | object_name$object_match"$object"';
 const MESSAGE_FORMAT = '| $line_format | line_format "{{.last_seen}} {{.type}} {{.reason}} {{.kind}}/{{.name}} count={{.count}} {{.msg}}"';
 
 export const objectDrilldown: DashboardSpec = {
-  uid: 'kes-object-drilldown',
+  uid: DRILLDOWN_UID,
   title: 'Kubernetes events / Object drill-down',
   description: 'The event history of one object, by exact name (or of every object whose name matches a regular expression): timeline and messages. Needs structured metadata (the shipper\'s default --structured-metadata=true).',
   tags: TAGS,
@@ -273,6 +328,7 @@ export const objectDrilldown: DashboardSpec = {
       'How Object name is matched: the exact name, or an RE2 regular expression that must match the whole name, without ^ or $ (e.g. web-.* for the pods of a Deployment web).',
     ),
   ]),
+  annotations: LOKI_ANNOTATIONS,
   links: LINKS,
   rows: [
     [
@@ -286,14 +342,17 @@ export const objectDrilldown: DashboardSpec = {
         stack: true,
         targets: [{ expr: updates(`${selector()} ${OBJECT_FILTER} ${SEARCH}`, ['reason', 'type'], '$__interval'), legend: '{{reason}} ({{type}})' }],
       },
-      {
-        type: 'table',
+      logsTable({
         title: 'Matching objects',
-        description: `The object, or every object whose name matches the regex, with its event occurrences over the time range. ${OCCURRENCES_NOTE}`,
+        description: 'The object, or up to 50 objects whose name matches the regex, with their occurrences, entries and when last seen.',
+        stream: `${selector()} ${OBJECT_FILTER} ${SEARCH}`,
+        groupBy: ['namespace', 'kind', 'object_name'],
+        rows: 50,
+        sortBy: 'Occurrences',
         w: 8,
         h: 9,
-        targets: [{ expr: `topk(50, ${occurrences(`${selector()} ${OBJECT_FILTER} ${SEARCH}`, ['namespace', 'kind', 'object_name'], '$__range')})`, legend: '{{namespace}} {{kind}}/{{object_name}}', instant: true }],
-      },
+        link: { kind: 'row' },
+      }),
     ],
     [
       {
@@ -317,7 +376,7 @@ export const objectDrilldown: DashboardSpec = {
 };
 
 const NODE_STREAM = selector(['kind="Node"'], ['reason', 'type']);
-const SCHEDULING_STREAM = selector([`reason="FailedScheduling"`], ['namespace', 'kind']);
+const SCHEDULING_STREAM = selector(FAILURES.failedScheduling.matchers, ['namespace']);
 const EVICTION_STREAM = selector([`reason=~"Evicted|TaintManagerEviction|Preempted"`], ['namespace', 'kind']);
 
 export const nodesScheduling: DashboardSpec = {
@@ -328,48 +387,52 @@ export const nodesScheduling: DashboardSpec = {
   datasource: 'loki',
   refresh: '5m',
   variables: lokiVariables(),
+  annotations: LOKI_ANNOTATIONS,
   links: LINKS,
   rows: [
     [
-      failureStat('NodeNotReady', FAILURES.nodeNotReady.matchers, 'Nodes that turned NotReady.'),
-      failureStat('Node pressure', ['reason=~"NodeHasDiskPressure|NodeHasInsufficientMemory|NodeHasInsufficientPID|EvictionThresholdMet"'], 'Disk, memory or PID pressure on nodes.'),
-      failureStat('Evictions', FAILURES.evicted.matchers, 'Pods evicted by the kubelet or for taints.'),
-      failureStat('FailedScheduling', FAILURES.failedScheduling.matchers, 'Pods the scheduler could not place.'),
-      failureStat('Preempted', ['reason="Preempted"'], 'Pods preempted for higher-priority pods.'),
-      failureStat('OOM killed', FAILURES.oom.matchers, 'Processes killed for lack of memory.'),
-      failureStat('Rebooted', ['reason="Rebooted"'], 'Node reboots seen by the kubelet.'),
-      failureStat('Image GC / container GC failures', ['reason=~"ImageGCFailed|ContainerGCFailed|FreeDiskSpaceFailed"'], 'The kubelet could not free disk space.'),
+      failureStat('NodeNotReady', FAILURES.nodeNotReady, 'Nodes that turned NotReady.'),
+      failureStat('Node pressure', MORE_FAMILIES.nodePressure, 'Disk, memory or PID pressure on nodes.'),
+      failureStat('Evictions', FAILURES.evicted, 'Pods evicted by the kubelet or for taints.'),
+      failureStat('FailedScheduling', FAILURES.failedScheduling, 'Pods the scheduler could not place.'),
+      failureStat('Preempted', MORE_FAMILIES.preempted, 'Pods preempted for higher-priority pods.'),
+      failureStat('OOM killed', FAILURES.oom, 'Processes killed for lack of memory.'),
+      failureStat('Rebooted', MORE_FAMILIES.rebooted, 'Node reboots seen by the kubelet.'),
+      failureStat('Image GC / container GC failures', MORE_FAMILIES.gcFailures, 'The kubelet could not free disk space.'),
     ],
     [
       {
         type: 'timeseries',
         title: 'Node condition events',
-        description: `Node events per interval, by reason (${NODE_CONDITION_REASONS.split('|').length} known node reasons and any other). ${UPDATES_NOTE}`,
+        description: `Node events per interval, by reason (${String(NODE_CONDITION_REASONS.split('|').length)} known node reasons and any other). ${UPDATES_NOTE}`,
         w: 12,
         h: 9,
         bars: true,
         stack: true,
         targets: [{ expr: updates(`${NODE_STREAM} ${SEARCH}`, ['reason'], '$__interval'), legend: '{{reason}}' }],
       },
-      {
-        type: 'table',
+      logsTable({
         title: 'Node condition changes per node',
-        description: `Per node and reason over the time range. ${OCCURRENCES_NOTE}`,
+        description: 'Per node (object_name) and reason: occurrences, entries and when last seen, most recent first; click a node for its drill-down.',
+        stream: `${selector(['kind="Node"', `reason=~"${NODE_CONDITION_REASONS}"`], ['type'])} ${SEARCH}`,
+        groupBy: ['object_name', 'reason'],
+        rows: 100,
+        sortBy: 'Last seen',
         w: 12,
         h: 9,
-        targets: [{ expr: occurrences(`${selector(['kind="Node"', `reason=~"${NODE_CONDITION_REASONS}"`], ['type'])} ${SEARCH}`, ['object_name', 'reason'], '$__range'), legend: '{{object_name}} {{reason}}', instant: true }],
-      },
+        link: { kind: 'Node' },
+      }),
     ],
     [
       {
         type: 'timeseries',
         title: 'Evictions by namespace',
-        description: `Evicted, TaintManagerEviction and Preempted occurrences per interval. ${OCCURRENCES_NOTE}`,
+        description: `Evicted, TaintManagerEviction and Preempted occurrences per interval, per namespace (the reasons are in the stat panels above). ${OCCURRENCES_NOTE}`,
         w: 12,
         h: 8,
         bars: true,
         stack: true,
-        targets: [{ expr: occurrences(`${EVICTION_STREAM} ${SEARCH}`, ['namespace', 'reason'], '$__interval'), legend: '{{namespace}} {{reason}}' }],
+        targets: [{ expr: occurrences(`${EVICTION_STREAM} ${SEARCH}`, ['namespace'], '$__interval'), legend: '{{namespace}}' }],
       },
       {
         type: 'timeseries',
@@ -383,22 +446,27 @@ export const nodesScheduling: DashboardSpec = {
       },
     ],
     [
-      {
-        type: 'table',
+      logsTable({
         title: 'Pods waiting to be scheduled',
-        description: `Pods with the most FailedScheduling occurrences over the time range. ${OCCURRENCES_NOTE}`,
+        description: 'Pods with FailedScheduling in the time range, most recently reported first, with their occurrences; a pod scheduled since still shows (its drill-down has the Scheduled event). Click a pod for its drill-down.',
+        stream: `${SCHEDULING_STREAM} ${SEARCH}`,
+        groupBy: ['namespace', 'object_name'],
+        rows: 50,
+        sortBy: 'Last seen',
         w: 10,
         h: 10,
-        targets: [{ expr: `topk(25, ${occurrences(`${SCHEDULING_STREAM} ${SEARCH}`, ['namespace', 'object_name'], '$__range')})`, legend: '{{namespace}}/{{object_name}}', instant: true }],
-      },
-      {
-        type: 'table',
+        link: { kind: 'Pod' },
+      }),
+      logsTable({
         title: 'Warnings by node',
-        description: 'Warning event updates per node the involved object runs on (structured metadata node), over the time range.',
+        description: 'Warning occurrences and entries per node the involved object runs on (structured metadata node).',
+        stream: `${selector(['type="Warning"'])} | node!="" ${SEARCH}`,
+        groupBy: ['node'],
+        rows: 25,
+        sortBy: 'Occurrences',
         w: 6,
         h: 10,
-        targets: [{ expr: `topk(25, ${updates(`${selector(['type="Warning"'])} | node!="" ${SEARCH}`, ['node'], '$__range')})`, legend: '{{node}}', instant: true }],
-      },
+      }),
       {
         type: 'logs',
         title: 'Scheduling failures',

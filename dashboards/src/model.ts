@@ -17,6 +17,8 @@ export interface Target {
   readonly legend?: string;
   /** `instant` for stats, tables and bar gauges over the whole time range. */
   readonly instant?: boolean;
+  /** Log queries: the most lines to read (newest first). */
+  readonly maxLines?: number;
 }
 
 export interface PanelSpec {
@@ -33,6 +35,8 @@ export interface PanelSpec {
   readonly redFrom?: number;
   readonly options?: JsonObject;
   readonly fieldConfig?: JsonObject;
+  /** Grafana transformations; tables default to one row per series (reduce). */
+  readonly transformations?: readonly JsonObject[];
 }
 
 export interface VariableSpec {
@@ -50,8 +54,12 @@ export function datasourceVariable(type: DatasourceKind, label: string): Variabl
   };
 }
 
-/** A multi-select variable filled from the datasource; "All" matches everything, also a missing label. */
-export function queryVariable(type: DatasourceKind, name: string, label: string, query: string): VariableSpec {
+/**
+ * A variable filled from the datasource: multi-select where "All" matches everything, also a
+ * missing label; or, given `single`, one value at a time with `single` as the default.
+ */
+export function queryVariable(type: DatasourceKind, name: string, label: string, query: string, single?: string): VariableSpec {
+  const choice: JsonObject = single === undefined ? { includeAll: true, allValue: '.*', multi: true, current: { selected: true, text: ['All'], value: ['$__all'] } } : { includeAll: false, multi: false, current: { selected: true, text: single, value: single } };
   return {
     name,
     label,
@@ -64,10 +72,7 @@ export function queryVariable(type: DatasourceKind, name: string, label: string,
       definition: query,
       refresh: 2,
       sort: 1,
-      includeAll: true,
-      allValue: '.*',
-      multi: true,
-      current: { selected: true, text: ['All'], value: ['$__all'] },
+      ...choice,
       options: [],
       regex: '',
       hide: 0,
@@ -117,6 +122,8 @@ export interface DashboardSpec {
   readonly links?: readonly JsonObject[];
   /** Auto-refresh; Loki dashboards refresh less often, their occurrence queries parse lines. */
   readonly refresh: string;
+  /** Annotation queries besides Grafana's built-in one. */
+  readonly annotations?: readonly JsonObject[];
 }
 
 function panelJson(spec: PanelSpec, id: number, x: number, y: number, datasource: DatasourceKind): JsonObject {
@@ -125,6 +132,7 @@ function panelJson(spec: PanelSpec, id: number, x: number, y: number, datasource
     datasource: datasourceRef(datasource),
     expr: t.expr,
     ...(t.legend === undefined ? {} : { legendFormat: t.legend }),
+    ...(t.maxLines === undefined ? {} : { maxLines: t.maxLines }),
     ...(datasource === 'loki'
       ? { queryType: t.instant === true ? 'instant' : 'range' }
       : { instant: t.instant === true, range: t.instant !== true }),
@@ -172,7 +180,11 @@ function panelJson(spec: PanelSpec, id: number, x: number, y: number, datasource
     targets,
     fieldConfig: spec.fieldConfig ?? { defaults, overrides: [] },
     options: { ...options, ...spec.options },
-    ...(spec.type === 'table' ? { transformations: [{ id: 'reduce', options: { reducers: ['lastNotNull'], mode: 'seriesToRows' } }] } : {}),
+    ...(spec.transformations !== undefined
+      ? { transformations: [...spec.transformations] }
+      : spec.type === 'table'
+        ? { transformations: [{ id: 'reduce', options: { reducers: ['lastNotNull'], mode: 'seriesToRows' } }] }
+        : {}),
   };
 }
 
@@ -217,6 +229,7 @@ export function dashboardJson(spec: DashboardSpec): JsonObject {
           name: 'Annotations & Alerts',
           type: 'dashboard',
         },
+        ...(spec.annotations ?? []),
       ],
     },
     links: [...(spec.links ?? [])],

@@ -10,6 +10,7 @@ export { createFileCheckpointStore } from './file-store.js';
 export { createConfigMapCheckpointStore, CHECKPOINT_KEY } from './configmap-store.js';
 export type { ConfigMapStoreOptions } from './configmap-store.js';
 export { RecentIds, hashOccurrenceId, DEFAULT_RECENT_CAPACITY } from './recent-ids.js';
+export { ShippedCounts, DEFAULT_SHIPPED_COUNTS_CAPACITY } from './shipped-counts.js';
 export { CheckpointConflictError, CheckpointForeignError, CheckpointReadError, CheckpointWriteError } from './errors.js';
 
 /**

@@ -1,7 +1,10 @@
 /**
  * The persisted checkpoint: per watched stream the resourceVersion up to which every occurrence
- * has an outcome, the wall time that position was reached, and the recent occurrence ids.
+ * has an outcome, the wall time that position was reached, the recent occurrence ids, and the count
+ * last shipped per event.
  */
+import { isShippedCounts } from './shipped-counts.js';
+
 const CHECKPOINT_FORMAT = 'kube-event-shipper/checkpoint';
 const CHECKPOINT_VERSION = 1;
 
@@ -12,6 +15,11 @@ export interface CheckpointRecord {
   readonly positionTimeMs: number;
   /** `RecentIds.serialize()` of the occurrences with an outcome. */
   readonly recentIds: string;
+  /**
+   * `ShippedCounts.serialize()`: the count last shipped per event. Absent in checkpoints written
+   * before it existed (they stay readable: every event then counts its whole count once).
+   */
+  readonly shippedCounts?: string | undefined;
 }
 
 export type LoadResult =
@@ -37,6 +45,7 @@ export function serializeCheckpoint(record: CheckpointRecord): string {
     positionTime: new Date(record.positionTimeMs).toISOString(),
     resourceVersions: record.resourceVersions,
     recentIds: record.recentIds,
+    ...(record.shippedCounts === undefined ? {} : { shippedCounts: record.shippedCounts }),
   });
 }
 
@@ -62,5 +71,7 @@ export function parseCheckpoint(text: string): LoadResult {
   }
   const recentIds = o['recentIds'];
   if (typeof recentIds !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(recentIds)) return { kind: 'invalid', reason: 'bad recentIds' };
-  return { kind: 'found', record: { resourceVersions, positionTimeMs: time, recentIds } };
+  const shippedCounts = o['shippedCounts'];
+  if (shippedCounts !== undefined && (typeof shippedCounts !== 'string' || !isShippedCounts(shippedCounts))) return { kind: 'invalid', reason: 'bad shippedCounts' };
+  return { kind: 'found', record: { resourceVersions, positionTimeMs: time, recentIds, ...(shippedCounts === undefined ? {} : { shippedCounts }) } };
 }

@@ -58,7 +58,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'lineFormat', kind: 'enum', group: 'transform', default: 'logfmt', choices: ['logfmt', 'json'], description: 'format of the log line' },
   { key: 'labels', kind: 'list', group: 'transform', default: 'namespace,reason,type,kind,source', placeholder: '<names>', description: 'event fields used as stream labels' },
   { key: 'staticLabels', kind: 'map', group: 'transform', default: 'job=kube-event-shipper', placeholder: '<k=v,...>', description: 'labels added to every stream, e.g. cluster=prod; merged over job=kube-event-shipper (job=other replaces it)' },
-  { key: 'structuredMetadata', kind: 'bool', group: 'transform', default: 'true', description: 'attach object_name, object_uid, node, event_uid as structured metadata (Loki schema v13)' },
+  { key: 'structuredMetadata', kind: 'bool', group: 'transform', default: 'true', description: 'attach object_name, object_uid, node, event_uid, level, occurrences as structured metadata (Loki schema v13)' },
   { key: 'maxMessageBytes', kind: 'bytes', group: 'transform', default: '32KiB', placeholder: '<size>', description: 'longer event messages are truncated' },
   { key: 'acceptWindow', kind: 'duration', group: 'transform', default: '6d', placeholder: '<duration>', description: 'older event times are clamped to now minus this (Loki rejects entries older than 7d)' },
 

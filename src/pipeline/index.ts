@@ -3,6 +3,6 @@
  * See shipper.ts for the wiring and README's `source` section for the guarantees.
  */
 export { createShipper } from './shipper.js';
-export type { EventTransformer, Shipper, ShipperDeps, ShipperOptions } from './shipper.js';
+export type { CountedEvent, EventTransformer, Shipper, ShipperDeps, ShipperOptions } from './shipper.js';
 export { Watermark } from './watermark.js';
 export type { Position } from './watermark.js';

@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { CheckpointConflictError } from '../checkpoint/errors.js';
 import { RecentIds, DEFAULT_RECENT_CAPACITY } from '../checkpoint/recent-ids.js';
 import type { CheckpointRecord, CheckpointStore } from '../checkpoint/record.js';
+import { ShippedCounts } from '../checkpoint/shipped-counts.js';
 import type { Clock, Random } from '../core/clock.js';
 import type { Entry, EntrySink, SinkDropReason } from '../core/entry.js';
 import type { ProgressListener } from '../core/progress.js';
@@ -18,10 +19,18 @@ import { createEventSource } from '../source/index.js';
 import type { SourceHandler, SourceItem, SourceOptions, StreamStart } from '../source/index.js';
 import { Watermark } from './watermark.js';
 
+/** What the pipeline reads of a normalized event to know how many occurrences its entry adds. */
+export interface CountedEvent {
+  readonly uid: string;
+  /** Cumulative occurrence count. */
+  readonly count: number;
+}
+
 /** What the pipeline needs of the transform (src/transform's `Transformer` fits). */
-export interface EventTransformer<E> {
+export interface EventTransformer<E extends CountedEvent> {
   normalize(raw: unknown): { readonly ok: true; readonly event: E } | { readonly ok: false; readonly reason: string; readonly detail: string };
-  toEntry(event: E): Entry;
+  /** `occurrences`: how many occurrences the entry adds, computed here from the counts already shipped. */
+  toEntry(event: E, occurrences: number): Entry;
 }
 
 export interface ShipperOptions {
@@ -34,7 +43,7 @@ export interface ShipperOptions {
   readonly drainTimeoutMs: number;
 }
 
-export interface ShipperDeps<E> {
+export interface ShipperDeps<E extends CountedEvent> {
   readonly kubeConfig: KubeConfig;
   readonly sink: EntrySink;
   readonly transformer: EventTransformer<E>;
@@ -56,14 +65,24 @@ export interface Shipper {
   run(signal: AbortSignal): Promise<void>;
 }
 
-export function createShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>): Shipper {
+export function createShipper<E extends CountedEvent>(options: ShipperOptions, deps: ShipperDeps<E>): Shipper {
   return { run: (signal) => runShipper(options, deps, signal) };
 }
 
-async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, signal: AbortSignal): Promise<void> {
+async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps: ShipperDeps<E>, signal: AbortSignal): Promise<void> {
   const { metrics, logger: log, clock, sink, transformer } = deps;
   const filters: EventFilterOptions = { ...options.filters, excludeNamespaces: options.source.excludeNamespaces };
   const recent = new RecentIds(DEFAULT_RECENT_CAPACITY);
+  // The count last shipped per event, two views: `shipped` counts only occurrences with a final
+  // outcome (like `recent`, it goes into the checkpoint, so a restart or another replica resuming
+  // from it computes the same `occurrences` for what it sends again); `sent` also counts what is in
+  // flight, so an update that comes before the previous one is acked adds only its own rise.
+  const shipped = new ShippedCounts();
+  const sent = new ShippedCounts();
+  const raiseBoth = (uid: string, count: number): void => {
+    shipped.raise(uid, count);
+    sent.raise(uid, count);
+  };
   const inflight = new Set<string>();
   const watermarks = new Map<string, Watermark>();
   let closing = false;
@@ -82,16 +101,18 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
         if (log.isLevelEnabled('debug')) log.debug({ stream, filter, ...eventRef(item.object) }, 'event filtered out');
         return done();
       }
-      const made = toEntry(transformer, item.object);
+      const made = toEntry(transformer, item.object, sent);
       if (!made.ok) {
         metrics.eventsDropped.inc({ reason: 'malformed' });
         const meta = item.object['metadata'] as { uid?: unknown; namespace?: unknown; name?: unknown } | undefined;
         log.warn({ stream, reason: made.reason, detail: made.detail, uid: meta?.uid, namespace: meta?.namespace, name: meta?.name }, 'malformed event dropped');
         return done();
       }
-      const entry = made.entry;
+      const { entry, uid, count } = made;
       const id = entry.occurrenceId;
       if (recent.has(id) || inflight.has(id)) {
+        // Shipped before (maybe by an earlier run): its count is the base for the next update.
+        if (!inflight.has(id)) raiseBoth(uid, count);
         metrics.eventsDuplicate.inc();
         if (log.isLevelEnabled('debug')) log.debug({ stream, occurrenceId: id, ...eventRef(item.object) }, 'occurrence already shipped; not shipped again');
         return done();
@@ -99,6 +120,7 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
       // Written after the stop signal, an entry could not be delivered: leave it for the next run.
       if (closing) return;
       inflight.add(id);
+      sent.raise(uid, count);
       try {
         await sink.write(entry, (outcome) => {
           inflight.delete(id);
@@ -106,6 +128,7 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
           // retries): no final outcome, so the watermark stays before it and the next run sends it.
           if (outcome.kind === 'dropped' && !isFinalDrop(outcome.reason)) return;
           recent.add(id);
+          shipped.raise(uid, count);
           done();
         });
       } catch (err) {
@@ -116,8 +139,11 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
     onSkipped(_stream: string, object: SourceItem['object']): void {
       // Left out by --initial (or too old for a relist): a later metadata-only update must not
       // ship this occurrence, so it joins the recent ids (and the checkpoint) as if shipped.
-      const made = toEntry(transformer, object);
-      if (made.ok) recent.add(made.entry.occurrenceId);
+      // Its count too: a later update of that event adds only its rise over this state.
+      const made = toEntry(transformer, object, sent);
+      if (!made.ok) return;
+      recent.add(made.entry.occurrenceId);
+      raiseBoth(made.uid, made.count);
     },
     onPosition(stream: string, resourceVersion: string, atMs: number): void {
       watermarks.get(stream)?.mark(resourceVersion, atMs);
@@ -134,14 +160,14 @@ async function runShipper<E>(options: ShipperOptions, deps: ShipperDeps<E>, sign
     progress: deps.progress,
   });
 
-  const starts = await loadCheckpoint(deps, source.streams, recent, signal);
+  const starts = await loadCheckpoint(deps, source.streams, recent, [shipped, sent], signal);
   if (starts === undefined) return; // stopped while waiting for the checkpoint store
   for (const stream of source.streams) {
     const s = starts[stream];
     watermarks.set(stream, new Watermark(s ? { resourceVersion: s.resourceVersion, atMs: s.sinceMs } : undefined));
   }
 
-  const writer = deps.checkpoint ? new CheckpointWriter(deps.checkpoint, deps, watermarks, recent) : undefined;
+  const writer = deps.checkpoint ? new CheckpointWriter(deps.checkpoint, deps, watermarks, recent, shipped) : undefined;
   const stopWriter = new AbortController();
   const writing = writer?.loop(options.checkpointIntervalMs, stopWriter.signal);
 
@@ -200,22 +226,32 @@ function isFinalDrop(reason: SinkDropReason): boolean {
   }
 }
 
-/** normalize + toEntry; a throw (a transform bug on odd input) counts as malformed rather than stopping the pipeline. */
-function toEntry<E>(transformer: EventTransformer<E>, raw: unknown): { ok: true; entry: Entry } | { ok: false; reason: string; detail: string } {
+/**
+ * normalize + toEntry, with `occurrences` = the rise of the event's count over what `counts` says
+ * was last shipped (read only; the caller raises it once it ships). A throw (a transform bug on odd
+ * input) counts as malformed rather than stopping the pipeline.
+ */
+function toEntry<E extends CountedEvent>(
+  transformer: EventTransformer<E>,
+  raw: unknown,
+  counts: ShippedCounts,
+): { ok: true; entry: Entry; uid: string; count: number } | { ok: false; reason: string; detail: string } {
   try {
     const normalized = transformer.normalize(raw);
     if (!normalized.ok) return normalized;
-    return { ok: true, entry: transformer.toEntry(normalized.event) };
+    const { uid, count } = normalized.event;
+    return { ok: true, entry: transformer.toEntry(normalized.event, counts.occurrencesOf(uid, count)), uid, count };
   } catch (err) {
     return { ok: false, reason: 'transform_error', detail: err instanceof Error ? err.message : String(err) };
   }
 }
 
 /** Reads the checkpoint (retrying while the store cannot be reached); undefined if stopped meanwhile. */
-async function loadCheckpoint<E>(
+async function loadCheckpoint<E extends CountedEvent>(
   deps: ShipperDeps<E>,
   streams: readonly string[],
   recent: RecentIds,
+  counts: readonly ShippedCounts[],
   signal: AbortSignal,
 ): Promise<Record<string, StreamStart> | undefined> {
   const store = deps.checkpoint;
@@ -246,7 +282,14 @@ async function loadCheckpoint<E>(
       if (rv !== undefined) starts[stream] = { resourceVersion: rv, sinceMs: result.record.positionTimeMs };
     }
     if (!recent.load(result.record.recentIds)) log.warn({ store: store.description }, 'checkpoint recent ids ignored');
-    log.info({ store: store.description, resourceVersions: result.record.resourceVersions, recentIds: recent.size }, 'resuming from checkpoint');
+    const shippedCounts = result.record.shippedCounts;
+    // Written before the record existed: every event counts its whole count once more.
+    if (shippedCounts === undefined) log.info({ store: store.description }, 'checkpoint has no shipped counts');
+    else for (const c of counts) c.load(shippedCounts);
+    log.info(
+      { store: store.description, resourceVersions: result.record.resourceVersions, recentIds: recent.size, shippedCounts: counts[0]?.size ?? 0 },
+      'resuming from checkpoint',
+    );
     return starts;
   }
   return undefined;
@@ -259,7 +302,7 @@ async function loadCheckpoint<E>(
 const MIN_CHECKPOINT_INTERVAL_MS = 100;
 
 /** Writes the checkpoint every interval when it changed, and once more at the end. */
-class CheckpointWriter<E> {
+class CheckpointWriter<E extends CountedEvent> {
   private lastWritten: string | undefined;
 
   constructor(
@@ -267,6 +310,7 @@ class CheckpointWriter<E> {
     private readonly deps: ShipperDeps<E>,
     private readonly watermarks: ReadonlyMap<string, Watermark>,
     private readonly recent: RecentIds,
+    private readonly shipped: ShippedCounts,
   ) {}
 
   async loop(intervalMs: number, signal: AbortSignal): Promise<void> {
@@ -291,13 +335,13 @@ class CheckpointWriter<E> {
       positionTimeMs = Math.min(positionTimeMs, p.atMs);
     }
     if (Object.keys(resourceVersions).length === 0) return undefined;
-    return { resourceVersions, positionTimeMs, recentIds: this.recent.serialize() };
+    return { resourceVersions, positionTimeMs, recentIds: this.recent.serialize(), shippedCounts: this.shipped.serialize() };
   }
 
   async saveIfChanged(): Promise<void> {
     const record = this.record();
     if (!record) return;
-    const key = JSON.stringify(record.resourceVersions) + record.recentIds;
+    const key = `${JSON.stringify(record.resourceVersions)} ${record.recentIds} ${record.shippedCounts ?? ''}`;
     if (key === this.lastWritten) return;
     const { metrics, logger, clock } = this.deps;
     try {

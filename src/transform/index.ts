@@ -21,7 +21,7 @@ export {
   type TransformOptions,
   type TransformOptionsInput,
 } from './options.js';
-export { CLUSTER_SCOPED_NAMESPACE, EMPTY_LABEL_VALUE, STRUCTURED_METADATA_NAMES } from './labels.js';
+export { CLUSTER_SCOPED_NAMESPACE, EMPTY_LABEL_VALUE, STRUCTURED_METADATA_NAMES, UNKNOWN_LEVEL, levelOf } from './labels.js';
 export { LINE_KEYS } from './line.js';
 export { occurrenceIdOf } from './identity.js';
 export { formatRfc3339Ns, parseRfc3339Ns } from './time.js';

@@ -12,7 +12,28 @@ export const EMPTY_LABEL_VALUE = '_none';
 export const VALUE_CUT_MARKER = '…';
 
 /** Names of the structured metadata, in the order they are sent. */
-export const STRUCTURED_METADATA_NAMES = ['object_name', 'object_uid', 'node', 'event_uid'] as const;
+export const STRUCTURED_METADATA_NAMES = ['object_name', 'object_uid', 'node', 'event_uid', 'level', 'occurrences'] as const;
+
+/** `level` of an event without a type. */
+export const UNKNOWN_LEVEL = 'unknown';
+
+/**
+ * The `level` Grafana's Explore and Logs Drilldown colour and filter by: `info` for Normal, `warn`
+ * for Warning. Kubernetes knows only those two; any other type is passed on lower-cased (Grafana
+ * reads `error`, `debug`… as levels too), and an event without a type is `unknown`.
+ */
+export function levelOf(type: string): string {
+  switch (type) {
+    case 'Normal':
+      return 'info';
+    case 'Warning':
+      return 'warn';
+    case '':
+      return UNKNOWN_LEVEL;
+    default:
+      return cutUtf8(type.toLowerCase(), MAX_LABEL_VALUE_BYTES, VALUE_CUT_MARKER);
+  }
+}
 
 function labelValue(value: string): string {
   return value === '' ? EMPTY_LABEL_VALUE : cutUtf8(value, MAX_LABEL_VALUE_BYTES, VALUE_CUT_MARKER);
@@ -52,7 +73,13 @@ function nodeOf(event: NormalizedEvent): string {
   return event.objectKind === 'Node' ? event.objectName : '';
 }
 
-export function structuredMetadataOf(event: NormalizedEvent): LabelMap {
+/**
+ * The structured metadata of one entry. `occurrences` is how many occurrences the entry adds (the
+ * pipeline computes it from the counts it already shipped; see `OccurrenceCounts`): a whole number,
+ * 0 or more, always present.
+ */
+export function structuredMetadataOf(event: NormalizedEvent, occurrences: number): LabelMap {
+  if (!Number.isSafeInteger(occurrences) || occurrences < 0) throw new RangeError(`occurrences must be a whole number >= 0, got ${occurrences}`);
   const metadata: Record<string, string> = {};
   const put = (name: (typeof STRUCTURED_METADATA_NAMES)[number], value: string): void => {
     if (value !== '') metadata[name] = cutUtf8(value, MAX_LABEL_VALUE_BYTES, VALUE_CUT_MARKER);
@@ -61,5 +88,7 @@ export function structuredMetadataOf(event: NormalizedEvent): LabelMap {
   put('object_uid', event.objectUid);
   put('node', nodeOf(event));
   put('event_uid', event.uid);
+  put('level', levelOf(event.type));
+  put('occurrences', String(occurrences));
   return metadata;
 }

@@ -9,8 +9,13 @@ import { resolveTransformOptions, type TransformOptions } from './options.js';
 export interface Transformer {
   /** Validates either API shape (core/v1 or events.k8s.io/v1); never throws. */
   normalize(raw: unknown): NormalizeResult;
-  /** Pure: same event (and same `now` window) → byte-identical Entry. */
-  toEntry(event: NormalizedEvent): Entry;
+  /**
+   * Pure: same event, same `occurrences` (and same `now` window) → byte-identical Entry.
+   * `occurrences` is how many occurrences this entry adds, known only to whoever keeps the counts
+   * already shipped (the pipeline); it goes into structured metadata, never into the line. Left
+   * out, it is the event's whole count, as for an event seen for the first time.
+   */
+  toEntry(event: NormalizedEvent, occurrences?: number): Entry;
 }
 
 export interface TransformDeps {
@@ -57,14 +62,14 @@ export function createTransformer(options: TransformOptions, deps: TransformDeps
   const labelsOf = labelBuilder(resolved);
   return {
     normalize: normalizeEvent,
-    toEntry(event) {
+    toEntry(event, occurrences = event.count) {
       const timestampNs = entryTimeNs(event.occurredAtNs, deps.now(), resolved.acceptWindowMs);
       const clamped = timestampNs !== event.occurredAtNs;
       return {
         labels: labelsOf(event),
         timestampNs,
         line: buildLine(event, resolved.lineFormat, resolved.maxMessageBytes, clamped ? event.occurredAtNs : undefined),
-        structuredMetadata: resolved.structuredMetadata ? structuredMetadataOf(event) : {},
+        structuredMetadata: resolved.structuredMetadata ? structuredMetadataOf(event, occurrences) : {},
         occurrenceId: occurrenceIdOf(event),
       };
     },

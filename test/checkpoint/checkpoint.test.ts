@@ -6,18 +6,24 @@ import { after, before, describe, it } from 'node:test';
 import {
   CHECKPOINT_KEY,
   RecentIds,
+  ShippedCounts,
   createCheckpointStore,
   createConfigMapCheckpointStore,
   createFileCheckpointStore,
+  parseCheckpoint,
   serializeCheckpoint,
 } from '../../src/checkpoint/index.js';
 import type { CheckpointRecord } from '../../src/checkpoint/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 
-function record(n: number, rv = '123'): CheckpointRecord {
+function record(n: number, rv = '123', withCounts = true): CheckpointRecord {
   const ids = new RecentIds();
-  for (let i = 0; i < n; i++) ids.add(`occurrence-${i}`);
-  return { resourceVersions: { '*': rv }, positionTimeMs: Date.parse('2026-11-26T10:00:00.000Z'), recentIds: ids.serialize() };
+  const counts = new ShippedCounts();
+  for (let i = 0; i < n; i++) {
+    ids.add(`occurrence-${i}`);
+    counts.raise(`event-${i}`, i + 1);
+  }
+  return { resourceVersions: { '*': rv }, positionTimeMs: Date.parse('2026-11-26T10:00:00.000Z'), recentIds: ids.serialize(), ...(withCounts ? { shippedCounts: counts.serialize() } : {}) };
 }
 
 describe('recent occurrence ids', () => {
@@ -44,12 +50,89 @@ describe('recent occurrence ids', () => {
   });
 
   it('keeps a full checkpoint well under the 1 MiB ConfigMap limit', () => {
-    const full = record(20_000);
+    const full = record(20_000, '123', false);
     const bytes = Buffer.byteLength(serializeCheckpoint(full));
     assert.ok(bytes < 300 * 1024, `${bytes} bytes`);
     const ids = new RecentIds();
     assert.ok(ids.load(full.recentIds));
     assert.equal(ids.size, 20_000);
+  });
+});
+
+describe('the count last shipped per event', () => {
+  it('says the whole count for an unknown event, then only the rise; never below 0', () => {
+    const counts = new ShippedCounts(10);
+    assert.equal(counts.occurrencesOf('uid-a', 3), 3, 'first seen: the whole count');
+    counts.raise('uid-a', 3);
+    assert.equal(counts.occurrencesOf('uid-a', 23), 20, 'a jump of 20 adds 20');
+    assert.equal(counts.occurrencesOf('uid-a', 3), 0, 'the same count again adds none');
+    assert.equal(counts.occurrencesOf('uid-a', 1), 0, 'an older state adds none');
+    counts.raise('uid-a', 1);
+    assert.equal(counts.get('uid-a'), 3, 'a lower count does not lower the record');
+    assert.equal(counts.occurrencesOf('uid-b', 1), 1);
+  });
+
+  it('evicts the least recently raised event beyond capacity; an evicted event counts whole again', () => {
+    const counts = new ShippedCounts(2);
+    counts.raise('a', 5);
+    counts.raise('b', 5);
+    counts.raise('a', 6); // refreshed: now the newest
+    counts.raise('c', 1);
+    assert.equal(counts.size, 2);
+    assert.equal(counts.get('b'), undefined);
+    assert.equal(counts.occurrencesOf('b', 7), 7);
+    assert.equal(counts.get('a'), 6);
+  });
+
+  it('round-trips through its serialised form, keeping counts and order', () => {
+    const counts = new ShippedCounts(10);
+    for (let i = 0; i < 10; i++) counts.raise(`uid-${i}`, i * 1000 + 1);
+    counts.raise('uid-0', 2_147_483_647); // int32 max, as Kubernetes allows
+    const copy = new ShippedCounts(5);
+    assert.ok(copy.load(counts.serialize()));
+    assert.equal(copy.size, 5);
+    assert.equal(copy.get('uid-0'), 2_147_483_647, 'raised last, so kept');
+    assert.equal(copy.get('uid-9'), 9001);
+    assert.equal(copy.get('uid-5'), undefined, 'among the oldest, so evicted');
+    assert.equal(new ShippedCounts().load('not base64!'), false);
+    assert.equal(new ShippedCounts().load(Buffer.alloc(8).toString('base64')), false, 'not whole records');
+  });
+});
+
+describe('the checkpoint record', () => {
+  it('keeps a checkpoint with both records full well under the 1 MiB ConfigMap limit', () => {
+    const ids = new RecentIds();
+    const counts = new ShippedCounts();
+    for (let i = 0; i < ids.capacity; i++) ids.add(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}:${2_000_000_000 + i}:1795688199123456789`);
+    for (let i = 0; i < counts.capacity; i++) counts.raise(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, 2_000_000_000 + i);
+    const text = serializeCheckpoint({
+      resourceVersions: { '*': '18446744073709551615' },
+      positionTimeMs: Date.parse('2026-11-26T10:00:00.000Z'),
+      recentIds: ids.serialize(),
+      shippedCounts: counts.serialize(),
+    });
+    const bytes = Buffer.byteLength(text);
+    // 20 000 ids (~213 KB) + 20 000 counts (~320 KB): the rest of the MiB stays free for more fields.
+    assert.ok(bytes < 560 * 1024, `${bytes} bytes`);
+    const parsed = parseCheckpoint(text);
+    assert.equal(parsed.kind, 'found');
+    const loaded = new ShippedCounts();
+    assert.ok(parsed.kind === 'found' && loaded.load(parsed.record.shippedCounts ?? ''));
+    assert.equal(loaded.size, 20_000);
+    assert.equal(loaded.get('00000000-0000-4000-8000-000000019999'), 2_000_019_999);
+  });
+
+  it('reads a checkpoint written before the shipped counts existed', () => {
+    const old = JSON.stringify({ format: 'kube-event-shipper/checkpoint', version: 1, positionTime: '2026-11-26T10:00:00.000Z', resourceVersions: { '*': '7' }, recentIds: '' });
+    const parsed = parseCheckpoint(old);
+    assert.equal(parsed.kind, 'found');
+    assert.equal(parsed.kind === 'found' && parsed.record.shippedCounts, undefined);
+    assert.equal(serializeCheckpoint(parsed.kind === 'found' ? parsed.record : record(0)), old, 'and writes it back unchanged');
+  });
+
+  it('refuses a checkpoint whose shipped counts are not whole records', () => {
+    const bad = JSON.stringify({ format: 'kube-event-shipper/checkpoint', version: 1, positionTime: '2026-11-26T10:00:00.000Z', resourceVersions: { '*': '7' }, recentIds: '', shippedCounts: 'AAAA' });
+    assert.deepEqual(parseCheckpoint(bad), { kind: 'invalid', reason: 'bad shippedCounts' });
   });
 });
 

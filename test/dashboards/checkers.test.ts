@@ -19,6 +19,9 @@ describe('the LogQL check', () => {
     ['grouping by an unknown label is reported', 'sum by (pod) (count_over_time({job="x"}[5m]))', /"pod"/],
     ['line_format reading an unknown field is reported', '{job="x"} | logfmt | line_format "{{.message}}"', /"message"/],
     ['a template variable left over is reported', '{job="$job"}', /template variable/],
+    ['label_format setting a field from fields the shipper writes passes', '{job="x"} | label_format event_uid=`{{ or .event_uid "none" }}`', null],
+    ['label_format setting an unknown label is reported', '{job="x"} | label_format severity=`{{ .type }}`', /label_format sets "severity"/],
+    ['label_format reading an unknown field is reported', '{job="x"} | label_format event_uid=`{{ or .uid "1" }}`', /label_format reads "uid"/],
   ];
   for (const [name, expr, expected] of cases) {
     it(name, () => {

@@ -4,7 +4,8 @@ import { resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { EXPORTED_METRIC_PREFIXES, WATCH_EVENT_TYPES } from '../../src/observe/metrics.js';
 import { repoRoot } from '../support/fixtures.js';
-import { generatedFiles } from '../../dashboards/src/render.js';
+import { DEFAULT_JOB } from '../../dashboards/src/families.js';
+import { ANNOTATION_SNIPPET, generatedFiles } from '../../dashboards/src/render.js';
 import { checkLabelValuesQuery, checkLogql } from './logql.js';
 import { checkPromql, parseExposition, type Scrape } from './promql.js';
 import { scrapeShipperMetrics } from './scrape.js';
@@ -100,6 +101,55 @@ describe('dashboards/', () => {
     }
   });
 
+  it('selects the job through a Job variable that defaults to the shipper\'s default job, in every Loki dashboard', () => {
+    for (const [file, dashboard] of dashboards) {
+      if (kindOf(dashboard) !== 'loki') continue;
+      const job: (Variable & { current?: { value?: unknown }; multi?: boolean }) | undefined = dashboard.templating.list.find((v) => v.name === 'job');
+      assert.ok(job);
+      assert.equal(job.type, 'query', `${file}: a query variable, not a constant`);
+      assert.equal(job.multi, false, `${file}: one job at a time`);
+      assert.equal(job.current?.value, DEFAULT_JOB, `${file}: kube-event-shipper by default`);
+      for (const panel of dashboard.panels) for (const t of panel.targets ?? []) assert.match(t.expr ?? '', /\{job="\$job"/, `${file}: ${panel.title} selects job="$job"`);
+    }
+  });
+
+  it('links the object column of every object table to the drill-down with the row\'s namespace, kind and name', () => {
+    let links = 0;
+    for (const [file, dashboard] of dashboards) {
+      for (const panel of dashboard.panels.filter((p) => p.type === 'table')) {
+        const overrides = (panel as Panel & { fieldConfig?: { overrides?: { matcher: { options: string }; properties: { id: string; value: { url: string }[] }[] }[] } }).fieldConfig?.overrides ?? [];
+        for (const override of overrides.filter((o) => o.matcher.options === 'object_name')) {
+          const url = override.properties.find((p) => p.id === 'links')?.value[0]?.url ?? '';
+          links += 1;
+          assert.ok(url.startsWith('/d/kes-object-drilldown?'), `${file}: ${panel.title} links to the drill-down`);
+          const params = new URLSearchParams(url.slice(url.indexOf('?') + 1));
+          assert.equal(params.get('var-namespace'), params.get('var-kind') === 'Node' ? '_cluster' : '${__data.fields.namespace}', `${panel.title}: the row's namespace (_cluster for nodes)`);
+          assert.equal(params.get('var-object'), '${__data.fields.object_name}', `${panel.title}: the row's object`);
+          assert.match(params.get('var-kind') ?? '', /^(\$\{__data\.fields\.kind\}|Pod|Node)$/, `${panel.title}: the row's kind`);
+          assert.equal(params.get('var-object_match'), '=', `${panel.title}: exact name`);
+          assert.ok(url.includes('${job:queryparam}') && url.includes('${__url_time_range}'), `${panel.title}: keeps job and time range`);
+        }
+      }
+    }
+    assert.ok(links >= 4, `only ${String(links)} linked tables`);
+  });
+
+  it('ships a Warning-events annotation for any dashboard, and offers it (off) on the Loki dashboards', () => {
+    const snippet = JSON.parse(readFileSync(resolve(repoRoot, ANNOTATION_SNIPPET), 'utf8')) as { expr: string; datasource: { type: string }; enable: boolean; name: string };
+    assert.equal(snippet.datasource.type, 'loki');
+    assert.equal(snippet.enable, true);
+    assert.match(snippet.expr, /^\{job="kube-event-shipper", cluster=~"\$cluster", namespace=~"\$namespace", type="Warning"\}$/);
+    assert.deepEqual(checkLogql(substitute(snippet.expr, LOKI_VALUES)), []);
+    for (const [file, dashboard] of dashboards) {
+      if (kindOf(dashboard) !== 'loki') continue;
+      const list = (dashboard as Dashboard & { annotations: { list: { name: string; expr?: string; enable: boolean }[] } }).annotations.list;
+      const warnings = list.find((a) => a.name === snippet.name);
+      assert.ok(warnings, `${file} offers the annotation`);
+      assert.equal(warnings.enable, false, `${file}: off until switched on`);
+      assert.equal(warnings.expr, snippet.expr.replace('job="kube-event-shipper"', 'job="$job"'));
+    }
+  });
+
   it('shows events in per second from ADDED and MODIFIED only, so a relist does not spike it', () => {
     const stat = dashboards.get('shipper-health.json')?.panels.find((p) => p.title === 'Events in /s');
     const expr = stat?.targets?.[0]?.expr ?? '';
@@ -135,7 +185,7 @@ for (const [file, dashboard] of dashboards) {
     });
 
     it('has filter variables and no repeat', () => {
-      const wanted = kind === 'loki' ? ['cluster', 'namespace', 'kind', 'reason', 'type', 'search'] : ['cluster', 'namespace', 'job', 'instance'];
+      const wanted = kind === 'loki' ? ['job', 'cluster', 'namespace', 'kind', 'reason', 'type', 'search'] : ['cluster', 'namespace', 'job', 'instance'];
       for (const name of wanted) assert.ok(names.includes(name), `variable ${name}`);
       assert.equal(JSON.stringify(dashboard).includes('"repeat"'), false);
     });

@@ -40,6 +40,15 @@ function unquote(text: string): string {
   return JSON.parse(text) as string;
 }
 
+/** Fields a Go template reads: `.name` inside `{{ … }}`. */
+function templateFields(template: string): string[] {
+  const fields: string[] = [];
+  for (const action of template.matchAll(/\{\{(.*?)\}\}/g)) {
+    for (const match of (action[1] ?? '').replace(/"(?:[^"\\]|\\.)*"/g, '').matchAll(/(?<![A-Za-z0-9_])\.([A-Za-z_][A-Za-z0-9_]*)/g)) fields.push(match[1] ?? '');
+  }
+  return fields;
+}
+
 function children(node: SyntaxNode, name: string): SyntaxNode[] {
   const found: SyntaxNode[] = [];
   for (let child = node.firstChild; child !== null; child = child.nextSibling) if (child.name === name) found.push(child);
@@ -101,12 +110,18 @@ export function checkLogql(expr: string): LogqlProblem[] {
         }
         case 'LineFormatExpr':
           for (const str of children(node, 'String')) {
-            for (const match of unquote(text(str)).matchAll(/\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g)) {
-              const key = match[1] ?? '';
-              if (!queryLabels.has(key)) report(`line_format reads "${key}", which the shipper does not write`);
-            }
+            for (const key of templateFields(unquote(text(str)))) if (!queryLabels.has(key)) report(`line_format reads "${key}", which the shipper does not write`);
           }
           break;
+        case 'LabelFormatMatcher': {
+          // `label_format name=\`template\`` sets a label: only to a name the shipper writes, from fields it writes.
+          const [target] = children(node, 'Identifier');
+          if (target !== undefined && !queryLabels.has(text(target))) report(`label_format sets "${text(target)}", which the shipper neither labels, attaches nor writes`);
+          for (const str of children(node, 'String')) {
+            for (const key of templateFields(unquote(text(str)))) if (!queryLabels.has(key)) report(`label_format reads "${key}", which the shipper does not write`);
+          }
+          break;
+        }
         default:
           break;
       }

@@ -6,6 +6,8 @@ import { parse as parseYaml } from 'yaml';
 import { EXPORTED_METRIC_PREFIXES, METRIC_PREFIX } from '../../src/observe/metrics.js';
 import { repoRoot } from '../support/fixtures.js';
 import { durationMinutes, firingMinutes, legacyRecorderCadence, seriesRecorderCadence, type PresenceRule } from './cadence.js';
+import { FAILURES } from '../../dashboards/src/families.js';
+import { lokiRulesYaml } from '../../dashboards/src/rules.js';
 import { checkLogql } from './logql.js';
 import { checkPromql, parseExposition, promqlNames, type Scrape } from './promql.js';
 import { scrapeShipperMetrics } from './scrape.js';
@@ -63,23 +65,41 @@ function presenceRule(rule: Rule): PresenceRule {
 describe('deploy/rules/loki-rules.yaml', () => {
   const rules = loadRules('loki-rules.yaml');
 
-  it('alerts on every failure family the dashboards show', () => {
+  it('alerts on every failure family the dashboards show, with the dashboards\' own selectors', () => {
     const text = rules.map((r) => r.expr).join('\n');
-    for (const reason of ['BackOff', 'OOMKilling', 'FailedScheduling', 'Evicted', 'FailedMount', 'Unhealthy', 'image', 'NodeNotReady']) {
-      assert.ok(text.includes(reason), `a rule about ${reason}`);
+    for (const [family, { matchers, line }] of Object.entries(FAILURES)) {
+      const selector = `{${['job="kube-event-shipper"', ...matchers].join(', ')}}${line === '' ? '' : ` ${line}`}`;
+      assert.ok(text.includes(selector), `a rule selects ${family} as ${selector}`);
     }
     const names = rules.map((r) => r.alert);
     assert.equal(new Set(names).size, names.length, 'alert names are unique');
   });
 
-  const perObject = rules.filter((r) => outerGrouping(r.expr).includes('object_name'));
-  it('groups every rule by object except the count of evicted pods per namespace', () => {
-    assert.deepEqual(rules.filter((r) => !perObject.includes(r)).map((r) => r.alert), ['KubePodsEvicted']);
-    const evicted = rules.find((r) => r.alert === 'KubePodsEvicted');
-    assert.match(evicted?.expr ?? '', /count by \(cluster, namespace\) \(\s*sum by \(cluster, namespace, object_name\)/, 'it counts distinct pods, not lines');
+  it('groups every rule by cluster and job and otherwise only by namespace, kind or reason, never by object', () => {
+    for (const rule of rules) {
+      const grouped = outerGrouping(rule.expr);
+      assert.deepEqual(grouped.slice(0, 2), ['cluster', 'job'], `${rule.alert ?? ''} keeps cluster and job`);
+      for (const label of grouped.slice(2)) assert.ok(['namespace', 'kind', 'reason'].includes(label), `${rule.alert ?? ''} groups by ${label}`);
+    }
   });
 
-  for (const rule of perObject) {
+  it('counts evictions as occurrences per namespace', () => {
+    const evicted = rules.find((r) => r.alert === 'KubePodsEvicted');
+    assert.match(evicted?.expr ?? '', /sum by \(cluster, job, namespace\) \(\s*sum_over_time\(\{[^}]*reason=~"Evicted\|TaintManagerEviction"\} \| label_format occurrences=`\{\{ or \.occurrences "1" \}\}` \| unwrap occurrences \| __error__="" \[15m\]\)\s*\) >= 3/);
+  });
+
+  it('selects another job when generated for one (npm run dashboards -- --job NAME --out DIR)', () => {
+    const other = lokiRulesYaml('events');
+    assert.ok(!other.includes('job="kube-event-shipper"'));
+    assert.equal(other.split('job="events"').length, lokiRulesYaml().split('job="kube-event-shipper"').length);
+  });
+
+  const presenceRules = rules.filter((r) => /\)\s*>\s*0\s*$/m.test(r.expr));
+  it('alerts on presence (> 0) everywhere but the evictions', () => {
+    assert.deepEqual(rules.filter((r) => !presenceRules.includes(r)).map((r) => r.alert), ['KubePodsEvicted']);
+  });
+
+  for (const rule of presenceRules) {
     const scheduler = rule.expr.includes('FailedScheduling');
     const cadence = scheduler ? seriesRecorderCadence(120) : legacyRecorderCadence(120);
     const name = scheduler ? "the scheduler's 30-minute series refresh" : "the legacy recorder's burst then one update per 5 minutes (fixture cadence)";
@@ -93,8 +113,31 @@ describe('deploy/rules/loki-rules.yaml', () => {
       assert.deepEqual(firing, expected, 'firing from `for` after the first report until the last one, without a gap');
     });
     if (scheduler) {
-      it(`${rule.alert ?? '?'} ends as soon as the pod is Scheduled, since one FailedScheduling report may be all for 30 minutes`, () => {
-        assert.match(rule.expr, /\)\s*unless\s*sum by \(cluster, namespace, object_name\) \(\s*count_over_time\(\{[^}]*reason="Scheduled"\}/);
+      it(`${rule.alert ?? '?'} stays quiet for a pod scheduled a minute after its FailedScheduling, and fires for one left pending`, () => {
+        const windows = [...rule.expr.matchAll(/\[(\d+[smh])\]/g)].map((m) => durationMinutes(m[1] ?? ''));
+        assert.deepEqual(windows, [35, 35, 5], 'failed within 35m, scheduled within 35m, failed within 5m');
+        const forMinutes = durationMinutes(rule.for ?? '0m');
+        /** Minutes at which the rule fires: FailedScheduling within 35m unless (Scheduled within 35m unless FailedScheduling within 5m). */
+        const firing = (failed: readonly number[], scheduled: readonly number[], until: number): number[] => {
+          const within = (times: readonly number[], t: number, w: number): boolean => times.some((u) => u <= t && u > t - w);
+          const out: number[] = [];
+          let since: number | undefined;
+          for (let t = 0; t <= until; t++) {
+            const active = within(failed, t, 35) && !(within(scheduled, t, 35) && !within(failed, t, 5));
+            if (!active) since = undefined;
+            else if (t - (since ??= t) >= forMinutes) out.push(t);
+          }
+          return out;
+        };
+        assert.deepEqual(firing([0, 0.25], [1], 120), [], 'scheduled after a minute: no alert');
+        const pending = seriesRecorderCadence(120);
+        assert.deepEqual(firing(pending, [], 120), Array.from({ length: 120 - forMinutes + 1 }, (_, i) => forMinutes + i), 'left pending: fires from `for` on');
+      });
+      it(`${rule.alert ?? '?'} ends once a pod was Scheduled and no FailedScheduling came for 5 minutes`, () => {
+        assert.match(
+          rule.expr,
+          /\)\s*unless\s*\(\s*sum by \(cluster, job, namespace\) \(\s*count_over_time\(\{[^}]*reason="Scheduled"\} \[35m\]\)\s*\)\s*unless\s*sum by \(cluster, job, namespace\) \(\s*count_over_time\(\{[^}]*reason="FailedScheduling"\} \[5m\]\)\s*\)\s*\)\s*$/,
+        );
       });
     } else if (rule.for !== undefined) {
       it(`${rule.alert ?? '?'} stays quiet for a one-off burst of reports within a minute`, () => {

@@ -51,3 +51,48 @@ describe('label values', () => {
     assert.equal(entry.structuredMetadata.object_name, `${'n'.repeat(1021)}…`);
   });
 });
+
+describe('the level and occurrences structured metadata', () => {
+  for (const [type, level] of [
+    ['Normal', 'info'],
+    ['Warning', 'warn'],
+    ['Error', 'error'],
+    ['CUSTOM', 'custom'],
+    ['', 'unknown'],
+    [null, 'unknown'],
+  ] as const) {
+    it(`type ${JSON.stringify(type)} gives level ${level}, in metadata only`, () => {
+      const entry = entryWith((raw) => (raw.type = type));
+      assert.equal(entry.structuredMetadata.level, level);
+      assert.doesNotMatch(entry.line, /level=/);
+    });
+  }
+
+  it('occurrences is what the caller says, as a decimal string, and never changes the line, labels or time', () => {
+    const raw = structuredClone(findWatchedEvent('events/watch-core-v1.jsonl', 'web-5fc2ebc8c-36460.438ccadb9d5b3285')) as Record<string, unknown>;
+    raw.count = 23;
+    const result = transformer.normalize(raw);
+    assert.ok(result.ok);
+    const whole = transformer.toEntry(result.event);
+    const rise = transformer.toEntry(result.event, 20);
+    const none = transformer.toEntry(result.event, 0);
+    assert.equal(whole.structuredMetadata.occurrences, '23', 'left out: the whole count, as for a first sight');
+    assert.equal(rise.structuredMetadata.occurrences, '20');
+    assert.equal(none.structuredMetadata.occurrences, '0');
+    for (const e of [rise, none]) {
+      assert.equal(e.line, whole.line);
+      assert.deepEqual(e.labels, whole.labels);
+      assert.equal(e.timestampNs, whole.timestampNs);
+      assert.equal(e.occurrenceId, whole.occurrenceId);
+    }
+    assert.throws(() => transformer.toEntry(result.event, -1), RangeError);
+    assert.throws(() => transformer.toEntry(result.event, 1.5), RangeError);
+  });
+
+  it('with --structured-metadata=false there is none at all', () => {
+    const bare = createTransformer({ ...DEFAULT_TRANSFORM_OPTIONS, structuredMetadata: false }, { now: () => Date.parse('2026-11-27T00:00:00Z') });
+    const result = bare.normalize(findWatchedEvent('events/watch-core-v1.jsonl', 'web-5fc2ebc8c-36460.438ccadb9d5b3285'));
+    assert.ok(result.ok);
+    assert.deepEqual(bare.toEntry(result.event, 1).structuredMetadata, {});
+  });
+});

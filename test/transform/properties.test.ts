@@ -188,7 +188,7 @@ describe('properties of the transform', () => {
           assertValidValue(value, `label ${name}`);
         }
         for (const [name, value] of Object.entries(entry.structuredMetadata)) {
-          assert.ok(['object_name', 'object_uid', 'node', 'event_uid'].includes(name));
+          assert.ok(['object_name', 'object_uid', 'node', 'event_uid', 'level', 'occurrences'].includes(name), name);
           assertValidValue(value, `metadata ${name}`);
         }
         assert.ok(Buffer.byteLength(entry.line) <= 256 * 1024);

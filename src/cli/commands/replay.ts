@@ -1,16 +1,26 @@
 /**
  * `replay <file|->`: ships events from a file or stdin through the same transform and sink as
  * `run`. Each occurrence is shipped once per replay (the same occurrence seen twice in a watch dump
- * — e.g. a metadata-only update — is counted as a duplicate). The exit code is 0 only when every
+ * — e.g. a metadata-only update — is counted as a duplicate). `occurrences` is computed against
+ * what this replay shipped before (no checkpoint is read): an event's first state in the input
+ * counts its whole count, each later one its rise. The exit code is 0 only when every
  * event read was delivered: a malformed item or a dropped entry gives 1, with a summary on stderr.
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
+import { ShippedCounts } from '../../checkpoint/shipped-counts.js';
 import type { Clock } from '../../core/clock.js';
 import type { EntrySink } from '../../core/entry.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { Transformer } from '../../transform/index.js';
 import { readReplayInput } from '../replay-input.js';
+
+/**
+ * Events whose last count a replay remembers. A replay input holds each event once (a list) or a
+ * few times close together (a watch dump), so this bounds memory without forgetting an event
+ * between two of its states in practice.
+ */
+export const REPLAY_SHIPPED_COUNTS_CAPACITY = 200_000;
 
 export interface ReplaySummary {
   /** Event objects read (skipped watch events and malformed items not included). */
@@ -40,6 +50,7 @@ export interface ReplayDeps {
 export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSignal): Promise<ReplaySummary> {
   const { transformer, sink, logger, metrics, clock } = deps;
   const seen = new Set<string>();
+  const lastCounts = new ShippedCounts(REPLAY_SHIPPED_COUNTS_CAPACITY);
   const counts = { events: 0, delivered: 0, dropped: 0, malformed: 0, duplicates: 0, skipped: 0 };
   let lastProgress = clock.now();
   const progress = (final: boolean): void => {
@@ -68,13 +79,15 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
         logger.warn({ line: item.line, reason: normalized.reason, detail: normalized.detail }, 'malformed event');
         continue;
       }
-      const entry = transformer.toEntry(normalized.event);
+      const { uid, count } = normalized.event;
+      const entry = transformer.toEntry(normalized.event, lastCounts.occurrencesOf(uid, count));
       if (seen.has(entry.occurrenceId)) {
         counts.duplicates += 1;
         metrics.eventsDuplicate.inc();
         continue;
       }
       seen.add(entry.occurrenceId);
+      lastCounts.raise(uid, count);
       // The sink counts shipped and dropped in the metrics; here only the summary.
       await sink.write(entry, (outcome) => {
         if (outcome.kind === 'delivered') {
