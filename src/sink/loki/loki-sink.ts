@@ -351,10 +351,12 @@ class LokiSink implements EntrySink {
         case 'retryable': {
           const summary = `${typeof result.failure === 'number' ? `HTTP ${result.failure}` : result.failure} from ${this.options.pushUrl.href}`;
           progress.sinkUnavailable({ cause: result.cause, summary });
+          // A long outage retries every few seconds: log the first tries, then one in twenty.
+          const loud = attempt < 3 || attempt % 20 === 0;
           if (result.cause === 'auth') {
             // Credentials may be rotating: read the files again before the retry, whatever their times say.
             const changed = this.client.reloadCredentials();
-            logger.warn({ statusCode: result.failure, credentialsChanged: changed, detail: cut(result.detail) }, 'Loki refused the credentials; read them again, retrying');
+            if (loud || changed) logger.warn({ statusCode: result.failure, credentialsChanged: changed, detail: cut(result.detail) }, 'Loki refused the credentials; read them again, retrying');
           } else if (result.cause === 'misrouted' && !this.misrouted) {
             this.misrouted = true;
             logger.error(
@@ -371,8 +373,7 @@ class LokiSink implements EntrySink {
             return undefined;
           }
           const delayMs = this.backoff(attempt, result.afterMs, random);
-          // A long outage retries every few seconds: log the first tries, then one in twenty.
-          if (attempt < 3 || attempt % 20 === 0) {
+          if (loud) {
             logger.warn({ failure: result.failure, detail: cut(result.detail), attempt: attempt + 1, delayMs }, 'Loki push failed; retrying');
           }
           metrics.pushRetries.inc();
