@@ -19,6 +19,8 @@ export interface KubeResponse {
   readonly status: number;
   /** Parsed JSON body, or `undefined` when the body was empty or not JSON. */
   readonly body: unknown;
+  /** Size of the body as received (UTF-16 code units of the text, about its bytes). */
+  readonly bodyLength: number;
 }
 
 export type KubeMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -85,7 +87,7 @@ export async function kubeRequest(kc: KubeConfig, pathAndQuery: string, options:
   } catch {
     body = undefined;
   }
-  return { status, body };
+  return { status, body, bodyLength: text.length };
 }
 
 /** `kubeRequest` bound to one KubeConfig, for modules that take a request function as a dependency. */

@@ -40,6 +40,8 @@ export interface SourceOptions {
   readonly authRetryMs?: number;
   readonly backoff?: BackoffOptions;
   readonly maxQueuedEvents?: number;
+  readonly maxQueuedBytes?: number;
+  readonly maxPageBytes?: number;
 }
 
 /** Defaults for the tuning knobs that have no flag. */
@@ -52,6 +54,8 @@ const SOURCE_DEFAULTS = {
   relistMarginMs: 5 * 60_000,
   authRetryMs: 60_000,
   maxQueuedEvents: 5_000,
+  maxQueuedBytes: 8 * 1024 * 1024,
+  maxPageBytes: 8 * 1024 * 1024,
 } as const;
 
 export interface SourceDeps {
@@ -120,6 +124,8 @@ export function createEventSource(options: SourceOptions, deps: SourceDeps): Eve
               authRetryMs: options.authRetryMs ?? SOURCE_DEFAULTS.authRetryMs,
               backoff: options.backoff ?? DEFAULT_BACKOFF,
               maxQueuedEvents: options.maxQueuedEvents ?? SOURCE_DEFAULTS.maxQueuedEvents,
+              maxQueuedBytes: options.maxQueuedBytes ?? SOURCE_DEFAULTS.maxQueuedBytes,
+              maxPageBytes: options.maxPageBytes ?? SOURCE_DEFAULTS.maxPageBytes,
             },
             {
               kubeConfig: deps.kubeConfig,

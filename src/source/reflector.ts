@@ -81,6 +81,16 @@ export interface ReflectorOptions {
   readonly backoff: BackoffOptions;
   /** Watch events read ahead of the handler before the watch is cut and resumed later. */
   readonly maxQueuedEvents: number;
+  /**
+   * The same bound in bytes (JSON size of the queued objects): a few 1 MB messages must not pile
+   * up gigabytes behind a slow consumer. At least one event is always read ahead.
+   */
+  readonly maxQueuedBytes: number;
+  /**
+   * A list page larger than this makes the next pages ask for proportionally fewer items (down to
+   * one); small pages let the limit grow back to `pageSize`.
+   */
+  readonly maxPageBytes: number;
 }
 
 export interface ReflectorDeps {
@@ -114,6 +124,15 @@ type Failure =
   | { readonly kind: 'invalid'; readonly message: string | undefined }
   | { readonly kind: 'error'; readonly err: unknown; readonly status?: number };
 
+/** About the JSON size of a parsed object: what reading it ahead costs in memory, within a small factor. */
+function jsonSize(value: unknown): number {
+  try {
+    return JSON.stringify(value)?.length ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** `startedMs`: when the list's first page was asked for, the moment its snapshot stands for. */
 type ListEnd = { readonly kind: 'ok'; readonly resourceVersion: string; readonly startedMs: number } | { readonly kind: 'continue_expired' } | { readonly kind: 'aborted' } | Failure;
 
@@ -140,6 +159,8 @@ export class Reflector {
   /** Wall time up to which the stream is known to be complete. */
   private lastContactMs: number;
   private readonly backoff: Backoff;
+  /** The list `limit`: `pageSize`, less while pages come too large (see `maxPageBytes`). */
+  private pageLimit: number;
   private shortWatches = 0;
   private gonesInARow = 0;
   private expiredInARow = 0;
@@ -151,6 +172,7 @@ export class Reflector {
     start: StreamStart | undefined,
   ) {
     this.api = options.api;
+    this.pageLimit = Math.max(1, options.pageSize);
     this.resourceVersion = start?.resourceVersion;
     this.lastContactMs = start?.sinceMs ?? deps.clock.now();
     this.backoff = new Backoff(options.backoff, deps.clock, deps.random);
@@ -370,7 +392,7 @@ export class Reflector {
     const startedMs = this.deps.clock.now();
     let token: string | undefined;
     for (;;) {
-      const query = new URLSearchParams({ limit: String(this.options.pageSize) });
+      const query = new URLSearchParams({ limit: String(this.pageLimit) });
       if (token !== undefined) query.set('continue', token);
       if (this.options.fieldSelector) query.set('fieldSelector', this.options.fieldSelector);
       let res;
@@ -392,6 +414,7 @@ export class Reflector {
       this.deps.onActivity();
       const apiVersion = typeof page.apiVersion === 'string' ? page.apiVersion : this.api === 'core/v1' ? 'v1' : 'events.k8s.io/v1';
       const items = page.items as unknown[];
+      this.adaptPageLimit(items.length, res.bodyLength);
       for (let i = 0; i < items.length; i++) {
         const raw = items[i];
         items[i] = undefined; // let each handed-over item go
@@ -415,6 +438,15 @@ export class Reflector {
       if (typeof next !== 'string' || next === '') return { kind: 'ok', resourceVersion: page.metadata.resourceVersion, startedMs };
       token = next;
     }
+  }
+
+  /** Sizes the next page so that one page stays near `maxPageBytes` in memory. */
+  private adaptPageLimit(items: number, bytes: number): void {
+    const budget = Math.max(1, this.options.maxPageBytes);
+    const before = this.pageLimit;
+    if (bytes > budget && items > 1) this.pageLimit = Math.max(1, Math.floor((items * budget) / bytes));
+    else if (bytes * 2 < budget) this.pageLimit = Math.min(Math.max(1, this.options.pageSize), this.pageLimit * 2);
+    if (this.pageLimit < before) this.deps.logger.debug({ stream: this.stream, pageBytes: bytes, items, limit: this.pageLimit }, 'list page too large; asking for fewer items');
   }
 
   private noteEventTime(e: RawEvent): void {
@@ -442,7 +474,8 @@ export class Reflector {
     if (rv !== '') query['resourceVersion'] = rv;
     if (this.options.fieldSelector) query['fieldSelector'] = this.options.fieldSelector;
 
-    const queue: { type: string; object: unknown; receivedAtMs: number }[] = [];
+    const queue: { type: string; object: unknown; receivedAtMs: number; bytes: number }[] = [];
+    let queuedBytes = 0;
     let ended = false;
     let endedAtMs = 0;
     /** The server answered 200 and the stream was set up: only then is silence a normal timeout. */
@@ -482,8 +515,10 @@ export class Reflector {
         (type: string, object: unknown) => {
           if (why !== undefined) return;
           watchdog.refresh();
-          queue.push({ type, object, receivedAtMs: clock.now() });
-          if (queue.length > this.options.maxQueuedEvents) stop('overflow');
+          const bytes = jsonSize(object);
+          queue.push({ type, object, receivedAtMs: clock.now(), bytes });
+          queuedBytes += bytes;
+          if (queue.length > 1 && (queue.length > this.options.maxQueuedEvents || queuedBytes > this.options.maxQueuedBytes)) stop('overflow');
           poke();
         },
         onEnd,
@@ -506,6 +541,7 @@ export class Reflector {
     try {
       for (;;) {
         const item = queue.shift();
+        if (item !== undefined) queuedBytes -= item.bytes;
         if (item !== undefined && (why === undefined || why === 'overflow')) {
           const handled = await this.handleWatchItem(item.type, item.object, item.receivedAtMs);
           if (handled === 'gone') {

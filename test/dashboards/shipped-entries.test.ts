@@ -46,11 +46,19 @@ describe('entries the shipper writes, as the dashboards read them', () => {
     }
   });
 
-  it('have a whole-number count and the event_uid in the line, so occurrences can be counted per event', () => {
+  it('have a whole-number count and the event_uid in the line, so one event\'s history can be followed', () => {
     for (const { format, metadata, fields } of all) {
       assert.match(fields.get('count') ?? '', /^[1-9]\d*$/, `${format}: count`);
       assert.equal(fields.get('event_uid'), metadata['event_uid'], `${format}: the line's event_uid is the metadata's`);
       assert.ok((metadata['object_name'] ?? '') !== '', 'object_name metadata');
+    }
+  });
+
+  it('carry occurrences as a whole number to unwrap, and level info or warn, as the panels, rules and annotation read them', () => {
+    for (const { format, labels, metadata } of all) {
+      assert.match(metadata['occurrences'] ?? '', /^(0|[1-9]\d*)$/, `${format}: occurrences`);
+      const level = labels['type'] === 'Warning' ? 'warn' : labels['type'] === 'Normal' ? 'info' : undefined;
+      if (level !== undefined) assert.equal(metadata['level'], level, `${format}: level of a ${labels['type'] ?? ''} event`);
     }
   });
 

@@ -319,6 +319,14 @@ export class FakeKubeApiServer {
     }
   }
 
+  /**
+   * Writes `line` (plus a newline) as it is, bytes and all, into every open watch stream: for
+   * what the typed API cannot make, such as invalid UTF-8 or an unknown watch event type.
+   */
+  sendRaw(line: string | Buffer): void {
+    for (const w of this.watchers) w.res.write(Buffer.concat([Buffer.isBuffer(line) ? line : Buffer.from(line), Buffer.from('\n')]));
+  }
+
   /** Ends every open watch stream cleanly, as the server does at `timeoutSeconds`. */
   /** Writes one raw line to every open watch, as is (bad input: unknown event types, objects that are not objects). */
   sendWatchLine(line: string): void {

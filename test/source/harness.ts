@@ -56,8 +56,8 @@ export function startSource(
   fake: FakeKubeApiServer,
   overrides: Partial<SourceOptions> = {},
   starts: Record<string, StreamStart> = {},
-  /** A slow consumer: each item takes this long to hand over. */
-  handlerDelayMs = 0,
+  /** A slow consumer: each item takes this long to hand over, or until the promise this returns settles. */
+  handlerDelayMs: number | (() => Promise<void>) = 0,
   logger: Logger = pino({ level: 'silent' }),
 ): RunningSource {
   const items: Recorded[] = [];
@@ -83,7 +83,8 @@ export function startSource(
       handler: {
         onItem: async (stream, item) => {
           items.push({ stream, item, listsServed: fake.count('list') });
-          if (handlerDelayMs > 0) await new Promise((r) => setTimeout(r, handlerDelayMs));
+          if (typeof handlerDelayMs === 'function') await handlerDelayMs();
+          else if (handlerDelayMs > 0) await new Promise((r) => setTimeout(r, handlerDelayMs));
         },
         onPosition: (stream, resourceVersion) => positions.push({ stream, resourceVersion }),
         onSkipped: (_stream, object) => skipped.push(String((object['metadata'] as { name?: string }).name)),

@@ -249,6 +249,60 @@ describe('the Kubernetes source', () => {
     assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="error"'), 0);
   });
 
+  it('bounds the watch read-ahead in bytes too: large messages behind a slow consumer cut the watch long before the event limit, losing and repeating nothing', async () => {
+    running = startSource(fake, { maxQueuedBytes: 100_000 }, {}, 5);
+    await until(() => fake.openWatches === 1, 'watch open');
+    const big = 'x'.repeat(40_000);
+    for (let i = 0; i < 20; i++) fake.createEvent(coreEvent({ name: `big-${String(i).padStart(2, '0')}`, message: big }));
+    await until(() => running!.items.length >= 20, 'all handed over');
+    assert.deepEqual(running.names(), Array.from({ length: 20 }, (_, i) => `ADDED big-${String(i).padStart(2, '0')}`));
+    assert.ok(fake.count('watch') > 1, 'the watch was cut while 20 events are far below the 5 000-event limit');
+    assert.ok((await metricValue(running.metrics, 'watch_restarts_total', 'reason="backpressure"')) >= 1);
+  });
+
+  it('asks for fewer items per list page while pages come larger than the page byte budget, and lists everything', async () => {
+    const big = 'y'.repeat(20_000);
+    for (let i = 0; i < 60; i++) fake.createEvent(coreEvent({ name: `p${String(i).padStart(2, '0')}`, message: big }));
+    running = startSource(fake, { pageSize: 25, maxPageBytes: 100_000, initial: { kind: 'all' } });
+    await until(() => running!.items.length === 60, 'all listed');
+    const limits = fake.requests.filter((r) => r.endpoint === 'list').map((r) => Number(r.query.get('limit')));
+    assert.equal(limits[0], 25);
+    assert.ok(limits.slice(1).every((l) => l <= 5), `later pages ask for at most 5 items: ${limits.join(',')}`);
+    assert.deepEqual(running.names(), Array.from({ length: 60 }, (_, i) => `LISTED p${String(i).padStart(2, '0')}`));
+  });
+
+  it('after a consumer paused far longer than every watch timer (backpressure), resumes at once: no stall counted, a relist for what the compacted watch cannot give, and a dead connection still detected afterwards', async () => {
+    let release: (() => void) | undefined;
+    const paused = new Promise<void>((r) => (release = r));
+    let pausing = false;
+    running = startSource(fake, { requestTimeoutMs: 1_000, stallTimeoutMs: 1_000, relistMarginMs: 50 }, {}, () => (pausing ? paused : Promise.resolve()));
+    await until(() => fake.openWatches === 1, 'watch open');
+    pausing = true;
+    fake.createEvent(coreEvent({ name: 'first', time: NOW() }));
+    fake.createEvent(coreEvent({ name: 'second', time: NOW() }));
+    await until(() => running!.items.length === 1, 'the consumer holds the first item');
+    // Paused three times the stall timeout: the silent watch ends on its own meanwhile; what
+    // happens next is compacted away before the consumer comes back.
+    await until(() => fake.openWatches === 0, 'the idle watch ended while paused');
+    await new Promise((r) => setTimeout(r, 2_000));
+    fake.createEvent(coreEvent({ name: 'during-pause', time: NOW() }));
+    fake.compact();
+    assert.equal(fake.count('watch'), 1, 'no re-watch while the consumer is paused');
+    pausing = false;
+    release!();
+    await until(() => running!.items.length === 3 && fake.openWatches === 1, 'resumed');
+    assert.deepEqual(running.names(), ['ADDED first', 'ADDED second', 'LISTED during-pause']);
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0, 'a pause is no stall');
+    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="gone"'), 1);
+    // The watchdog is armed again on the new watch: a connection that only trickles is caught.
+    fake.injectFault('watch', { kind: 'stall', trickle: true, trickleMs: 20 });
+    fake.endWatches();
+    await until(() => fake.openWatches === 1 && fake.pendingFaults === 0, 'watching again', 10_000);
+    fake.createEvent(coreEvent({ name: 'after', time: NOW() }));
+    await until(() => running!.items.length === 4, 'the event after the stall');
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 1);
+  });
+
   it('treats a watch that times out before the server answers as an error, not as contact, so a later relist still ships what happened meanwhile', async () => {
     running = startSource(fake, { requestTimeoutMs: 100, stallTimeoutMs: 10_000, relistMarginMs: 50 });
     await until(() => fake.openWatches === 1, 'watch open');
