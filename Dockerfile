@@ -8,17 +8,19 @@
 #     kube-event-shipper run --loki-url=http://loki:3100
 ARG NODE_IMAGE=node:24-alpine
 
-# ---- build: all dependencies, compile TypeScript, pack exactly the files the npm package ships ----
+# ---- build: all dependencies, bundle the CLI (esbuild), pack exactly the files the npm package ships ----
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json LICENSE ./
 # --ignore-scripts: skips `prepare` (no sources yet) and the `node@24` devDependency's download of a
 # second Node binary; the base image's Node 24 compiles.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
 COPY src ./src
 COPY dashboards ./dashboards
-RUN node node_modules/typescript/bin/tsc -p tsconfig.build.json \
+# `npm run build`: Node runs the TypeScript build script itself (type stripping); esbuild's binary
+# comes from its platform package, so the skipped install scripts are not needed.
+RUN node src/build/bundle.ts \
  && npm pack --ignore-scripts --pack-destination /tmp \
  && mkdir /out \
  && tar -xzf /tmp/kube-event-shipper-*.tgz -C /out --strip-components=1 \

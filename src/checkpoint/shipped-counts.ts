@@ -5,7 +5,7 @@
  * serialised to one base64 string: 20 000 events take ~320 KB. An evicted or never seen event
  * counts its whole count again (see README, "How many occurrences an entry adds").
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 const HASH_BYTES = 8;
 const COUNT_BYTES = 4;
@@ -20,12 +20,17 @@ const MAX_STORED_COUNT = 0xffff_ffff;
 export const DEFAULT_SHIPPED_COUNTS_CAPACITY = 20_000;
 
 function hashUid(uid: string): string {
-  return createHash('sha256').update(uid).digest().subarray(0, HASH_BYTES).toString('base64url');
+  return hash('sha256', uid, 'buffer').subarray(0, HASH_BYTES).toString('base64url');
 }
 
 export class ShippedCounts {
   /** Hash → count; insertion-ordered, the first key is the least recently raised. */
   private readonly counts = new Map<string, number>();
+  /**
+   * One live iterator from the oldest key on (see RecentIds): a fresh `keys()` per eviction steps
+   * over every slot deleted since the last rehash, which made a full record slow to update.
+   */
+  private readonly oldest = this.counts.keys();
 
   constructor(readonly capacity: number = DEFAULT_SHIPPED_COUNTS_CAPACITY) {}
 
@@ -58,7 +63,7 @@ export class ShippedCounts {
     this.counts.delete(h); // re-adding refreshes its age
     this.counts.set(h, known === undefined ? count : Math.max(known, count));
     while (this.counts.size > this.capacity) {
-      const oldest = this.counts.keys().next();
+      const oldest = this.oldest.next();
       if (oldest.done) break;
       this.counts.delete(oldest.value);
     }

@@ -2,7 +2,8 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+// The module itself, not the package index: the index re-exports all of the generated API.
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { Config } from '../config/index.js';
 import { ConfigError } from '../core/errors.js';
 

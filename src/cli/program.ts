@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
-import { envName, flagName, loadConfig, OPTION_SPECS, PASSWORD_ENV, type Config, type OptionGroup } from '../config/index.js';
+import type { Config } from '../config/index.js';
+import { envName, flagName, OPTION_SPECS, PASSWORD_ENV, type OptionGroup } from '../config/options.js';
 import { ShipperError } from '../core/errors.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { packageVersion } from './version.js';
@@ -96,7 +97,9 @@ function unknownCommand(program: Command, argv: readonly string[]): string | und
   return `unknown command '${first}'${near.length > 0 ? ` (Did you mean ${near.join(' or ')}?)` : ''}: expected one of ${names.filter((n) => n !== 'help').join(', ')}`;
 }
 
-function loadFor(cmd: Command, io: CliIo): Config {
+/** The loader (zod, yaml) is imported only when a command runs: `--version` and `--help` need neither. */
+async function loadFor(cmd: Command, io: CliIo): Promise<Config> {
+  const { loadConfig } = await import('../config/load.js');
   return loadConfig({
     flags: cmd.opts(),
     env: io.env,
@@ -121,7 +124,7 @@ function buildProgram(io: CliIo, handlers: CommandHandlers, setExit: (code: numb
     program.command('run', { isDefault: true }).description('the default command: watch events and ship them (to stdout without --loki-url)'),
     COMMAND_GROUPS.run,
   ).action(async (_opts, cmd: Command) => {
-    setExit(await handlers.run(loadFor(cmd, io), io));
+    setExit(await handlers.run(await loadFor(cmd, io), io));
   });
 
   addOptions(
@@ -131,14 +134,14 @@ function buildProgram(io: CliIo, handlers: CommandHandlers, setExit: (code: numb
       .argument('<file|->', 'input file, or - for stdin'),
     COMMAND_GROUPS.replay,
   ).action(async (source: string, _opts, cmd: Command) => {
-    setExit(await handlers.replay(loadFor(cmd, io), source, io));
+    setExit(await handlers.replay(await loadFor(cmd, io), source, io));
   });
 
   addOptions(
     program.command('check').description('check the configuration, API server access and Loki; one verdict per line'),
     COMMAND_GROUPS.check,
   ).action(async (_opts, cmd: Command) => {
-    setExit(await handlers.check(loadFor(cmd, io), io));
+    setExit(await handlers.check(await loadFor(cmd, io), io));
   });
 
   program

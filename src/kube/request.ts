@@ -6,7 +6,8 @@
  * turn MicroTime into millisecond `Date`s, which would break byte-identical re-sends.
  * Used by the source's lists, the ConfigMap checkpoint, leader election and `check`.
  */
-import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { fetch } from 'undici';
 import { ShipperError } from '../core/errors.js';
 

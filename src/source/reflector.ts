@@ -4,7 +4,7 @@
  * from the last resourceVersion seen, relist when it is gone. Holds no cache of Events: every
  * listed page and every watch event is handed to the handler and forgotten.
  */
-import { Watch } from '@kubernetes/client-node';
+import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock, Random } from '../core/clock.js';

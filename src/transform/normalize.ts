@@ -122,13 +122,18 @@ function read(raw: unknown): NormalizedEvent {
   const eventTime = optionalTime(raw, 'eventTime', 'eventTime');
   const first = optionalTime(raw, f.firstTimestamp, f.firstTimestamp);
   const created = optionalTime(metadata, 'creationTimestamp', 'metadata.creationTimestamp');
-  const [occurredAtNs, occurredAtSource] = firstPresent([
-    [seriesLast, 'series.lastObservedTime'],
-    [last, 'lastTimestamp'],
-    [eventTime, 'eventTime'],
-    [first, 'firstTimestamp'],
-    [created, 'metadata.creationTimestamp'],
-  ]);
+  // The first present, in this order (no candidate list: this runs for every event).
+  const occurredAtSource: OccurrenceTimeSource | undefined =
+    seriesLast !== undefined ? 'series.lastObservedTime'
+    : last !== undefined ? 'lastTimestamp'
+    : eventTime !== undefined ? 'eventTime'
+    : first !== undefined ? 'firstTimestamp'
+    : created !== undefined ? 'metadata.creationTimestamp'
+    : undefined;
+  const occurredAtNs = seriesLast ?? last ?? eventTime ?? first ?? created;
+  if (occurredAtSource === undefined || occurredAtNs === undefined) {
+    throw new Malformed('missing_timestamp', 'no series.lastObservedTime, lastTimestamp, eventTime, firstTimestamp or metadata.creationTimestamp');
+  }
 
   const seriesCount = optionalCount(series, 'count', 'series.count');
   const plainCount = optionalCount(raw, f.count, f.count);
@@ -181,13 +186,6 @@ const EVENTS_FIELDS = {
   count: 'deprecatedCount',
   reporter: 'reportingController',
 } as const;
-
-function firstPresent(
-  candidates: readonly (readonly [bigint | undefined, OccurrenceTimeSource])[],
-): readonly [bigint, OccurrenceTimeSource] {
-  for (const [ns, source] of candidates) if (ns !== undefined) return [ns, source];
-  throw new Malformed('missing_timestamp', 'no series.lastObservedTime, lastTimestamp, eventTime, firstTimestamp or metadata.creationTimestamp');
-}
 
 function relatedRef(ref: Json | undefined): string {
   if (ref === undefined) return '';

@@ -8,8 +8,23 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9
 
 const NS_PER_SECOND = 1_000_000_000n;
 
+/**
+ * The last time parsed: an event's timestamps are mostly one and the same string (first, last and
+ * creation time), so one entry catches most repeats.
+ */
+let lastText = '';
+let lastNs: bigint | undefined;
+
 /** Nanoseconds since the epoch, or undefined when `text` is not a valid RFC 3339 time. */
 export function parseRfc3339Ns(text: string): bigint | undefined {
+  if (text === lastText) return lastNs;
+  const ns = parse(text);
+  lastText = text;
+  lastNs = ns;
+  return ns;
+}
+
+function parse(text: string): bigint | undefined {
   const m = RFC3339.exec(text);
   if (m === null) return undefined;
   const [, y, mo, d, h, mi, s, frac, , sign, oh, om] = m;
@@ -34,8 +49,19 @@ export function parseRfc3339Ns(text: string): bigint | undefined {
   return BigInt(seconds) * NS_PER_SECOND + fractionNs;
 }
 
+let lastFormattedNs: bigint | undefined;
+let lastFormatted = '';
+
 /** Canonical UTC form: `2026-11-26T10:58:39.907656Z`, fraction without trailing zeros. */
 export function formatRfc3339Ns(ns: bigint): string {
+  // A line carries first_seen and last_seen, mostly the same time: format it once.
+  if (ns === lastFormattedNs) return lastFormatted;
+  lastFormatted = format(ns);
+  lastFormattedNs = ns;
+  return lastFormatted;
+}
+
+function format(ns: bigint): string {
   let seconds = ns / NS_PER_SECOND;
   let fraction = ns % NS_PER_SECOND;
   if (fraction < 0n) {

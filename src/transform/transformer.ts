@@ -49,21 +49,33 @@ export function futureEdgeNs(nowMs: number): bigint {
 }
 
 /** The entry time: the occurrence time, moved inside [clamp edge, future edge] when outside. */
-function entryTimeNs(occurredAtNs: bigint, nowMs: number, acceptWindowMs: number): bigint {
-  const oldest = clampEdgeNs(nowMs, acceptWindowMs);
-  if (occurredAtNs < oldest) return oldest;
-  const newest = futureEdgeNs(nowMs);
-  return occurredAtNs > newest ? newest : occurredAtNs;
+function entryTimeNs(occurredAtNs: bigint, edges: Edges): bigint {
+  if (occurredAtNs < edges.oldest) return edges.oldest;
+  return occurredAtNs > edges.newest ? edges.newest : occurredAtNs;
+}
+
+interface Edges {
+  readonly nowMs: number;
+  readonly oldest: bigint;
+  readonly newest: bigint;
+}
+
+/** Both edges for `nowMs`, made again only when the clock has moved (a burst shares one millisecond). */
+function edgesAt(last: Edges | undefined, nowMs: number, acceptWindowMs: number): Edges {
+  if (last !== undefined && last.nowMs === nowMs) return last;
+  return { nowMs, oldest: clampEdgeNs(nowMs, acceptWindowMs), newest: futureEdgeNs(nowMs) };
 }
 
 /** Validates `options` (throws `ConfigError`, like `resolveTransformOptions`). */
 export function createTransformer(options: TransformOptions, deps: TransformDeps): Transformer {
   const resolved = resolveTransformOptions(options);
   const labelsOf = labelBuilder(resolved);
+  let edges: Edges | undefined;
   return {
     normalize: normalizeEvent,
     toEntry(event, occurrences = event.count) {
-      const timestampNs = entryTimeNs(event.occurredAtNs, deps.now(), resolved.acceptWindowMs);
+      edges = edgesAt(edges, deps.now(), resolved.acceptWindowMs);
+      const timestampNs = entryTimeNs(event.occurredAtNs, edges);
       const clamped = timestampNs !== event.occurredAtNs;
       return {
         labels: labelsOf(event),

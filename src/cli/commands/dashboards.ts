@@ -2,6 +2,8 @@
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ShipperError } from '../../core/errors.js';
+import { EXIT_FAILURE, EXIT_OK } from '../exit-codes.js';
+import type { CliIo } from '../program.js';
 import { packageRoot } from '../version.js';
 
 export const bundledDashboardsDir = resolve(packageRoot, 'dashboards');
@@ -52,4 +54,19 @@ export async function writeDashboards(options: WriteDashboardsOptions): Promise<
     written.push(target);
   }
   return written;
+}
+
+/** The `dashboards` command: writes them and prints each path; a broken package is one line and exit 1. */
+export async function dashboardsCommand(outDir: string, io: CliIo): Promise<number> {
+  try {
+    const written = await writeDashboards({ from: bundledDashboardsDir, to: outDir });
+    for (const path of written) io.stdout.write(path + '\n');
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof ShipperError) {
+      io.stderr.write(`kube-event-shipper: ${err.message}\n`);
+      return EXIT_FAILURE;
+    }
+    throw err;
+  }
 }

@@ -13,7 +13,7 @@ import type { Clock } from '../../core/clock.js';
 import type { EntrySink } from '../../core/entry.js';
 import type { Metrics } from '../../observe/metrics.js';
 import type { Transformer } from '../../transform/index.js';
-import { readReplayInput } from '../replay-input.js';
+import { readReplayBatches } from '../replay-input.js';
 
 /**
  * Events whose last count a replay remembers. A replay input holds each event once (a list) or a
@@ -58,53 +58,55 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
     deps.progressOut.write((final ? line.replace(/^replay:/, 'replay done:') : line) + '\n');
   };
   try {
-    for await (const item of readReplayInput(input, signal)) {
-      if (signal.aborted) break;
-      if (item.kind === 'skipped') {
-        counts.skipped += item.count;
-        continue;
-      }
-      if (item.kind === 'malformed') {
-        counts.malformed += 1;
-        metrics.eventsDropped.inc({ reason: 'malformed' });
-        logger.warn({ line: item.line, reason: item.reason }, 'malformed replay input');
-        continue;
-      }
-      counts.events += 1;
-      metrics.eventsReceived.inc({ type: 'LISTED' });
-      const normalized = transformer.normalize(item.event);
-      if (!normalized.ok) {
-        counts.malformed += 1;
-        metrics.eventsDropped.inc({ reason: 'malformed' });
-        logger.warn({ line: item.line, reason: normalized.reason, detail: normalized.detail }, 'malformed event');
-        continue;
-      }
-      const { uid, count } = normalized.event;
-      const entry = transformer.toEntry(normalized.event, lastCounts.occurrencesOf(uid, count));
-      if (seen.has(entry.occurrenceId)) {
-        counts.duplicates += 1;
-        metrics.eventsDuplicate.inc();
-        continue;
-      }
-      seen.add(entry.occurrenceId);
-      lastCounts.raise(uid, count);
-      // The sink counts shipped and dropped in the metrics; here only the summary.
-      await sink.write(entry, (outcome) => {
-        if (outcome.kind === 'delivered') {
-          counts.delivered += 1;
-        } else {
-          counts.dropped += 1;
-          // The sink already logs each dropped batch once; per entry only at debug level.
-          logger.debug({ reason: outcome.reason, detail: outcome.detail, occurrenceId: entry.occurrenceId }, 'entry dropped');
+    reading: for await (const batch of readReplayBatches(input, signal)) {
+      for (const item of batch) {
+        if (signal.aborted) break reading;
+        if (item.kind === 'skipped') {
+          counts.skipped += item.count;
+          continue;
         }
-      });
-      if (clock.now() - lastProgress >= deps.progressEveryMs) {
-        lastProgress = clock.now();
-        progress(false);
+        if (item.kind === 'malformed') {
+          counts.malformed += 1;
+          metrics.eventsDropped.inc({ reason: 'malformed' });
+          logger.warn({ line: item.line, reason: item.reason }, 'malformed replay input');
+          continue;
+        }
+        counts.events += 1;
+        metrics.eventsReceived.inc({ type: 'LISTED' });
+        const normalized = transformer.normalize(item.event);
+        if (!normalized.ok) {
+          counts.malformed += 1;
+          metrics.eventsDropped.inc({ reason: 'malformed' });
+          logger.warn({ line: item.line, reason: normalized.reason, detail: normalized.detail }, 'malformed event');
+          continue;
+        }
+        const { uid, count } = normalized.event;
+        const entry = transformer.toEntry(normalized.event, lastCounts.occurrencesOf(uid, count));
+        if (seen.has(entry.occurrenceId)) {
+          counts.duplicates += 1;
+          metrics.eventsDuplicate.inc();
+          continue;
+        }
+        seen.add(entry.occurrenceId);
+        lastCounts.raise(uid, count);
+        // The sink counts shipped and dropped in the metrics; here only the summary.
+        await sink.write(entry, (outcome) => {
+          if (outcome.kind === 'delivered') {
+            counts.delivered += 1;
+          } else {
+            counts.dropped += 1;
+            // The sink already logs each dropped batch once; per entry only at debug level.
+            logger.debug({ reason: outcome.reason, detail: outcome.detail, occurrenceId: entry.occurrenceId }, 'entry dropped');
+          }
+        });
+        if (clock.now() - lastProgress >= deps.progressEveryMs) {
+          lastProgress = clock.now();
+          progress(false);
+        }
       }
     }
   } catch (err) {
-    // readline rejects with an AbortError when the signal closes it; anything else is a read failure.
+    // The input fails with an AbortError when the signal destroys it; anything else is a read failure.
     if (!signal.aborted) throw err;
   } finally {
     input.destroy();

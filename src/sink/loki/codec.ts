@@ -1,7 +1,9 @@
 /**
- * Loki's push wire format (see push.proto) on the fast path: protobufjs' Writer and Reader driven by
- * hand, no reflection per call, and snappy's raw block format (not the framed stream format).
+ * Loki's push wire format (see push.proto) on the fast path: a two-pass writer for encoding,
+ * protobufjs' Reader driven by hand for decoding, no reflection per call, and snappy's raw block
+ * format (not the framed stream format).
  */
+import { Buffer } from 'node:buffer';
 import protobuf from 'protobufjs/minimal.js';
 import snappy from 'snappyjs';
 import type { LabelMap } from '../../core/entry.js';
@@ -37,67 +39,214 @@ const TAG_PAIR_VALUE = 18; // LabelPairAdapter.value = 2
 const TAG_SECONDS = 8; // Timestamp.seconds = 1
 const TAG_NANOS = 16; // Timestamp.nanos = 2
 
-/** Encodes a PushRequest. Empty strings and zero numbers are left out, as proto3 encoders do. */
+/**
+ * Encodes a PushRequest. Empty strings and zero numbers are left out, as proto3 encoders do.
+ *
+ * Two passes instead of protobufjs' Writer: the first measures every message (one UTF-8 length
+ * per string), the second writes into one buffer of exactly that size. The Writer queued an
+ * operation per field and copied every string twice; this is most of what encoding cost.
+ */
 export function encodePushRequest(streams: readonly PushStream[]): Uint8Array {
-  const w = protobuf.Writer.create();
+  // Per stream its body length; per entry its body length, timestamp body length, line length and
+  // the body length of each metadata pair; the second pass reads them back in the same order.
+  const sizes: number[] = [];
+  let total = 0;
   for (const stream of streams) {
-    w.uint32(TAG_STREAM).fork();
-    if (stream.labels !== '') w.uint32(TAG_LABELS).string(stream.labels);
+    const at = sizes.length;
+    sizes.push(0);
+    let streamLength = stream.labels === '' ? 0 : stringFieldSize(Buffer.byteLength(stream.labels, 'utf8'));
     for (const entry of stream.entries) {
-      w.uint32(TAG_ENTRY).fork();
-      writeEntryFields(w, entry);
-      w.ldelim();
+      const [seconds, nanos] = splitTimestamp(entry.timestampNs);
+      const timestampLength = (seconds === 0 ? 0 : 1 + int64Size(seconds)) + (nanos === 0 ? 0 : 1 + varintSize(nanos));
+      const lineLength = Buffer.byteLength(entry.line, 'utf8');
+      let entryLength = 1 + varintSize(timestampLength) + timestampLength + (lineLength === 0 ? 0 : stringFieldSize(lineLength));
+      const metadata = entry.structuredMetadata;
+      const pairsAt = sizes.length + 3;
+      sizes.push(0, timestampLength, lineLength);
+      for (const name in metadata) {
+        const pairLength = pairSize(name, metadata[name] ?? '');
+        sizes.push(pairLength);
+        entryLength += 1 + varintSize(pairLength) + pairLength;
+      }
+      sizes[pairsAt - 3] = entryLength;
+      streamLength += 1 + varintSize(entryLength) + entryLength;
     }
-    w.ldelim();
+    sizes[at] = streamLength;
+    total += 1 + varintSize(streamLength) + streamLength;
   }
-  return w.finish();
-}
 
-/** Encodes one entry alone (an EntryAdapter message): the compact form the sink holds while it waits. */
-export function encodeEntry(entry: PushEntry): Uint8Array {
-  const w = protobuf.Writer.create();
-  writeEntryFields(w, entry);
-  return w.finish();
-}
-
-/** A PushRequest from entries encoded with `encodeEntry`: the same bytes `encodePushRequest` makes. */
-export function encodePushRequestFromEncoded(streams: readonly { readonly labels: string; readonly entries: readonly Uint8Array[] }[]): Uint8Array {
-  const w = protobuf.Writer.create();
+  const out = new BufferWriter(total);
+  let next = 0;
   for (const stream of streams) {
-    w.uint32(TAG_STREAM).fork();
-    if (stream.labels !== '') w.uint32(TAG_LABELS).string(stream.labels);
-    for (const entry of stream.entries) w.uint32(TAG_ENTRY).bytes(entry);
-    w.ldelim();
+    out.tag(TAG_STREAM).varint(sizes[next++] ?? 0);
+    if (stream.labels !== '') out.tag(TAG_LABELS).string(stream.labels);
+    for (const entry of stream.entries) {
+      const entryLength = sizes[next++] ?? 0;
+      const timestampLength = sizes[next++] ?? 0;
+      const lineLength = sizes[next++] ?? 0;
+      out.tag(TAG_ENTRY).varint(entryLength);
+      const [seconds, nanos] = splitTimestamp(entry.timestampNs);
+      out.tag(TAG_TIMESTAMP).varint(timestampLength);
+      if (seconds !== 0) out.tag(TAG_SECONDS).int64(seconds);
+      if (nanos !== 0) out.tag(TAG_NANOS).varint(nanos);
+      if (lineLength !== 0) out.tag(TAG_LINE).varint(lineLength).raw(entry.line, lineLength);
+      const metadata = entry.structuredMetadata;
+      for (const name in metadata) {
+        const value = metadata[name] ?? '';
+        out.tag(TAG_METADATA).varint(sizes[next++] ?? 0);
+        if (name !== '') out.tag(TAG_PAIR_NAME).string(name);
+        if (value !== '') out.tag(TAG_PAIR_VALUE).string(value);
+      }
+    }
   }
-  return w.finish();
+  return out.finish();
 }
 
-function writeEntryFields(w: protobuf.Writer, entry: PushEntry): void {
-  writeTimestamp(w, entry.timestampNs);
-  if (entry.line !== '') w.uint32(TAG_LINE).string(entry.line);
+/**
+ * Encodes one entry alone (an EntryAdapter message, without its tag and length): the compact
+ * form the sink holds while the entry waits. The same bytes `encodePushRequest` writes for it.
+ */
+export function encodeEntry(entry: PushEntry): Buffer {
+  const [seconds, nanos] = splitTimestamp(entry.timestampNs);
+  const timestampLength = (seconds === 0 ? 0 : 1 + int64Size(seconds)) + (nanos === 0 ? 0 : 1 + varintSize(nanos));
+  const lineLength = Buffer.byteLength(entry.line, 'utf8');
+  let length = 1 + varintSize(timestampLength) + timestampLength + (lineLength === 0 ? 0 : stringFieldSize(lineLength));
   const metadata = entry.structuredMetadata;
+  const pairs: number[] = [];
+  for (const name in metadata) {
+    const pairLength = pairSize(name, metadata[name] ?? '');
+    pairs.push(pairLength);
+    length += 1 + varintSize(pairLength) + pairLength;
+  }
+  const out = new BufferWriter(length);
+  out.tag(TAG_TIMESTAMP).varint(timestampLength);
+  if (seconds !== 0) out.tag(TAG_SECONDS).int64(seconds);
+  if (nanos !== 0) out.tag(TAG_NANOS).varint(nanos);
+  if (lineLength !== 0) out.tag(TAG_LINE).varint(lineLength).raw(entry.line, lineLength);
+  let next = 0;
   for (const name in metadata) {
     const value = metadata[name] ?? '';
-    w.uint32(TAG_METADATA).fork();
-    if (name !== '') w.uint32(TAG_PAIR_NAME).string(name);
-    if (value !== '') w.uint32(TAG_PAIR_VALUE).string(value);
-    w.ldelim();
+    out.tag(TAG_METADATA).varint(pairs[next++] ?? 0);
+    if (name !== '') out.tag(TAG_PAIR_NAME).string(name);
+    if (value !== '') out.tag(TAG_PAIR_VALUE).string(value);
   }
+  return out.finish();
 }
 
-function writeTimestamp(w: protobuf.Writer, timestampNs: bigint): void {
+/**
+ * A PushRequest from entries encoded with `encodeEntry` and kept as latin1 strings (one char per
+ * byte): the same bytes `encodePushRequest` makes from the entries themselves.
+ */
+export function encodePushRequestFromEncoded(streams: readonly { readonly labels: string; readonly entries: readonly string[] }[]): Uint8Array {
+  const sizes: number[] = [];
+  let total = 0;
+  for (const stream of streams) {
+    let streamLength = stream.labels === '' ? 0 : stringFieldSize(Buffer.byteLength(stream.labels, 'utf8'));
+    for (const entry of stream.entries) streamLength += 1 + varintSize(entry.length) + entry.length;
+    sizes.push(streamLength);
+    total += 1 + varintSize(streamLength) + streamLength;
+  }
+  const out = new BufferWriter(total);
+  streams.forEach((stream, i) => {
+    out.tag(TAG_STREAM).varint(sizes[i] ?? 0);
+    if (stream.labels !== '') out.tag(TAG_LABELS).string(stream.labels);
+    for (const entry of stream.entries) out.tag(TAG_ENTRY).varint(entry.length).latin1(entry);
+  });
+  return out.finish();
+}
+
+/** Seconds and nanos of a google.protobuf.Timestamp: nanos in [0, 1e9) also before 1970. */
+function splitTimestamp(timestampNs: bigint): [seconds: number, nanos: number] {
   let seconds = timestampNs / NS_PER_SECOND;
   let nanos = timestampNs % NS_PER_SECOND;
-  // google.protobuf.Timestamp keeps nanos in [0, 1e9) also before 1970.
   if (nanos < 0n) {
     nanos += NS_PER_SECOND;
     seconds -= 1n;
   }
-  w.uint32(TAG_TIMESTAMP).fork();
   // |seconds| < 2^34 for any int64 nanosecond time, so a number is exact.
-  if (seconds !== 0n) w.uint32(TAG_SECONDS).int64(Number(seconds));
-  if (nanos !== 0n) w.uint32(TAG_NANOS).int32(Number(nanos));
-  w.ldelim();
+  return [Number(seconds), Number(nanos)];
+}
+
+/** Bytes of a varint for 0 <= n < 2^53. */
+function varintSize(n: number): number {
+  if (n < 0x80) return 1;
+  if (n < 0x4000) return 2;
+  if (n < 0x200000) return 3;
+  if (n < 0x10000000) return 4;
+  let size = 5;
+  for (let rest = Math.floor(n / 0x800000000); rest > 0; rest = Math.floor(rest / 0x80)) size++;
+  return size;
+}
+
+/** A negative int64 is its 64-bit two's complement: always ten bytes. */
+function int64Size(n: number): number {
+  return n < 0 ? 10 : varintSize(n);
+}
+
+function stringFieldSize(byteLength: number): number {
+  return 1 + varintSize(byteLength) + byteLength;
+}
+
+function pairSize(name: string, value: string): number {
+  return (name === '' ? 0 : stringFieldSize(Buffer.byteLength(name, 'utf8'))) + (value === '' ? 0 : stringFieldSize(Buffer.byteLength(value, 'utf8')));
+}
+
+/** Writes protobuf wire data into a buffer of a size known in advance. */
+class BufferWriter {
+  private readonly buf: Buffer;
+  private pos = 0;
+
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
+
+  tag(tag: number): this {
+    this.buf[this.pos++] = tag;
+    return this;
+  }
+
+  varint(n: number): this {
+    const buf = this.buf;
+    while (n >= 0x80) {
+      buf[this.pos++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    buf[this.pos++] = n;
+    return this;
+  }
+
+  int64(n: number): this {
+    if (n >= 0) return this.varint(n);
+    let rest = BigInt.asUintN(64, BigInt(n));
+    while (rest >= 0x80n) {
+      this.buf[this.pos++] = Number(rest & 0x7fn) | 0x80;
+      rest >>= 7n;
+    }
+    this.buf[this.pos++] = Number(rest);
+    return this;
+  }
+
+  /** A string whose UTF-8 length is already known. */
+  raw(text: string, byteLength: number): this {
+    this.pos += this.buf.write(text, this.pos, byteLength, 'utf8');
+    return this;
+  }
+
+  /** Bytes kept as a latin1 string (one char per byte). */
+  latin1(bytes: string): this {
+    this.pos += this.buf.write(bytes, this.pos, bytes.length, 'latin1');
+    return this;
+  }
+
+  string(text: string): this {
+    const byteLength = Buffer.byteLength(text, 'utf8');
+    return this.varint(byteLength).raw(text, byteLength);
+  }
+
+  finish(): Buffer {
+    if (this.pos !== this.buf.length) throw new Error(`push encoder wrote ${this.pos} of ${this.buf.length} bytes`);
+    return this.buf;
+  }
 }
 
 /** Encodes and compresses: the body of a push request. */

@@ -21,6 +21,21 @@ export function escapeLabelValue(value: string): string {
  * one, the first in sorted order of the original names wins, so the result stays deterministic.
  */
 export function formatLabels(labels: LabelMap): string {
+  // Streams are few and repeat with every entry: the same map (in the same order) gives the same string.
+  const key = JSON.stringify(labels);
+  const known = formatted.get(key);
+  if (known !== undefined) return known;
+  const result = format(labels);
+  if (formatted.size >= FORMATTED_CACHE_SIZE) formatted.clear();
+  formatted.set(key, result);
+  return result;
+}
+
+/** Label strings already made, by the label map's JSON; cleared when full (label sets are few). */
+const formatted = new Map<string, string>();
+const FORMATTED_CACHE_SIZE = 4096;
+
+function format(labels: LabelMap): string {
   const pairs: [string, string][] = [];
   const seen = new Set<string>();
   for (const original of Object.keys(labels).sort()) {

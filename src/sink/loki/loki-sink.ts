@@ -180,7 +180,7 @@ class LokiSink implements EntrySink {
       metadataBytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(structuredMetadata[name] ?? '', 'utf8');
     }
     const lineBytes = Buffer.byteLength(entry.line, 'utf8');
-    const encoded = Buffer.from(encodeEntry({ timestampNs: entry.timestampNs, line: entry.line, structuredMetadata })).toString('latin1');
+    const encoded = encodeEntry({ timestampNs: entry.timestampNs, line: entry.line, structuredMetadata }).toString('latin1');
     return {
       occurrenceId: entry.occurrenceId,
       onOutcome,
@@ -292,7 +292,7 @@ class LokiSink implements EntrySink {
   }
 
   private encode(streams: readonly { labels: string; items: readonly Held[] }[]): Uint8Array {
-    return snappy.compress(encodePushRequestFromEncoded(streams.map(({ labels, items }) => ({ labels, entries: items.map((item) => Buffer.from(item.encoded, 'latin1')) }))));
+    return snappy.compress(encodePushRequestFromEncoded(streams.map(({ labels, items }) => ({ labels, entries: items.map((item) => item.encoded) }))));
   }
 
   /**
