@@ -16,9 +16,10 @@ export class CheckpointForeignError extends ShipperError {
 }
 
 /**
- * The ConfigMap changed since we read or last wrote it (HTTP 409): another writer — a new leader —
- * won. Nothing was overwritten; the next save writes over what is there now only if this replica
- * still leads (the term fence decides).
+ * The checkpoint changed since this store read or last wrote it (a ConfigMap's 409 Conflict, or a
+ * file holding something else): another writer — a new leader — won. Nothing was overwritten; the
+ * next save writes over what is there now, which it does only while this replica still holds its
+ * term (the term fence decides).
  */
 export class CheckpointConflictError extends ShipperError {
   readonly code = 'E_CHECKPOINT_CONFLICT';

@@ -171,6 +171,22 @@ describe('the file checkpoint store', () => {
     });
   }
 
+  it('never overwrites a file another writer changed since this store read or wrote it; the next save goes ahead', async () => {
+    const path = join(dir, 'shared.json');
+    const a = createFileCheckpointStore(path);
+    const b = createFileCheckpointStore(path);
+    assert.equal((await a.load()).kind, 'missing');
+    assert.equal((await b.load()).kind, 'missing');
+    await b.save(record(2, '20'));
+    await assert.rejects(() => a.save(record(1, '10')), { code: 'E_CHECKPOINT_CONFLICT' }, 'created by b after a found none');
+    const kept = await b.load();
+    assert.deepEqual(kept.kind === 'found' && kept.record.resourceVersions, { '*': '20' });
+    await a.save(record(3, '30'));
+    await assert.rejects(() => b.save(record(4, '40')), { code: 'E_CHECKPOINT_CONFLICT' }, 'replaced by a after b wrote');
+    const now = await createFileCheckpointStore(path).load();
+    assert.deepEqual(now.kind === 'found' && now.record.resourceVersions, { '*': '30' });
+  });
+
   it('fails a write with a coded error when the directory cannot be made', async () => {
     const blocker = join(dir, 'blocker');
     await writeFile(blocker, 'a file, not a directory');

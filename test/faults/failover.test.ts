@@ -40,6 +40,8 @@ describe('fault suite: failover between two replicas on one host', () => {
     const identities = r.kube.getObject('leases', 'kes', 'kube-event-shipper') as { spec?: { holderIdentity?: string } } | undefined;
     assert.ok(identities?.spec?.holderIdentity, 'the Lease names its holder');
 
+    // Without a checkpoint the next leader starts afresh and lists, which sees newest states only.
+    await r.until('a first checkpoint', () => r.kube.getObject('configmaps', 'kes', 'kube-event-shipper-checkpoint') !== undefined);
     const stop = new AbortController();
     const driving = r.drive(stop.signal, 100);
     await sleep(500);

@@ -3,6 +3,7 @@
  * each successor resumes from the checkpoint file and Loki ends with every occurrence exactly once.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { afterEach, describe, it } from 'node:test';
 import { FaultRig, sleep } from './harness.js';
 
@@ -20,6 +21,8 @@ describe('fault suite: the shipper process dies or is stopped', () => {
     let shipper = await r.spawn();
     // The initial list sees only each Event's newest state: bump only after it was read.
     await r.waitDelivered();
+    // Without a checkpoint a successor starts afresh and lists, which sees newest states only.
+    await r.until('a first checkpoint', () => existsSync(r.checkpointFile));
     for (let round = 0; round < 3; round++) {
       // A burst while it runs: part of it is in flight when the kill comes.
       r.create(30);

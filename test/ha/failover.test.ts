@@ -4,7 +4,8 @@
  * standby takes over within the lease duration and resumes from the checkpoint. Killed right after
  * a checkpoint, Loki ends up with every occurrence exactly once; killed inside the checkpoint
  * interval, what the leader shipped after its last checkpoint is shipped again, byte for byte (same
- * stream, timestamp, line and metadata), which Loki stores once.
+ * stream, timestamp, line and metadata), which Loki stores once. Stopped with SIGTERM while Loki is
+ * slow, the leader keeps its Lease through the drain and hands over only after its final checkpoint.
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -184,5 +185,44 @@ describe('leader election with two shipper processes', () => {
       for (const e of es) assert.equal(wire(e), wire(es[0]!), `the copies of ${uid} are byte-identical (stream, timestamp, line, metadata)`);
     }
     assert.equal(leaseHolder(), '', 'b released the lease on SIGTERM');
+  });
+
+  it('SIGTERM to the leader while Loki is slow: it keeps the lease through the drain, writes its final checkpoint, then releases; the standby resumes from there', async () => {
+    create(10);
+    const a = start('shipper-a', '1h');
+    await a.waitFor('stderr', /"msg":"became leader"/);
+    const b = start('shipper-b', '1h');
+    await b.waitFor('stderr', /"msg":"campaigning for the lease"/);
+    await until('the first 10 events in Loki', () => distinctDelivered() >= 10);
+
+    // Loki slows down: 5 more are in flight when SIGTERM comes, and the drain outlasts the lease.
+    const slowMs = LEASE_DURATION_MS + 2000;
+    loki.setDefaultReply({ delayMs: slowMs });
+    const pushes = loki.requests.length;
+    create(5);
+    await loki.waitForRequests(pushes + 1);
+    a.child.kill('SIGTERM');
+    const drainEnds = Date.now() + slowMs - 500;
+    while (Date.now() < drainEnds) {
+      assert.equal(leaseHolder(), 'shipper-a', 'the leader holds the lease while it drains');
+      assert.equal(b.output().stderr.includes('"msg":"became leader"'), false, 'the standby waits');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const aResult = await a.result;
+    assert.equal(aResult.code, 0, aResult.stderr.slice(-2000));
+    loki.setDefaultReply({ status: 204 });
+    const checkpointed = checkpointRv();
+    assert.ok(checkpointed !== undefined && checkpointed >= lastEventRv, 'the final checkpoint covers all 15');
+    assert.match(aResult.stderr, /"msg":"lease released"/);
+
+    await b.waitFor('stderr', /"msg":"became leader"/, 10_000);
+    create(5);
+    await until('all 20 events in Loki', () => distinctDelivered() >= 20);
+    b.child.kill('SIGTERM');
+    const result = await b.result;
+    assert.equal(result.code, 0, result.stderr.slice(-2000));
+    const sent = loki.received().map((e) => e.structuredMetadata['event_uid']);
+    assert.deepEqual(new Set(sent), uids, 'no loss');
+    assert.equal(sent.length, uids.size, 'nothing sent twice: the standby resumed from the final checkpoint');
   });
 });

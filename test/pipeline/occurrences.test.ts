@@ -6,14 +6,14 @@
  * copies sent again say the same.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
-import { createFileCheckpointStore } from '../../src/checkpoint/index.js';
+import { createConfigMapCheckpointStore, createFileCheckpointStore } from '../../src/checkpoint/index.js';
 import { replay } from '../../src/cli/commands/replay.js';
 import { systemClock } from '../../src/core/clock.js';
 import { ignoreProgress } from '../../src/core/progress.js';
@@ -111,17 +111,48 @@ describe('how many occurrences an entry adds', () => {
     });
   }
 
-  it('a restart ships the same occurrence again with the same field, and the record survives restarts', async () => {
-    const file = join(dir, 'checkpoint.json');
-    const snapshot = join(dir, 'checkpoint-before-the-jump.json');
-    const checkpoint = createFileCheckpointStore(file);
+  /** A checkpoint store of either kind, and a way to put back what it held at some moment (as if later writes never happened). */
+  const stores = {
+    file: () => {
+      const file = join(dir, 'checkpoint.json');
+      const copy = join(dir, 'checkpoint-copy.json');
+      return {
+        checkpoint: createFileCheckpointStore(file),
+        snapshot: async (): Promise<() => Promise<void>> => {
+          await copyFile(file, copy);
+          return () => copyFile(copy, file);
+        },
+      };
+    },
+    configmap: () => {
+      const ref = { namespace: 'kes', name: 'kes-checkpoint' };
+      return {
+        checkpoint: createConfigMapCheckpointStore(ref, { kubeConfig: fake.kubeConfig() }),
+        snapshot: (): Promise<() => Promise<void>> => {
+          const held = fake.getObject('configmaps', ref.namespace, ref.name);
+          assert.ok(held, 'the checkpoint ConfigMap exists');
+          return Promise.resolve(() => {
+            fake.putObject('configmaps', held);
+            return Promise.resolve();
+          });
+        },
+      };
+    },
+  };
 
+  for (const kind of ['file', 'configmap'] as const) {
+    it(`a restart ships the same occurrence again with the same field, and the record survives restarts (${kind} checkpoint)`, async () => {
+      await restartScenario(stores[kind]());
+    });
+  }
+
+  const restartScenario = async ({ checkpoint, snapshot }: ReturnType<(typeof stores)['file']>): Promise<void> => {
     let run = start({ checkpoint });
     await until(() => fake.openWatches === 1, 'run 1 watching');
     const uid = uidOf(fake.createEvent(coreEvent({ name: 'flapping', time: now() })));
     await until(() => entriesOf(uid) === 1, 'first seen');
     await stop(run);
-    await copyFile(file, snapshot);
+    const restore = await snapshot();
 
     // Run 2 ships the jump and checkpoints it.
     run = start({ checkpoint });
@@ -131,7 +162,7 @@ describe('how many occurrences an entry adds', () => {
     await stop(run);
 
     // As if run 2 had died before writing its checkpoint: run 3 resumes from before the jump, by watching.
-    await copyFile(snapshot, file);
+    await restore();
     const listsBefore = fake.count('list');
     run = start({ checkpoint });
     await until(() => entriesOf(uid) === 3, 'the jump sent again');
@@ -157,6 +188,41 @@ describe('how many occurrences an entry adds', () => {
     assert.deepEqual(differingCopies(loki.received()), [], 'the copy sent again is byte-identical, metadata included');
     const kept = countsOf(loki.entries(), uid);
     assert.equal(kept.reduce((sum, [, n]) => sum + n, 0), 24, 'Loki sums to the event count');
+  };
+
+  it('a checkpoint written before the counts existed is read; each event then counts its whole count once', async () => {
+    const file = join(dir, 'checkpoint.json');
+    const checkpoint = createFileCheckpointStore(file);
+    let run = start({ checkpoint });
+    await until(() => fake.openWatches === 1, 'run 1 watching');
+    const uid = uidOf(fake.createEvent(coreEvent({ name: 'flapping', time: now() })));
+    await until(() => entriesOf(uid) === 1, 'first seen');
+    await stop(run);
+    // What an older shipper wrote: the same record without the counts.
+    const written = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    assert.equal(typeof written['shippedCounts'], 'string');
+    delete written['shippedCounts'];
+    writeFileSync(file, JSON.stringify(written));
+
+    const listsBefore = fake.count('list');
+    run = start({ checkpoint });
+    await until(() => fake.openWatches === 1, 'run 2 watching');
+    fake.bumpCount('default/flapping', now(1_000), 20);
+    await until(() => entriesOf(uid) === 2, 'the jump');
+    await stop(run);
+    assert.equal(fake.count('list'), listsBefore, 'resumed from the old checkpoint by watching');
+
+    run = start({ checkpoint });
+    await until(() => fake.openWatches === 1, 'run 3 watching');
+    fake.bumpCount('default/flapping', now(2_000));
+    await until(() => entriesOf(uid) === 3, 'one more');
+    await stop(run);
+    // The documented fallback: the first update after the upgrade counts the whole count (21, not 20).
+    assert.deepEqual(countsOf(loki.received(), uid), [
+      [1, 1],
+      [21, 21],
+      [22, 1],
+    ]);
   });
 
   it('a relist ships the same occurrence again with the same field, and counts what happened while down', async () => {
