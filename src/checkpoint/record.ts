@@ -20,6 +20,11 @@ export interface CheckpointRecord {
    * before it existed (they stay readable: every event then counts its whole count once).
    */
   readonly shippedCounts?: string | undefined;
+  /**
+   * The newest entry time written per Loki stream (`StreamTimes.serialize()`), so a restart knows
+   * what Loki's out-of-order window allows. Optional: checkpoints written before it lack it.
+   */
+  readonly streamTimes?: string;
 }
 
 export type LoadResult =
@@ -46,6 +51,7 @@ export function serializeCheckpoint(record: CheckpointRecord): string {
     resourceVersions: record.resourceVersions,
     recentIds: record.recentIds,
     ...(record.shippedCounts === undefined ? {} : { shippedCounts: record.shippedCounts }),
+    ...(record.streamTimes !== undefined ? { streamTimes: record.streamTimes } : {}),
   });
 }
 
@@ -73,5 +79,11 @@ export function parseCheckpoint(text: string): LoadResult {
   if (typeof recentIds !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(recentIds)) return { kind: 'invalid', reason: 'bad recentIds' };
   const shippedCounts = o['shippedCounts'];
   if (shippedCounts !== undefined && (typeof shippedCounts !== 'string' || !isShippedCounts(shippedCounts))) return { kind: 'invalid', reason: 'bad shippedCounts' };
-  return { kind: 'found', record: { resourceVersions, positionTimeMs: time, recentIds, ...(shippedCounts === undefined ? {} : { shippedCounts }) } };
+  // Only a hint for placing entries: a damaged value is left out rather than losing the checkpoint.
+  const streamTimes = o['streamTimes'];
+  const validTimes = typeof streamTimes === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(streamTimes);
+  return {
+    kind: 'found',
+    record: { resourceVersions, positionTimeMs: time, recentIds, ...(shippedCounts === undefined ? {} : { shippedCounts }), ...(validTimes ? { streamTimes } : {}) },
+  };
 }

@@ -122,6 +122,9 @@ async function replayCommand(config: Config, source: string, io: CliIo): Promise
         progressOut: io.stderr,
         progressEveryMs: 5000,
         drainTimeoutMs: drainBudget(config.gracePeriod),
+        // Loki refuses entries far behind their stream's newest; stdout streams as it reads.
+        sortByTime: config.lokiUrl !== undefined,
+        outOfOrderWindowMs: config.lokiOutOfOrderWindow,
       },
       AbortSignal.any([shutdown.signal, output.signal]),
     );

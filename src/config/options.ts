@@ -53,6 +53,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { key: 'batchMaxBytes', kind: 'bytes', group: 'loki', default: '1MiB', placeholder: '<size>', description: 'largest push body before compression' },
   { key: 'batchMaxEntries', kind: 'int', group: 'loki', default: '10000', placeholder: '<n>', description: 'most entries in one push' },
   { key: 'batchMaxWait', kind: 'duration', group: 'loki', default: '1s', placeholder: '<duration>', description: 'longest an entry waits for its batch to fill' },
+  { key: 'lokiOutOfOrderWindow', kind: 'duration', group: 'loki', default: '1h', placeholder: '<duration>', description: "Loki's out-of-order window per stream (max_chunk_age/2); an entry that much older than its stream's newest is moved to the edge, its true time kept in the line" },
   { key: 'queueMaxBytes', kind: 'bytes', group: 'loki', default: '16MiB', placeholder: '<size>', description: 'sink queue size; when full, reading events pauses' },
 
   { key: 'lineFormat', kind: 'enum', group: 'transform', default: 'logfmt', choices: ['logfmt', 'json'], description: 'format of the log line' },

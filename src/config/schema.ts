@@ -173,6 +173,8 @@ export const configSchema = z
     batchMaxEntries: integer(1),
     batchMaxWait: duration(1),
     queueMaxBytes: bytes(),
+    // Loki's default is 1h (max_chunk_age 2h / 2); below a minute it is no longer a Loki setting.
+    lokiOutOfOrderWindow: duration(60_000),
 
     lineFormat: oneOf(['logfmt', 'json'] as const),
     labels: list().transform((names, ctx) => {

@@ -17,7 +17,21 @@ export interface Entry {
   readonly structuredMetadata: LabelMap;
   /** Stable identity of the occurrence: the same occurrence gives the same id in lists, watches and after restarts. */
   readonly occurrenceId: string;
+  /**
+   * Set when the entry does not carry its occurrence time (kept in the line as `original_ts`):
+   * why it was moved. Absent for an entry at its true time.
+   */
+  readonly retimed?: RetimeReason;
 }
+
+/**
+ * Why an entry was moved off its occurrence time to one Loki accepts. Bounded: metric label values.
+ * `too_old`: older than the accept window (Loki refuses entries older than 7 d); `too_new`: more
+ * than the future grace ahead of the clock; `out_of_order`: more than the out-of-order window older
+ * than what its stream already holds.
+ */
+export const RETIME_REASONS = ['too_old', 'too_new', 'out_of_order'] as const;
+export type RetimeReason = (typeof RETIME_REASONS)[number];
 
 /**
  * Why Loki refused an entry in a 400 (read from its answer): more than the out-of-order window

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { SINK_DROP_REASONS } from '../core/entry.js';
+import { RETIME_REASONS, SINK_DROP_REASONS } from '../core/entry.js';
 
 /**
  * Every metric the shipper exports, in one place. Label values are bounded and listed here, and
@@ -63,6 +63,8 @@ export interface Metrics {
   readonly eventsSkipped: Counter<'reason'>;
   /** Occurrences seen again (relist overlap, metadata-only updates) and not shipped twice. */
   readonly eventsDuplicate: Counter;
+  /** Entries written with a time other than their occurrence time (kept in the line), by why. */
+  readonly entriesRetimed: Counter<'reason'>;
   readonly entriesPushed: Counter;
   /** Compressed request body bytes sent to Loki. */
   readonly bytesPushed: Counter;
@@ -105,6 +107,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
     eventsFiltered: counter('events_filtered_total', 'Events left out by a client-side filter.', ['filter']),
     eventsSkipped: counter('events_skipped_total', 'Event objects read from the API server and not handed on by the source, by reason.', ['reason']),
     eventsDuplicate: counter('events_duplicate_total', 'Occurrences seen again and not shipped twice.'),
+    entriesRetimed: counter('entries_retimed_total', 'Entries moved off their occurrence time to one Loki accepts (true time kept in the line as original_ts), by reason.', ['reason']),
     entriesPushed: counter('entries_pushed_total', 'Entries in push requests that Loki accepted.'),
     bytesPushed: counter('bytes_pushed_total', 'Compressed bytes of push requests sent to Loki.'),
     pushRequests: counter('push_requests_total', 'Push requests to Loki by HTTP status code, network_error or timeout.', ['status_code']),
@@ -132,6 +135,7 @@ export function createMetrics(options: MetricsOptions): Metrics {
   for (const filter of FILTER_KINDS) metrics.eventsFiltered.inc({ filter }, 0);
   for (const reason of SOURCE_SKIP_REASONS) metrics.eventsSkipped.inc({ reason }, 0);
   metrics.eventsDuplicate.inc(0);
+  for (const reason of RETIME_REASONS) metrics.entriesRetimed.inc({ reason }, 0);
   metrics.entriesPushed.inc(0);
   metrics.bytesPushed.inc(0);
   metrics.pushRetries.inc(0);

@@ -17,7 +17,13 @@ import { filteredBy } from '../source/filters.js';
 import type { EventFilterOptions } from '../source/filters.js';
 import { createEventSource } from '../source/index.js';
 import type { SourceHandler, SourceItem, SourceOptions, StreamStart } from '../source/index.js';
+import { Retimer } from './retimer.js';
+import { StreamTimes } from './stream-times.js';
+import { DEFAULT_SORT_BUDGET_BYTES, TimeSorter } from './time-sorter.js';
 import { Watermark } from './watermark.js';
+
+/** Loki 3's default out-of-order window per stream (max_chunk_age / 2). */
+export const DEFAULT_OUT_OF_ORDER_WINDOW_MS = 60 * 60_000;
 
 /** What the pipeline reads of a normalized event to know how many occurrences its entry adds. */
 export interface CountedEvent {
@@ -31,7 +37,15 @@ export interface EventTransformer<E extends CountedEvent> {
   normalize(raw: unknown): { readonly ok: true; readonly event: E } | { readonly ok: false; readonly reason: string; readonly detail: string };
   /** `occurrences`: how many occurrences the entry adds, computed here from the counts already shipped. */
   toEntry(event: E, occurrences: number): Entry;
+  /** The entry at another time, its true time kept in the line. */
+  retime(entry: Entry, timestampNs: bigint): Entry;
 }
+
+/** A draining list gives the event loop a turn this often (entries). */
+const YIELD_EVERY = 250;
+
+/** What a listed entry waiting in the time sort carries: its watermark slot and its event's count. */
+type ListedTag = { readonly seq: number; readonly uid: string; readonly count: number };
 
 export interface ShipperOptions {
   readonly source: SourceOptions;
@@ -41,6 +55,15 @@ export interface ShipperOptions {
   readonly checkpointIntervalMs: number;
   /** How long the sink may keep delivering what it holds after the stop signal. */
   readonly drainTimeoutMs: number;
+  /**
+   * Loki refuses an entry this much older than the newest its stream holds (default 1 h); older
+   * ones are moved to the edge (see stream-times.ts).
+   */
+  readonly outOfOrderWindowMs?: number;
+  /** Memory budget for sorting one list by time before it spills to disk (default 8 MiB). */
+  readonly sortBudgetBytes?: number;
+  /** Where a list's sorted runs spill (default: the OS temp directory). */
+  readonly sortDir?: string;
 }
 
 export interface ShipperDeps<E extends CountedEvent> {
@@ -85,12 +108,79 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
   };
   const inflight = new Set<string>();
   const watermarks = new Map<string, Watermark>();
+  const retimer = new Retimer(new StreamTimes(options.outOfOrderWindowMs ?? DEFAULT_OUT_OF_ORDER_WINDOW_MS), (e, ts) => transformer.retime(e, ts), metrics);
+  // Listed items, per stream, held until the list ends and then shipped in time order.
+  const sorters = new Map<string, TimeSorter<ListedTag>>();
+  const draining = new Map<string, Promise<void>>();
   let closing = false;
+
+  const sorterOf = (stream: string): TimeSorter<ListedTag> => {
+    let sorter = sorters.get(stream);
+    if (!sorter) {
+      sorter = new TimeSorter<ListedTag>({ budgetBytes: options.sortBudgetBytes ?? DEFAULT_SORT_BUDGET_BYTES, ...(options.sortDir !== undefined ? { dir: options.sortDir } : {}) });
+      sorters.set(stream, sorter);
+    }
+    return sorter;
+  };
+
+  /** Places the entry on its stream's timeline and hands it to the sink; `done` once it has a final outcome. */
+  const ship = async (entry: Entry, uid: string, count: number, done: () => void): Promise<void> => {
+    const id = entry.occurrenceId;
+    inflight.add(id);
+    sent.raise(uid, count);
+    try {
+      await sink.write(retimer.place(entry), (outcome) => {
+        inflight.delete(id);
+        // Not stored in Loki for a passing reason (shutdown, or Loki down longer than the sink's
+        // retries): no final outcome, so the watermark stays before it and the next run sends it.
+        if (outcome.kind === 'dropped' && !isFinalDrop(outcome.reason)) return;
+        recent.add(id);
+        shipped.raise(uid, count);
+        done();
+      });
+    } catch (err) {
+      inflight.delete(id);
+      if (!closing) throw err;
+    }
+  };
+
+  /** Ships a finished list oldest first, so Loki's per-stream out-of-order window refuses nothing. */
+  const shipSorted = async (stream: string, wm: Watermark, sorter: TimeSorter<ListedTag>): Promise<void> => {
+    const entries = sorter.size;
+    let duplicates = 0;
+    let handed = 0;
+    try {
+      for await (const { entry, tag } of sorter.drain()) {
+        if (closing) break; // left without an outcome: the next run lists them again
+        const { seq, uid, count } = tag;
+        const done = (): void => wm.complete(seq);
+        const id = entry.occurrenceId;
+        if (recent.has(id) || inflight.has(id)) {
+          if (!inflight.has(id)) raiseBoth(uid, count);
+          duplicates += 1;
+          metrics.eventsDuplicate.inc();
+          done();
+          continue;
+        }
+        await ship(entry, uid, count, done);
+        // Let the sink push while the list drains (as it did between list pages), rather than
+        // queueing a whole large list first and sending it as one burst.
+        if (++handed % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } catch (err) {
+      // The list's position stays unconfirmed, so a restart lists again.
+      if (!closing) log.error({ err, stream }, 'shipping a listed batch in time order failed');
+      return;
+    }
+    log.info({ stream, entries, duplicates, spilledRuns: sorter.spilledRuns, peakInMemory: sorter.peakInMemory }, 'list shipped in time order');
+  };
 
   const handler: SourceHandler = {
     async onItem(stream: string, item: SourceItem): Promise<void> {
       const wm = watermarks.get(stream);
       if (!wm) return;
+      // A list's entries go out before anything that comes after it (a watch, another list).
+      await draining.get(stream);
       // Dated when read, not now: the source may have waited long on a full sink meanwhile.
       const seq = wm.begin(item.resourceVersion, item.receivedAtMs);
       const done = (): void => wm.complete(seq);
@@ -119,22 +209,10 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
       }
       // Written after the stop signal, an entry could not be delivered: leave it for the next run.
       if (closing) return;
-      inflight.add(id);
-      sent.raise(uid, count);
-      try {
-        await sink.write(entry, (outcome) => {
-          inflight.delete(id);
-          // Not stored in Loki for a passing reason (shutdown, or Loki down longer than the sink's
-          // retries): no final outcome, so the watermark stays before it and the next run sends it.
-          if (outcome.kind === 'dropped' && !isFinalDrop(outcome.reason)) return;
-          recent.add(id);
-          shipped.raise(uid, count);
-          done();
-        });
-      } catch (err) {
-        inflight.delete(id);
-        if (!closing) throw err;
-      }
+      // A list comes in key order, its times spread over hours: sorted first (bounded memory).
+      // Its `occurrences` was computed just now; a list holds each event once.
+      if (item.type === 'LISTED') return sorterOf(stream).add(entry, { seq, uid, count });
+      await ship(entry, uid, count, done);
     },
     onSkipped(_stream: string, object: SourceItem['object']): void {
       // Left out by --initial (or too old for a relist): a later metadata-only update must not
@@ -145,8 +223,24 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
       recent.add(made.entry.occurrenceId);
       raiseBoth(made.uid, made.count);
     },
-    onPosition(stream: string, resourceVersion: string, atMs: number): void {
-      watermarks.get(stream)?.mark(resourceVersion, atMs);
+    onPosition(stream: string, resourceVersion: string, atMs: number): Promise<void> | undefined {
+      const wm = watermarks.get(stream);
+      if (!wm) return undefined;
+      const sorter = sorters.get(stream);
+      let shipped: Promise<void> | undefined;
+      if (sorter && sorter.size > 0) {
+        const shipping: Promise<void> = (draining.get(stream) ?? Promise.resolve())
+          .then(() => shipSorted(stream, wm, sorter))
+          .finally(() => {
+            if (draining.get(stream) === shipping) draining.delete(stream);
+          });
+        draining.set(stream, shipping);
+        shipped = shipping;
+      }
+      // After the listed items' slots: the list's position counts only once they all have an outcome.
+      wm.mark(resourceVersion, atMs);
+      // The source awaits this before it watches (the watch would only wait for it in onItem).
+      return shipped;
     },
   };
 
@@ -160,14 +254,14 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
     progress: deps.progress,
   });
 
-  const starts = await loadCheckpoint(deps, source.streams, recent, [shipped, sent], signal);
+  const starts = await loadCheckpoint(deps, source.streams, recent, [shipped, sent], retimer.times, signal);
   if (starts === undefined) return; // stopped while waiting for the checkpoint store
   for (const stream of source.streams) {
     const s = starts[stream];
     watermarks.set(stream, new Watermark(s ? { resourceVersion: s.resourceVersion, atMs: s.sinceMs } : undefined));
   }
 
-  const writer = deps.checkpoint ? new CheckpointWriter(deps.checkpoint, deps, watermarks, recent, shipped) : undefined;
+  const writer = deps.checkpoint ? new CheckpointWriter(deps.checkpoint, deps, watermarks, recent, shipped, retimer.times) : undefined;
   const stopWriter = new AbortController();
   const writing = writer?.loop(options.checkpointIntervalMs, stopWriter.signal);
 
@@ -190,6 +284,8 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
   } finally {
     signal.removeEventListener('abort', onAbort);
     const report = await close();
+    await Promise.all(draining.values());
+    await Promise.all([...sorters.values()].map((s) => s.dispose()));
     stopWriter.abort();
     await writing;
     if (writer) await writer.saveIfChanged();
@@ -252,6 +348,7 @@ async function loadCheckpoint<E extends CountedEvent>(
   streams: readonly string[],
   recent: RecentIds,
   counts: readonly ShippedCounts[],
+  streamTimes: StreamTimes,
   signal: AbortSignal,
 ): Promise<Record<string, StreamStart> | undefined> {
   const store = deps.checkpoint;
@@ -282,6 +379,7 @@ async function loadCheckpoint<E extends CountedEvent>(
       if (rv !== undefined) starts[stream] = { resourceVersion: rv, sinceMs: result.record.positionTimeMs };
     }
     if (!recent.load(result.record.recentIds)) log.warn({ store: store.description }, 'checkpoint recent ids ignored');
+    if (result.record.streamTimes !== undefined && !streamTimes.load(result.record.streamTimes)) log.warn({ store: store.description }, 'checkpoint stream times ignored');
     const shippedCounts = result.record.shippedCounts;
     // Written before the record existed: every event counts its whole count once more.
     if (shippedCounts === undefined) log.info({ store: store.description }, 'checkpoint has no shipped counts');
@@ -311,6 +409,7 @@ class CheckpointWriter<E extends CountedEvent> {
     private readonly watermarks: ReadonlyMap<string, Watermark>,
     private readonly recent: RecentIds,
     private readonly shipped: ShippedCounts,
+    private readonly streamTimes: StreamTimes,
   ) {}
 
   async loop(intervalMs: number, signal: AbortSignal): Promise<void> {
@@ -335,13 +434,13 @@ class CheckpointWriter<E extends CountedEvent> {
       positionTimeMs = Math.min(positionTimeMs, p.atMs);
     }
     if (Object.keys(resourceVersions).length === 0) return undefined;
-    return { resourceVersions, positionTimeMs, recentIds: this.recent.serialize(), shippedCounts: this.shipped.serialize() };
+    return { resourceVersions, positionTimeMs, recentIds: this.recent.serialize(), shippedCounts: this.shipped.serialize(), streamTimes: this.streamTimes.serialize() };
   }
 
   async saveIfChanged(): Promise<void> {
     const record = this.record();
     if (!record) return;
-    const key = `${JSON.stringify(record.resourceVersions)} ${record.recentIds} ${record.shippedCounts ?? ''}`;
+    const key = `${JSON.stringify(record.resourceVersions)} ${record.recentIds} ${record.shippedCounts ?? ''} ${record.streamTimes ?? ''}`;
     if (key === this.lastWritten) return;
     const { metrics, logger, clock } = this.deps;
     try {

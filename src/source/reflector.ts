@@ -40,8 +40,10 @@ export interface SourceHandler {
   /**
    * Everything of `stream` up to `resourceVersion` has been handed over (end of a list, a
    * bookmark); `atMs` is when the API server stood there (a list's start, a bookmark's arrival).
+   * At the end of a list the reflector awaits it before watching (the handler may still be
+   * shipping the list, e.g. sorted by time).
    */
-  onPosition(stream: string, resourceVersion: string, atMs: number): void;
+  onPosition(stream: string, resourceVersion: string, atMs: number): void | Promise<void>;
   /**
    * A listed event that is not shipped (left out by the initial policy, or older than a relist
    * looks back): its current occurrence counts as seen, so only a new one ships later. Called
@@ -194,7 +196,7 @@ export class Reflector {
           // Not the end of the list: a slow consumer can make paging take minutes, and what
           // happened meanwhile comes after the snapshot; a relist must look back that far.
           this.lastContactMs = end.startedMs;
-          this.deps.handler.onPosition(this.stream, end.resourceVersion, end.startedMs);
+          await this.deps.handler.onPosition(this.stream, end.resourceVersion, end.startedMs);
           relist = undefined;
           this.expiredInARow = 0;
         } else if (end.kind === 'continue_expired') {
@@ -598,7 +600,7 @@ export class Reflector {
       if (rv !== undefined) {
         this.resourceVersion = rv;
         this.lastContactMs = receivedAtMs;
-        this.deps.handler.onPosition(this.stream, rv, receivedAtMs);
+        void this.deps.handler.onPosition(this.stream, rv, receivedAtMs);
       }
       return 'bookmark';
     }

@@ -51,6 +51,16 @@ export function lineFields(event: NormalizedEvent, message: string, originalNs: 
   return fields;
 }
 
+/**
+ * `line` (made without an original time) with `original_ts` added: the same bytes `buildLine`
+ * makes with `originalNs`, since `original_ts` is the last key of a line.
+ */
+export function withOriginalTime(line: string, format: LineFormat, originalNs: bigint): string {
+  const time = formatRfc3339Ns(originalNs);
+  if (format === 'logfmt') return `${line} original_ts=${time}`;
+  return `${line.slice(0, -1)},${JSON.stringify('original_ts')}:${JSON.stringify(time)}}`;
+}
+
 function formatLine(fields: readonly LineField[], format: LineFormat): string {
   if (format === 'logfmt') return encodeLogfmt(fields);
   const record: Record<string, string | number> = {};

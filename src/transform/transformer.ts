@@ -1,8 +1,8 @@
 /** From a raw Kubernetes Event to a Loki Entry. */
-import type { Entry } from '../core/entry.js';
+import type { Entry, RetimeReason } from '../core/entry.js';
 import { occurrenceIdOf } from './identity.js';
 import { labelBuilder, structuredMetadataOf } from './labels.js';
-import { buildLine } from './line.js';
+import { buildLine, withOriginalTime } from './line.js';
 import { normalizeEvent, type NormalizedEvent, type NormalizeResult } from './normalize.js';
 import { resolveTransformOptions, type TransformOptions } from './options.js';
 
@@ -16,6 +16,11 @@ export interface Transformer {
    * out, it is the event's whole count, as for an event seen for the first time.
    */
   toEntry(event: NormalizedEvent, occurrences?: number): Entry;
+  /**
+   * The entry moved to `timestampNs`, its true time kept in the line as `original_ts` (byte-identical
+   * to what `toEntry` makes of a clamped event). An entry already moved keeps its line and reason.
+   */
+  retime(entry: Entry, timestampNs: bigint): Entry;
 }
 
 export interface TransformDeps {
@@ -49,9 +54,9 @@ export function futureEdgeNs(nowMs: number): bigint {
 }
 
 /** The entry time: the occurrence time, moved inside [clamp edge, future edge] when outside. */
-function entryTimeNs(occurredAtNs: bigint, edges: Edges): bigint {
-  if (occurredAtNs < edges.oldest) return edges.oldest;
-  return occurredAtNs > edges.newest ? edges.newest : occurredAtNs;
+function entryTimeNs(occurredAtNs: bigint, edges: Edges): { ns: bigint; retimed?: RetimeReason } {
+  if (occurredAtNs < edges.oldest) return { ns: edges.oldest, retimed: 'too_old' };
+  return occurredAtNs > edges.newest ? { ns: edges.newest, retimed: 'too_new' } : { ns: occurredAtNs };
 }
 
 interface Edges {
@@ -75,15 +80,20 @@ export function createTransformer(options: TransformOptions, deps: TransformDeps
     normalize: normalizeEvent,
     toEntry(event, occurrences = event.count) {
       edges = edgesAt(edges, deps.now(), resolved.acceptWindowMs);
-      const timestampNs = entryTimeNs(event.occurredAtNs, edges);
-      const clamped = timestampNs !== event.occurredAtNs;
+      const time = entryTimeNs(event.occurredAtNs, edges);
       return {
         labels: labelsOf(event),
-        timestampNs,
-        line: buildLine(event, resolved.lineFormat, resolved.maxMessageBytes, clamped ? event.occurredAtNs : undefined),
+        timestampNs: time.ns,
+        line: buildLine(event, resolved.lineFormat, resolved.maxMessageBytes, time.retimed ? event.occurredAtNs : undefined),
         structuredMetadata: resolved.structuredMetadata ? structuredMetadataOf(event, occurrences) : {},
         occurrenceId: occurrenceIdOf(event),
+        ...(time.retimed ? { retimed: time.retimed } : {}),
       };
+    },
+    retime(entry, timestampNs) {
+      if (timestampNs === entry.timestampNs) return entry;
+      if (entry.retimed !== undefined) return { ...entry, timestampNs };
+      return { ...entry, timestampNs, line: withOriginalTime(entry.line, resolved.lineFormat, entry.timestampNs), retimed: 'out_of_order' };
     },
   };
 }

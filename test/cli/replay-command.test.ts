@@ -46,6 +46,7 @@ describe('replay (in process)', () => {
         progressOut: progress,
         progressEveryMs: 10_000,
         drainTimeoutMs: 1000,
+        sortByTime: false,
       },
       new AbortController().signal,
     );

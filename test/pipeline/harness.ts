@@ -3,6 +3,7 @@
  * API server and the fake Loki receiver. Only the two HTTP boundaries are fakes.
  */
 import pino from 'pino';
+import type { Logger } from 'pino';
 import type { CheckpointStore } from '../../src/checkpoint/index.js';
 import { systemClock } from '../../src/core/clock.js';
 import type { Clock } from '../../src/core/clock.js';
@@ -37,11 +38,15 @@ export interface ShipperSetup {
   readonly checkpointIntervalMs?: number;
   /** Defaults to the system clock. */
   readonly clock?: Clock;
+  /** Ordering options of the shipper (out-of-order window, sort budget). */
+  readonly ordering?: Pick<ShipperOptions, 'outOfOrderWindowMs' | 'sortBudgetBytes' | 'sortDir'>;
+  /** Defaults to a silent logger. */
+  readonly logger?: Logger;
 }
 
 export function startShipper(setup: ShipperSetup): RunningShipper {
   const metrics = createMetrics({ version: 'test' });
-  const logger = pino({ level: 'silent' });
+  const logger = setup.logger ?? pino({ level: 'silent' });
   const deps = { metrics, logger, clock: setup.clock ?? systemClock, random: Math.random, progress: ignoreProgress };
   const sink = createLokiSink({ url: setup.loki.url, batchMaxWaitMs: 10, minBackoffMs: 5, maxBackoffMs: 50, timeoutMs: 2_000, ...setup.sink }, deps);
   const shipper = createShipper(
@@ -54,6 +59,7 @@ export function startShipper(setup: ShipperSetup): RunningShipper {
       filters: setup.filters ?? {},
       checkpointIntervalMs: setup.checkpointIntervalMs ?? 50,
       drainTimeoutMs: setup.drainTimeoutMs ?? 2_000,
+      ...setup.ordering,
     },
     {
       kubeConfig: setup.fake.kubeConfig(),

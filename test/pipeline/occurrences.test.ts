@@ -297,6 +297,7 @@ describe('how many occurrences an entry adds', () => {
           progressOut: new Writable({ write: (_c, _e, done) => done() }),
           progressEveryMs: 60_000,
           drainTimeoutMs: 2_000,
+          sortByTime: true,
         },
         new AbortController().signal,
       );

@@ -86,7 +86,9 @@ export function startSource(
           if (typeof handlerDelayMs === 'function') await handlerDelayMs();
           else if (handlerDelayMs > 0) await new Promise((r) => setTimeout(r, handlerDelayMs));
         },
-        onPosition: (stream, resourceVersion) => positions.push({ stream, resourceVersion }),
+        onPosition: (stream, resourceVersion) => {
+          positions.push({ stream, resourceVersion });
+        },
         onSkipped: (_stream, object) => skipped.push(String((object['metadata'] as { name?: string }).name)),
       },
       metrics,

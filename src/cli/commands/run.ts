@@ -43,6 +43,7 @@ export function shipperOptions(config: Config, drainTimeoutMs: number): ShipperO
     },
     checkpointIntervalMs: config.checkpointInterval,
     drainTimeoutMs,
+    outOfOrderWindowMs: config.lokiOutOfOrderWindow,
   };
 }
 

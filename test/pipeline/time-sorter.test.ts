@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import type { Entry } from '../../src/core/entry.js';
+import { TimeSorter } from '../../src/pipeline/time-sorter.js';
+
+function entry(i: number, tsNs: bigint): Entry {
+  return {
+    labels: { job: 'kube-event-shipper', namespace: `ns-${i % 7}` },
+    timestampNs: tsNs,
+    line: `kind=Pod name=p-${i} msg="ünïcode \\"quoted\\" line"`,
+    structuredMetadata: { event_uid: `uid-${i}` },
+    occurrenceId: `occ-${String(i).padStart(6, '0')}`,
+    ...(i % 5 === 0 ? { retimed: 'too_old' as const } : {}),
+  };
+}
+
+/** A deterministic shuffle (LCG), so a failure is reproducible. */
+function shuffled(n: number, seed = 42): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let s = seed;
+  for (let i = n - 1; i > 0; i--) {
+    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
+    const j = s % (i + 1);
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  return order;
+}
+
+const BASE = 1_790_000_000_000_000_000n;
+
+describe('the external time sort', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kes-sort-test-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('sorts a set that fits its budget in memory, without touching the disk', async () => {
+    const sorter = new TimeSorter({ budgetBytes: 10 * 1024 * 1024, dir });
+    for (const i of shuffled(500)) await sorter.add(entry(i, BASE + BigInt(i) * 1_000_000_000n), i);
+    const out: number[] = [];
+    for await (const { tag } of sorter.drain()) out.push(tag);
+    assert.deepEqual(out, Array.from({ length: 500 }, (_, i) => i));
+    assert.equal(sorter.spilledRuns, 0);
+    assert.deepEqual(await readdir(dir), [], 'no temp directory');
+    assert.equal(sorter.size, 0);
+  });
+
+  it('sorts a large set through spilled runs with at most its budget of entries in memory, and keeps every field', async () => {
+    const n = 5_000;
+    // ~1 KB per entry by its estimate: about 40 entries per run.
+    const sorter = new TimeSorter({ budgetBytes: 40 * 1024, dir, fanIn: 8 });
+    const input = new Map<number, Entry>();
+    for (const i of shuffled(n)) {
+      // Equal times in pairs: the occurrence id decides between them.
+      const e = entry(i, BASE + BigInt(Math.floor(i / 2)) * 1_000_000_000n);
+      input.set(i, e);
+      await sorter.add(e, i);
+    }
+    assert.equal(sorter.size, n);
+    assert.ok(sorter.spilledRuns > 8, `${sorter.spilledRuns} runs (more than the fan-in, so runs were folded)`);
+    const out: number[] = [];
+    for await (const { entry: got, tag } of sorter.drain()) {
+      assert.deepEqual(got, input.get(tag));
+      out.push(tag);
+    }
+    assert.deepEqual(out, Array.from({ length: n }, (_, i) => i));
+    // The held run (≤ budget) plus one head per run being merged (≤ fan-in).
+    assert.ok(sorter.peakInMemory <= 60 + 8, `peak ${sorter.peakInMemory} entries in memory for ${n}`);
+    await sorter.dispose();
+    assert.deepEqual(await readdir(dir), [], 'temp files removed');
+  });
+
+  it('is empty after a drain and can be filled again; leaving a drain early discards the rest', async () => {
+    const sorter = new TimeSorter({ budgetBytes: 20 * 1024, dir });
+    for (const i of shuffled(300)) await sorter.add(entry(i, BASE + BigInt(i)), i);
+    const firstTen: number[] = [];
+    for await (const { tag } of sorter.drain()) {
+      firstTen.push(tag);
+      if (firstTen.length === 10) break;
+    }
+    assert.deepEqual(firstTen, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    assert.equal(sorter.size, 0);
+    await sorter.add(entry(1, BASE + 5n), 1);
+    await sorter.add(entry(0, BASE + 3n), 0);
+    const again: number[] = [];
+    for await (const { tag } of sorter.drain()) again.push(tag);
+    assert.deepEqual(again, [0, 1]);
+    await sorter.dispose();
+    assert.deepEqual(await readdir(dir), []);
+  });
+});
