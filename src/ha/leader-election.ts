@@ -217,16 +217,28 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
   const retryDelay = (): number => options.retryPeriodMs * (1 + 0.2 * random());
 
   async function release(): Promise<void> {
-    const lease = observed?.lease;
-    if (!lease || lease.spec?.holderIdentity !== options.identity) return;
+    let lease = observed?.lease;
     try {
-      const now = clock.now();
-      const res = await request('PUT', leasePath, {
-        timeoutMs: releaseTimeoutMs,
-        body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now) } },
-      });
-      if (res.status === 200) log.info({}, 'lease released');
-      else log.warn({ status: res.status }, 'lease release failed');
+      // Twice at most: a renewal cut short when the work ended may still have reached the server,
+      // so the Lease we know can be one version behind (409); read it and try once more.
+      for (let round = 0; round < 2; round++) {
+        if (!lease || lease.spec?.holderIdentity !== options.identity) return;
+        const now = clock.now();
+        const res = await request('PUT', leasePath, {
+          timeoutMs: releaseTimeoutMs,
+          body: { ...lease, spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(now) } },
+        });
+        if (res.status === 200) {
+          log.info({}, 'lease released');
+          return;
+        }
+        if (res.status !== 409 || round > 0) {
+          log.warn({ status: res.status }, 'lease release failed');
+          return;
+        }
+        const current = await request('GET', leasePath, { timeoutMs: releaseTimeoutMs });
+        lease = current.status === 200 && isLease(current.body) ? current.body : undefined;
+      }
     } catch (err) {
       log.warn({ err }, 'lease release failed');
     }
@@ -288,12 +300,16 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
     })();
 
     // Renews while the work runs, draining after a shutdown included: a standby must not take the
-    // Lease (and write its checkpoint) before this term's final checkpoint is written.
+    // Lease (and write its checkpoint) before this term's final checkpoint is written. A renewal
+    // still under way when the work ends is cut, so it cannot hold up the release.
+    const workOver = new AbortController();
+    void running.then(() => workOver.abort());
+    const renewing = AbortSignal.any([termLost.signal, workOver.signal]);
     while (!termLost.signal.aborted && !workEnded) {
       // No jitter while leading (as in client-go): a jittered period could outlast a tight renew deadline.
-      const slept = await Promise.race([pause(options.retryPeriodMs, termLost.signal).then(() => 'slept' as const), workDone]);
+      const slept = await Promise.race([pause(options.retryPeriodMs, renewing).then(() => 'slept' as const), workDone]);
       if (slept === 'work' || workEnded || termLost.signal.aborted) break;
-      const { result, startedAt } = await attempt(termLost.signal, lastRenew + options.renewDeadlineMs);
+      const { result, startedAt } = await attempt(renewing, lastRenew + options.renewDeadlineMs);
       if (result === 'acquired') lastRenew = Math.max(lastRenew, startedAt);
       else if (result === 'held-by-other') lose(result);
     }

@@ -156,6 +156,31 @@ describe('leader election', () => {
     assert.equal(await a.leaderGauge(), 0);
   });
 
+  it('a release answered 409 (the Lease moved on since it was last read, e.g. by a renewal cut short) reads it again and still releases', async () => {
+    const real = createKubeRequest(api.kubeConfig());
+    let bumped = 0;
+    const request: KubeRequest = async (method, path, options) => {
+      const spec = (options?.body as { spec?: { holderIdentity?: string } } | undefined)?.spec;
+      if (method === 'PUT' && spec?.holderIdentity === '' && bumped === 0) {
+        bumped += 1;
+        api.putObject('leases', api.getObject('leases', 'monitoring', 'kes')!); // same content, new resourceVersion
+      }
+      return real(method, path, options);
+    };
+    const elector = createLeaderElector({ ...fast, identity: 'a' }, { request, clock: systemClock, random: () => 0.5, logger: silent, metrics: createMetrics({ version: 't' }) });
+    const shutdown = new AbortController();
+    let working = false;
+    const done = elector.runWhileLeader(async (signal) => {
+      working = true;
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    }, shutdown.signal);
+    await until('a leads', () => working);
+    shutdown.abort();
+    await done;
+    assert.equal(bumped, 1, 'the first release met a newer Lease');
+    assert.equal(leaseSpec(api)?.['holderIdentity'], '', 'released all the same');
+  });
+
   it('a freshly released lease is taken at once by a waiting candidate', async () => {
     const a = candidate(api, 'a');
     await until('a leads', () => a.state.working);
