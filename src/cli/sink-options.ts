@@ -1,6 +1,6 @@
 /** The sink and transform options from the configuration (secrets pass through, never logged). */
 import type { Config } from '../config/index.js';
-import type { LokiSinkOptions } from '../sink/loki/index.js';
+import { LOKI_SINK_DEFAULTS, type LokiSinkOptions } from '../sink/loki/index.js';
 import { resolveTransformOptions, type TransformOptions } from '../transform/index.js';
 
 export function lokiSinkOptions(config: Config, url: string): LokiSinkOptions {
@@ -12,6 +12,14 @@ export function lokiSinkOptions(config: Config, url: string): LokiSinkOptions {
       ? { basicAuth: { username: config.lokiUsername, password: config.lokiPassword } }
       : {}),
     ...(config.lokiBearerToken !== undefined ? { bearerToken: config.lokiBearerToken } : {}),
+    // Read again by the sink when they change on disk (a rotated Secret) and after a 401/403.
+    secretFiles: {
+      ...(config.lokiBearerTokenFile !== undefined ? { bearerToken: config.lokiBearerTokenFile } : {}),
+      ...(config.lokiPasswordFile !== undefined ? { password: config.lokiPasswordFile } : {}),
+      ...(config.lokiCaFile !== undefined ? { ca: config.lokiCaFile } : {}),
+      ...(config.lokiCertFile !== undefined ? { cert: config.lokiCertFile } : {}),
+      ...(config.lokiKeyFile !== undefined ? { key: config.lokiKeyFile } : {}),
+    },
     headers: { ...config.lokiHeaders },
     tls: {
       ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
@@ -29,20 +37,22 @@ export function lokiSinkOptions(config: Config, url: string): LokiSinkOptions {
 }
 
 /**
- * Retries of one batch before it is dropped, per command. `run` never gives up: a dropped batch
- * would let the checkpoint pass events Loki never stored, so an outage of any length only pauses
- * shipping (the queue fills, reading pauses). `replay` is a one-shot that must end: bounded.
+ * How a command retries a batch. `run` never gives up: a dropped batch would let the checkpoint
+ * pass events Loki never stored, so an outage of any length only pauses shipping (the queue fills,
+ * reading pauses); and it retries at least every 5 s, so once Loki is back delivery resumes within
+ * seconds, however long the outage was. `replay` is a one-shot that must end: ten retries with
+ * the backoff growing to 5 minutes.
  */
-const MAX_RETRIES = {
-  run: Number.POSITIVE_INFINITY,
-  replay: 10,
+const RETRIES = {
+  run: { maxRetries: Number.POSITIVE_INFINITY, maxBackoffMs: LOKI_SINK_DEFAULTS.maxBackoffMs },
+  replay: { maxRetries: 10, maxBackoffMs: 5 * 60_000 },
 } as const;
 
-export type SinkCommand = keyof typeof MAX_RETRIES;
+export type SinkCommand = keyof typeof RETRIES;
 
-/** The Loki sink options a command runs with: the configuration plus that command's retry bound. */
+/** The Loki sink options a command runs with: the configuration plus that command's retries. */
 export function commandSinkOptions(command: SinkCommand, config: Config, url: string): LokiSinkOptions {
-  return { ...lokiSinkOptions(config, url), maxRetries: MAX_RETRIES[command] };
+  return { ...lokiSinkOptions(config, url), ...RETRIES[command] };
 }
 
 /** Throws ConfigError (exit 2) for labels Loki would suffer from. */

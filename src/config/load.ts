@@ -229,6 +229,10 @@ export function loadConfig(sources: ConfigSources): Config {
     throw new ConfigError(`invalid ${name('leaseRetryPeriod')} ${show(raw['leaseRetryPeriod'])}: expected less than --lease-renew-deadline (${String(raw['leaseRenewDeadline'])})`);
   }
 
+  if (options.queueMaxBytes < options.batchMaxBytes) {
+    // The queue must hold at least one full batch, or batches could never fill while producers wait.
+    throw new ConfigError(`invalid ${name('queueMaxBytes')} ${show(raw['queueMaxBytes'])}: expected at least --batch-max-bytes (${String(raw['batchMaxBytes'])})`);
+  }
   if (options.healthStallTimeout < options.stallTimeout) {
     // A watch that is allowed to stay quiet this long must not fail liveness first.
     throw new ConfigError(`invalid ${name('healthStallTimeout')} ${show(raw['healthStallTimeout'])}: expected at least --stall-timeout (${String(raw['stallTimeout'])})`);

@@ -33,8 +33,20 @@ export interface Entry {
 export const RETIME_REASONS = ['too_old', 'too_new', 'out_of_order'] as const;
 export type RetimeReason = (typeof RETIME_REASONS)[number];
 
-/** Why an accepted entry was not delivered. Bounded: these are also metric label values. */
-export const SINK_DROP_REASONS = ['loki_rejected', 'too_large', 'retries_exhausted', 'shutdown'] as const;
+/**
+ * Why Loki refused an entry in a 400 (read from its answer): more than the out-of-order window
+ * behind its stream's newest entry, older than Loki's max age, too far in the future, a line over
+ * Loki's size limit, too many label names, labels Loki cannot take, structured metadata it refuses.
+ */
+export const LOKI_REFUSAL_REASONS = ['too_far_behind', 'too_old', 'too_new', 'line_too_long', 'too_many_labels', 'invalid_labels', 'structured_metadata'] as const;
+export type LokiRefusalReason = (typeof LOKI_REFUSAL_REASONS)[number];
+
+/**
+ * Why an accepted entry was not delivered. Bounded: these are also metric label values.
+ * `loki_rejected`: a 400 whose answer names no entry we can tell (the whole push is dropped);
+ * `too_large`: one entry alone is answered 413 (or is larger than the whole queue).
+ */
+export const SINK_DROP_REASONS = [...LOKI_REFUSAL_REASONS, 'loki_rejected', 'too_large', 'retries_exhausted', 'shutdown'] as const;
 export type SinkDropReason = (typeof SINK_DROP_REASONS)[number];
 
 export type DeliveryOutcome =

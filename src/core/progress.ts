@@ -10,10 +10,21 @@ export interface ProgressListener {
   watchOpen(open: boolean): void;
   /** The destination accepted a push. */
   sinkDelivered(): void;
-  /** A push failed with a retryable error (429, 5xx, network): the destination is not reachable right now. */
-  sinkUnavailable(): void;
+  /**
+   * A push failed and will be retried (401/403, 404/3xx, 408, 429, 5xx, network, timeout): the
+   * destination does not take entries right now. `failure` says why, for `/readyz`.
+   */
+  sinkUnavailable(failure?: SinkFailure): void;
   /** Entries are waiting to be sent (true) or the queue is empty (false). */
   sinkPending(pending: boolean): void;
+}
+
+/** Why pushes fail, as far as `/readyz` tells it. */
+export interface SinkFailure {
+  /** `misrouted`: 404 or a redirect (the URL does not reach Loki's push API); `auth`: 401/403. */
+  readonly cause: 'auth' | 'misrouted' | 'unavailable';
+  /** One short line, e.g. `HTTP 404 from http://loki/loki/api/v1/push`. No secrets. */
+  readonly summary: string;
 }
 
 export const ignoreProgress: ProgressListener = {

@@ -3,11 +3,13 @@
  * active pipeline made no progress — no list page, watch event or bookmark, no successful push — for
  * `stallTimeoutMs`, so a stuck watch gets the pod restarted. Readiness needs an open watch and a
  * destination seen reachable: by a push it accepted or by a probe of it (`destinationProbed`).
- * Until either happened the destination is "unknown" and the replica is not ready. A standby
- * replica (not the leader) is live and ready.
+ * Until either happened the destination is "unknown" and the replica is not ready. A push answered
+ * 404/3xx (misrouted) or 401/403 (credentials) keeps the replica unready until a push is accepted:
+ * Loki's `/ready` may well answer 200 through the same ingress, so a probe cannot clear it. A
+ * standby replica (not the leader) is live and ready.
  */
 import type { Clock } from '../core/clock.js';
-import type { ProgressListener } from '../core/progress.js';
+import type { ProgressListener, SinkFailure } from '../core/progress.js';
 
 export interface Verdict {
   readonly ok: boolean;
@@ -44,6 +46,8 @@ export function createHealthTracker(options: HealthOptions): HealthTracker {
   let destination: DestinationState = options.destinationAlwaysReachable === true ? 'reachable' : 'unknown';
   let lastDelivery: number | undefined;
   let pending = false;
+  /** The last push failed for a reason a probe of `/ready` cannot see (misrouted, credentials). */
+  let pushRefused: SinkFailure | undefined;
   const progressed = (): void => {
     lastProgress = clock.now();
   };
@@ -55,11 +59,14 @@ export function createHealthTracker(options: HealthOptions): HealthTracker {
     },
     sinkDelivered() {
       destination = 'reachable';
+      pushRefused = undefined;
       lastDelivery = clock.now();
       progressed();
     },
-    sinkUnavailable() {
-      if (options.destinationAlwaysReachable !== true) destination = 'unreachable';
+    sinkUnavailable(failure) {
+      if (options.destinationAlwaysReachable === true) return;
+      destination = 'unreachable';
+      pushRefused = failure !== undefined && failure.cause !== 'unavailable' ? failure : undefined;
     },
     sinkPending(isPending) {
       pending = isPending;
@@ -87,6 +94,10 @@ export function createHealthTracker(options: HealthOptions): HealthTracker {
     readiness() {
       if (!active) return { ok: true, reason: 'standby' };
       if (!watchOpen) return { ok: false, reason: 'no open watch' };
+      if (pushRefused !== undefined) {
+        const what = pushRefused.cause === 'misrouted' ? 'Loki push URL misrouted' : 'Loki refuses the credentials';
+        return { ok: false, reason: `${what}: ${pushRefused.summary}` };
+      }
       if (destination === 'unknown') return { ok: false, reason: 'destination not yet seen reachable' };
       if (destination === 'unreachable') return { ok: false, reason: 'destination unreachable' };
       return { ok: true, reason: 'ok' };

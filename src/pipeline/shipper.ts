@@ -300,12 +300,19 @@ function eventRef(object: SourceItem['object']): { namespace: unknown; name: unk
 }
 
 /**
- * Whether a drop is the occurrence's final outcome. Loki refusing it (`loki_rejected`) or it being
- * too large will not change on a re-send; `shutdown` and `retries_exhausted` only mean Loki did not
- * take it yet, so the checkpoint must not pass it.
+ * Whether a drop is the occurrence's final outcome. Loki refusing it (a 400: `loki_rejected` or a
+ * named reason) or it being too large will not change on a re-send; `shutdown` and
+ * `retries_exhausted` only mean Loki did not take it yet, so the checkpoint must not pass it.
  */
 function isFinalDrop(reason: SinkDropReason): boolean {
   switch (reason) {
+    case 'too_far_behind':
+    case 'too_old':
+    case 'too_new':
+    case 'line_too_long':
+    case 'too_many_labels':
+    case 'invalid_labels':
+    case 'structured_metadata':
     case 'loki_rejected':
     case 'too_large':
       return true;

@@ -5,10 +5,10 @@ import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
 import { writeKubeconfig } from './kube-env.js';
 import { cleanEnv, observePort, startCli, type Spawned } from './run-cli.js';
 
-/** Polls `/readyz` until it answers `status` with a matching body, for at most 10 s. */
+/** Polls `/readyz` until it answers `status` with a matching body, for at most 30 s (a ceiling for a busy machine). */
 async function waitForReadyz(port: number, status: number, body: RegExp): Promise<void> {
   let last = '';
-  for (let attempt = 0; attempt < 500; attempt++) {
+  for (let attempt = 0; attempt < 1_500; attempt++) {
     const res = await fetch(`http://127.0.0.1:${port}/readyz`);
     const text = await res.text();
     if (res.status === status && body.test(text)) return;

@@ -53,7 +53,8 @@ export function startCli(args: readonly string[], options: { env?: Record<string
     child,
     result,
     output: () => ({ stdout, stderr }),
-    waitFor(stream, pattern, timeoutMs = 10_000) {
+    // The default is a ceiling for a process starting on a busy machine (several test files run at once).
+    waitFor(stream, pattern, timeoutMs = 30_000) {
       return new Promise<void>((resolve, reject) => {
         const check = (): void => {
           if (pattern.test(stream === 'stdout' ? stdout : stderr)) {

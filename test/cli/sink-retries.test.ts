@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { commandSinkOptions, type SinkCommand } from '../../src/cli/sink-options.js';
@@ -7,8 +8,9 @@ import type { Clock } from '../../src/core/clock.js';
 import type { DeliveryOutcome, Entry } from '../../src/core/entry.js';
 import { ignoreProgress } from '../../src/core/progress.js';
 import { createMetrics } from '../../src/observe/metrics.js';
-import { createLokiSink } from '../../src/sink/loki/index.js';
+import { createLokiSink, resolveLokiSinkOptions } from '../../src/sink/loki/index.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
+import { secretVolume } from '../sink/support/secret-volume.js';
 
 /** Backoff sleeps end at once, so dozens of retries take milliseconds; the pushes are real HTTP. */
 const instantClock: Clock = {
@@ -47,6 +49,39 @@ describe('retry bounds per command', () => {
     const config = loadConfig({ flags: {}, env: {}, readFile: () => '', hostname: 'test' });
     assert.equal(commandSinkOptions('run', config, 'http://loki:3100').maxRetries, Number.POSITIVE_INFINITY);
     assert.equal(commandSinkOptions('replay', config, 'http://loki:3100').maxRetries, 10);
+  });
+
+  it('run retries at least every 5 s, so delivery resumes within seconds of Loki coming back; replay lets the backoff grow', () => {
+    const config = loadConfig({ flags: {}, env: {}, readFile: () => '', hostname: 'test' });
+    assert.ok(resolveLokiSinkOptions(commandSinkOptions('run', config, 'http://loki:3100')).maxBackoffMs <= 5_000);
+    assert.equal(resolveLokiSinkOptions(commandSinkOptions('replay', config, 'http://loki:3100')).maxBackoffMs, 5 * 60_000);
+  });
+
+  it('the token file flag reaches the sink as a file it reads again: a rotated token is used after a 401', async () => {
+    const volume = secretVolume({ token: 'first\n' });
+    const fake = await startFakeLoki();
+    try {
+      const config = loadConfig({ flags: { lokiUrl: fake.url, lokiBearerTokenFile: volume.path('token') }, env: {}, readFile: (path) => readFileSync(path, 'utf8'), hostname: 'test' });
+      const sink = createLokiSink(
+        { ...commandSinkOptions('run', config, fake.url), batchMaxWaitMs: 1 },
+        { metrics: createMetrics({ version: 'test' }), logger: pino({ level: 'silent' }), clock: instantClock, random: () => 0.5, progress: ignoreProgress },
+      );
+      fake.requireAuthorization('Bearer second');
+      let outcome: DeliveryOutcome | undefined;
+      await sink.write(entry, (o) => {
+        outcome = o;
+      });
+      while (fake.requests.length < 2) await new Promise((r) => setTimeout(r, 1));
+      volume.rotate({ token: 'second\n' });
+      await sink.flush();
+      await sink.close(1000);
+      assert.deepEqual(outcome, { kind: 'delivered' });
+      assert.equal(fake.requests[0]?.authorization, 'Bearer first');
+      assert.equal(fake.requests.at(-1)?.authorization, 'Bearer second');
+    } finally {
+      await fake.close();
+      volume.remove();
+    }
   });
 
   let loki: FakeLoki;

@@ -258,6 +258,18 @@ describe('loadConfig', () => {
     assert.equal(loadConfig(sources({ flags: { stallTimeout: '20m', healthStallTimeout: '20m' } })).healthStallTimeout, 1_200_000);
   });
 
+  it('the queue must hold at least one full batch: --queue-max-bytes below --batch-max-bytes is refused', () => {
+    assert.equal(
+      configError(() => loadConfig(sources({ flags: { queueMaxBytes: '512KiB' } }))).message,
+      'invalid --queue-max-bytes "512KiB": expected at least --batch-max-bytes (1MiB)',
+    );
+    assert.equal(
+      configError(() => loadConfig(sources({ env: { KES_BATCH_MAX_BYTES: '32MiB' } }))).message,
+      'invalid default of --queue-max-bytes "16MiB": expected at least --batch-max-bytes (32MiB)',
+    );
+    assert.equal(loadConfig(sources({ flags: { queueMaxBytes: '1MiB' } })).queueMaxBytes, 1024 * 1024);
+  });
+
   it('the lease retry period, renew deadline and duration must be in increasing order', () => {
     assert.match(
       configError(() => loadConfig(sources({ flags: { leaseRetryPeriod: '10s' } }))).message,

@@ -133,6 +133,10 @@ export interface FakeLoki {
   setLimits(limits: Partial<LokiLimits>): void;
   /** Sets the fake's clock. */
   setNow(now: () => number): void;
+  /** Serves a new certificate (HTTPS only) and cuts open connections, so the next ones use it. */
+  setTls(tls: { readonly key: string; readonly cert: string; readonly ca?: string }): void;
+  /** Pushes whose `Authorization` header is not this get 401 and store nothing; undefined: no check (default). */
+  requireAuthorization(value: string | undefined): void;
   /** Sets (or with undefined, removes) the gateway body limit. */
   setMaxBodyBytes(bytes: number | undefined): void;
   /** Resolves once `entries()` holds at least `count` entries; rejects after `timeoutMs` (default 5 s). */
@@ -152,6 +156,7 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
   let readyStatus = 200;
   let now = options.now ?? Date.now;
   let maxBodyBytes = options.maxBodyBytes;
+  let requiredAuthorization: string | undefined;
   const keep = options.discardEntries !== true;
   const model = new LokiModel({ ...STOCK_LOKI_LIMITS, ...options.limits }, () => now(), keep);
   const stored: StoredEntry[] = [];
@@ -191,7 +196,12 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
     let replyHeaders: Record<string, string> = { ...reply.headers };
     let verdict: { stored: readonly Stored[]; refused: readonly Refusal[]; duplicates: number } = { stored: [], refused: [], duplicates: 0 };
     if (typeof answer === 'number') {
-      if (maxBodyBytes !== undefined && body.length > maxBodyBytes) {
+      if (requiredAuthorization !== undefined && header(req.headers.authorization) !== requiredAuthorization) {
+        // What Grafana's auth gateways in front of Loki answer.
+        answer = 401;
+        replyBody = 'Unauthorized\n';
+        replyHeaders = { 'content-type': 'text/plain; charset=utf-8' };
+      } else if (maxBodyBytes !== undefined && body.length > maxBodyBytes) {
         // What nginx, the usual gateway in front of Loki, answers.
         answer = 413;
         replyBody = '<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n';
@@ -308,6 +318,14 @@ export async function startFakeLoki(options: FakeLokiOptions = {}): Promise<Fake
     },
     setNow: (clock) => {
       now = clock;
+    },
+    setTls: (next) => {
+      if (!('setSecureContext' in server)) throw new Error('fake Loki: setTls needs a fake started with tls');
+      (server as ReturnType<typeof createHttpsServer>).setSecureContext({ key: next.key, cert: next.cert, ...(next.ca !== undefined ? { ca: next.ca } : {}) });
+      for (const socket of sockets) socket.destroy();
+    },
+    requireAuthorization: (value) => {
+      requiredAuthorization = value;
     },
     setMaxBodyBytes: (bytes) => {
       maxBodyBytes = bytes;

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import snappy from 'snappyjs';
-import { decodePushBody, decodePushRequest, encodePushBody, encodePushRequest, type PushStream } from '../../src/sink/loki/codec.js';
+import { decodePushBody, decodePushRequest, encodeEntry, encodePushBody, encodePushRequest, encodePushRequestFromEncoded, type PushStream } from '../../src/sink/loki/codec.js';
 import { PushDecodeError } from '../../src/sink/loki/errors.js';
 import { decodeWithProto } from '../fakes/loki-receiver.js';
 import { fixturePath, readFixtureJson } from '../support/fixtures.js';
@@ -73,6 +73,19 @@ describe('push codec', () => {
         const body = encodePushBody(streams);
         assert.deepEqual(plain(decodePushBody(body)), plain(streams));
         assert.deepEqual(plain(decodeWithProto(body)), plain(streams));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('entries encoded one by one (as the sink holds them) make the same request bytes as the entries themselves', () => {
+    const text = fc.string({ unit: 'binary' });
+    const entry = fc.record({ timestampNs: fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }), line: text, structuredMetadata: fc.dictionary(text, text, { maxKeys: 4 }) });
+    const stream = fc.record({ labels: text, entries: fc.array(entry, { maxLength: 5 }) });
+    fc.assert(
+      fc.property(fc.array(stream, { maxLength: 5 }), (streams) => {
+        const held = streams.map((s) => ({ labels: s.labels, entries: s.entries.map((e) => encodeEntry(e).toString('latin1')) }));
+        assert.deepEqual(Buffer.from(encodePushRequestFromEncoded(held)), Buffer.from(encodePushRequest(streams)));
       }),
       { numRuns: 200 },
     );

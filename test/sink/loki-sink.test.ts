@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Entry } from '../../src/core/entry.js';
-import { formatLabels } from '../../src/sink/loki/labels.js';
+import { encodeEntry } from '../../src/sink/loki/codec.js';
+import { HELD_OVERHEAD_BYTES } from '../../src/sink/loki/loki-sink.js';
 import { BASE_NS, entry, startHarness, until } from './support/harness.js';
 
-/** The sink's documented entry size: 16 + label string + line + metadata names and values (UTF-8 bytes). */
+/** What an entry counts against the queue cap, as documented: its protobuf bytes + its id + a fixed overhead. */
 function sizeOf(e: Entry): number {
-  const metadata = Object.entries(e.structuredMetadata).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
-  return 16 + Buffer.byteLength(formatLabels(e.labels)) + Buffer.byteLength(e.line) + metadata;
+  return encodeEntry(e).byteLength + e.occurrenceId.length + HELD_OVERHEAD_BYTES;
 }
 
 const firstEntry = entry(1);
@@ -310,15 +310,17 @@ describe('Loki sink: retries and drops', { timeout: 20_000 }, () => {
     }
   });
 
-  it('a 501 is not retried', async () => {
+  it('a 501, like every answer but a 400 (and a 413 for one entry), is retried', async () => {
     const h = await startHarness();
     try {
-      h.loki.script({ status: 501 });
+      h.loki.script({ status: 501 }, { status: 405 }, { status: 422 });
       await h.write(firstEntry);
       await h.sink.flush();
-      assert.equal(h.loki.requests.length, 1);
-      const outcome = h.outcomes.get('occ-1')?.[0];
-      assert.equal(outcome?.kind === 'dropped' && outcome.reason, 'loki_rejected');
+      assert.deepEqual(
+        h.loki.requests.map((r) => r.answer),
+        [501, 405, 422, 204],
+      );
+      assert.deepEqual(h.outcomes.get('occ-1'), [{ kind: 'delivered' }]);
     } finally {
       await h.close();
     }
@@ -455,8 +457,8 @@ describe('Loki sink: shutdown', { timeout: 20_000 }, () => {
 
 describe('Loki sink: bounded queue', { timeout: 20_000 }, () => {
   it('a full queue pauses the producer until Loki takes the batch', async () => {
-    // Each entry counts about 510 bytes; the cap holds three.
-    const h = await startHarness({ autoAdvance: false, sink: { queueMaxBytes: 1_600, batchMaxWaitMs: 1_000 } });
+    // The cap holds three entries, not four.
+    const h = await startHarness({ autoAdvance: false, sink: { queueMaxBytes: 3 * sizeOf(entry(0, { line: 'x'.repeat(400) })) + 100, batchMaxWaitMs: 1_000 } });
     try {
       h.loki.script({ status: 503 });
       for (let i = 0; i < 3; i++) await h.write(entry(i, { line: 'x'.repeat(400) }));
@@ -481,7 +483,7 @@ describe('Loki sink: bounded queue', { timeout: 20_000 }, () => {
     }
   });
 
-  it('queue_bytes counts an entry in UTF-8 bytes of its label string, line and metadata', async () => {
+  it('queue_bytes counts an entry as the memory it holds: its encoded bytes, its id and a fixed overhead', async () => {
     const h = await startHarness({ autoAdvance: false });
     try {
       const unicode = entry(1, { labels: { job: 'kes', reason: 'Grüße' }, line: 'Pod ✓ läuft 🚀', structuredMetadata: { node: 'nœud' } });

@@ -12,7 +12,7 @@ describe('Loki sink options', () => {
     assert.equal(resolved.batchMaxBytes, 1024 * 1024);
     assert.equal(resolved.batchMaxWaitMs, 1_000);
     assert.equal(resolved.minBackoffMs, 500);
-    assert.equal(resolved.maxBackoffMs, 300_000);
+    assert.equal(resolved.maxBackoffMs, 5_000);
     assert.equal(resolved.maxRetries, LOKI_SINK_DEFAULTS.maxRetries);
     assert.equal(resolved.structuredMetadata, true);
     assert.equal(resolved.pushUrl.href, 'http://loki:3100/loki/api/v1/push');

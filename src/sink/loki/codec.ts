@@ -102,6 +102,59 @@ export function encodePushRequest(streams: readonly PushStream[]): Uint8Array {
   return out.finish();
 }
 
+/**
+ * Encodes one entry alone (an EntryAdapter message, without its tag and length): the compact
+ * form the sink holds while the entry waits. The same bytes `encodePushRequest` writes for it.
+ */
+export function encodeEntry(entry: PushEntry): Buffer {
+  const [seconds, nanos] = splitTimestamp(entry.timestampNs);
+  const timestampLength = (seconds === 0 ? 0 : 1 + int64Size(seconds)) + (nanos === 0 ? 0 : 1 + varintSize(nanos));
+  const lineLength = Buffer.byteLength(entry.line, 'utf8');
+  let length = 1 + varintSize(timestampLength) + timestampLength + (lineLength === 0 ? 0 : stringFieldSize(lineLength));
+  const metadata = entry.structuredMetadata;
+  const pairs: number[] = [];
+  for (const name in metadata) {
+    const pairLength = pairSize(name, metadata[name] ?? '');
+    pairs.push(pairLength);
+    length += 1 + varintSize(pairLength) + pairLength;
+  }
+  const out = new BufferWriter(length);
+  out.tag(TAG_TIMESTAMP).varint(timestampLength);
+  if (seconds !== 0) out.tag(TAG_SECONDS).int64(seconds);
+  if (nanos !== 0) out.tag(TAG_NANOS).varint(nanos);
+  if (lineLength !== 0) out.tag(TAG_LINE).varint(lineLength).raw(entry.line, lineLength);
+  let next = 0;
+  for (const name in metadata) {
+    const value = metadata[name] ?? '';
+    out.tag(TAG_METADATA).varint(pairs[next++] ?? 0);
+    if (name !== '') out.tag(TAG_PAIR_NAME).string(name);
+    if (value !== '') out.tag(TAG_PAIR_VALUE).string(value);
+  }
+  return out.finish();
+}
+
+/**
+ * A PushRequest from entries encoded with `encodeEntry` and kept as latin1 strings (one char per
+ * byte): the same bytes `encodePushRequest` makes from the entries themselves.
+ */
+export function encodePushRequestFromEncoded(streams: readonly { readonly labels: string; readonly entries: readonly string[] }[]): Uint8Array {
+  const sizes: number[] = [];
+  let total = 0;
+  for (const stream of streams) {
+    let streamLength = stream.labels === '' ? 0 : stringFieldSize(Buffer.byteLength(stream.labels, 'utf8'));
+    for (const entry of stream.entries) streamLength += 1 + varintSize(entry.length) + entry.length;
+    sizes.push(streamLength);
+    total += 1 + varintSize(streamLength) + streamLength;
+  }
+  const out = new BufferWriter(total);
+  streams.forEach((stream, i) => {
+    out.tag(TAG_STREAM).varint(sizes[i] ?? 0);
+    if (stream.labels !== '') out.tag(TAG_LABELS).string(stream.labels);
+    for (const entry of stream.entries) out.tag(TAG_ENTRY).varint(entry.length).latin1(entry);
+  });
+  return out.finish();
+}
+
 /** Seconds and nanos of a google.protobuf.Timestamp: nanos in [0, 1e9) also before 1970. */
 function splitTimestamp(timestampNs: bigint): [seconds: number, nanos: number] {
   let seconds = timestampNs / NS_PER_SECOND;
@@ -176,6 +229,12 @@ class BufferWriter {
   /** A string whose UTF-8 length is already known. */
   raw(text: string, byteLength: number): this {
     this.pos += this.buf.write(text, this.pos, byteLength, 'utf8');
+    return this;
+  }
+
+  /** Bytes kept as a latin1 string (one char per byte). */
+  latin1(bytes: string): this {
+    this.pos += this.buf.write(bytes, this.pos, bytes.length, 'latin1');
     return this;
   }
 

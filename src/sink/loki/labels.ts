@@ -49,3 +49,60 @@ function format(labels: LabelMap): string {
   pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return `{${pairs.map(([name, value]) => `${name}="${escapeLabelValue(value)}"`).join(', ')}}`;
 }
+
+const GO_SIMPLE_ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', '\\': '\\', '"': '"', "'": "'", a: '\u0007', b: '\b', f: '\f', v: '\v' };
+
+/**
+ * Reads a label set `{a="x", b="y"}` starting at `at`, as Loki prints it in its answers (values
+ * quoted like Go's strconv.Quote: `\"`, `\\`, `\n`, `\xNN`, `\uNNNN`…); also what we send. Returns the
+ * labels and the index just after `}`. Throws on anything else.
+ */
+export function parseLabelString(text: string, at = 0): { labels: Map<string, string>; end: number } {
+  const labels = new Map<string, string>();
+  let i = at;
+  const fail = (what: string): never => {
+    throw new Error(`label string: ${what} at ${i}`);
+  };
+  const skipSpace = (): void => {
+    while (text[i] === ' ') i++;
+  };
+  if (text[i++] !== '{') fail('expected {');
+  skipSpace();
+  if (text[i] === '}') return { labels, end: i + 1 };
+  for (;;) {
+    skipSpace();
+    const name = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(text.slice(i, i + 1024))?.[0];
+    if (name === undefined) return fail('expected a label name');
+    i += name.length;
+    if (text[i++] !== '=' || text[i++] !== '"') fail('expected ="');
+    let value = '';
+    for (;;) {
+      const ch = text[i++];
+      if (ch === undefined) return fail('unterminated value');
+      if (ch === '"') break;
+      if (ch !== '\\') {
+        value += ch;
+        continue;
+      }
+      const esc = text[i++] ?? '';
+      const simple = GO_SIMPLE_ESCAPES[esc];
+      if (simple !== undefined) {
+        value += simple;
+        continue;
+      }
+      const width = esc === 'x' ? 2 : esc === 'u' ? 4 : esc === 'U' ? 8 : 0;
+      const hex = text.slice(i, i + width);
+      if (width === 0 || !/^[0-9a-fA-F]+$/.test(hex) || hex.length !== width) fail('bad escape');
+      value += String.fromCodePoint(Number.parseInt(hex, 16));
+      i += width;
+    }
+    labels.set(name, value);
+    skipSpace();
+    if (text[i] === ',') {
+      i++;
+      continue;
+    }
+    if (text[i++] !== '}') fail('expected , or }');
+    return { labels, end: i };
+  }
+}

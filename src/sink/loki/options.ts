@@ -1,4 +1,5 @@
 import { ConfigError } from '../../core/errors.js';
+import type { LokiSecretFiles } from './credentials.js';
 
 /** TLS material as contents (PEM), not paths: the config module reads the files. */
 export interface LokiTlsOptions {
@@ -24,6 +25,11 @@ export interface LokiSinkOptions {
   /** Extra request headers. Content-Type, tenant and auth options win over these. */
   readonly headers?: Readonly<Record<string, string>>;
   readonly tls?: LokiTlsOptions;
+  /**
+   * The files the token, password and TLS material above were read from. The sink reads them
+   * again when they change on disk (a rotated Secret) and before retrying after a 401/403.
+   */
+  readonly secretFiles?: LokiSecretFiles;
   /** One push request, connect to last response byte. Default 10 s. */
   readonly timeoutMs?: number;
   /** A batch is sent when its entries reach this many bytes (uncompressed). Default 1 MiB. */
@@ -38,7 +44,10 @@ export interface LokiSinkOptions {
   readonly structuredMetadata?: boolean;
   /** First retry delay (before full jitter), and the floor under a server's Retry-After. Default 500 ms. */
   readonly minBackoffMs?: number;
-  /** Retry delay cap. Default 5 min. */
+  /**
+   * Retry delay cap. Default 5 s: however long Loki was away, a retry comes within 5 s of its
+   * return (one request at a time, so this costs Loki little). A one-shot may wait longer.
+   */
   readonly maxBackoffMs?: number;
   /**
    * Retries of one batch before its entries are dropped (`retries_exhausted`). Default 10.
@@ -59,7 +68,7 @@ export const LOKI_SINK_DEFAULTS = {
   queueMaxBytes: 16 * 1024 * 1024,
   structuredMetadata: true,
   minBackoffMs: 500,
-  maxBackoffMs: 5 * 60_000,
+  maxBackoffMs: 5_000,
   maxRetries: 10,
   userAgent: 'kube-event-shipper',
 } as const;

@@ -4,7 +4,9 @@
  */
 import { Buffer } from 'node:buffer';
 import { Pool } from 'undici';
+import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
+import { createLokiCredentials, type CredentialValues } from './credentials.js';
 import type { ResolvedLokiSinkOptions } from './options.js';
 
 export type SendResult =
@@ -13,41 +15,79 @@ export type SendResult =
       readonly kind: 'retryable';
       /** The HTTP status, or why no status came. */
       readonly failure: number | 'network_error' | 'timeout';
+      /**
+       * What the failure says about the setup: `auth` (401/403: credentials may be rotating),
+       * `misrouted` (404 or a redirect: the URL reaches something that is not Loki's push API),
+       * `unavailable` (everything else: 408, 429, 5xx, other 4xx, network, timeout).
+       */
+      readonly cause: 'auth' | 'misrouted' | 'unavailable';
       /** From a `Retry-After` header, when the server sent one. */
       readonly afterMs?: number;
       readonly detail: string;
     }
-  | { readonly kind: 'rejected'; readonly statusCode: number; readonly body: string }
+  /** 400: Loki refused some or all entries (a partial 400 stored the rest). */
+  | { readonly kind: 'refused'; readonly statusCode: number; readonly body: string }
+  /** 413: the body is larger than something between us and Loki accepts. */
+  | { readonly kind: 'too_large'; readonly statusCode: number; readonly body: string }
   /** The caller's signal aborted the push (shutdown deadline). */
   | { readonly kind: 'aborted' };
 
 /** Loki's reply is logged and reported cut to this many bytes. */
 export const MAX_REPLY_BYTES = 1024;
+/** A 400 is read this far: it names the refused entries (10 per stream, or one line per distinct refusal). */
+const MAX_REFUSAL_BYTES = 1024 * 1024;
 
 export interface LokiPushClient {
   send(body: Uint8Array, signal: AbortSignal): Promise<SendResult>;
+  /** Reads the credential files again now (after a 401/403); true when something changed. */
+  reloadCredentials(): boolean;
   close(): Promise<void>;
 }
 
-export function createLokiPushClient(options: ResolvedLokiSinkOptions, clock: Clock): LokiPushClient {
+export function createLokiPushClient(options: ResolvedLokiSinkOptions, clock: Clock, logger: Logger): LokiPushClient {
   const url = options.pushUrl;
-  const pool = new Pool(url.origin, {
-    // One batch is in flight at a time; a second connection covers a reset one being replaced.
-    connections: 2,
-    headersTimeout: options.timeoutMs,
-    bodyTimeout: options.timeoutMs,
-    connect: lokiConnectOptions(options),
-  });
-  const headers = { ...lokiHeaders(options), 'content-type': 'application/x-protobuf' };
+  const credentials = createLokiCredentials(
+    {
+      ...(options.bearerToken !== undefined ? { bearerToken: options.bearerToken } : {}),
+      ...(options.basicAuth !== undefined ? { password: options.basicAuth.password } : {}),
+      ...options.tls,
+    },
+    options.secretFiles ?? {},
+    clock,
+    logger,
+  );
+  const makePool = (): Pool =>
+    new Pool(url.origin, {
+      // One batch is in flight at a time; a second connection covers a reset one being replaced.
+      connections: 2,
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connect: lokiConnectOptions(withCredentials(options, credentials.values())),
+    });
+  let pool = makePool();
+  let poolTlsVersion = credentials.tlsVersion();
   const path = url.pathname + url.search;
+  /** Picks up rotated credentials: new headers every time, a new pool when TLS material changed. */
+  const current = (): { pool: Pool; headers: Record<string, string> } => {
+    if (credentials.tlsVersion() !== poolTlsVersion) {
+      const old = pool;
+      pool = makePool();
+      poolTlsVersion = credentials.tlsVersion();
+      // Nothing is in flight between two sends; close lets any leftover request finish.
+      old.close().catch(() => undefined);
+    }
+    return { pool, headers: { ...lokiHeaders(withCredentials(options, credentials.values())), 'content-type': 'application/x-protobuf' } };
+  };
 
   return {
     async send(body, signal) {
       if (signal.aborted) return { kind: 'aborted' };
+      credentials.refresh(false);
+      const { pool: target, headers } = current();
       const timeout = new AbortController();
       const timer = setTimeout(() => timeout.abort(), options.timeoutMs);
       try {
-        const response = await pool.request({
+        const response = await target.request({
           method: 'POST',
           path,
           headers,
@@ -59,24 +99,46 @@ export function createLokiPushClient(options: ResolvedLokiSinkOptions, clock: Cl
           await response.body.dump();
           return { kind: 'delivered', statusCode };
         }
+        if (statusCode === 400) return { kind: 'refused', statusCode, body: await readCut(response.body, MAX_REFUSAL_BYTES) };
         const reply = await readCut(response.body, MAX_REPLY_BYTES);
-        if (statusCode === 429 || (statusCode >= 500 && statusCode !== 501)) {
-          const afterMs = parseRetryAfter(response.headers['retry-after'], clock.now());
-          return { kind: 'retryable', failure: statusCode, detail: reply, ...(afterMs !== undefined ? { afterMs } : {}) };
-        }
-        return { kind: 'rejected', statusCode, body: reply };
+        if (statusCode === 413) return { kind: 'too_large', statusCode, body: reply };
+        const afterMs = parseRetryAfter(response.headers['retry-after'], clock.now());
+        const cause = statusCode === 401 || statusCode === 403 ? 'auth' : statusCode === 404 || (statusCode >= 300 && statusCode < 400) ? 'misrouted' : 'unavailable';
+        const location = header(response.headers.location);
+        const detail = cause === 'misrouted' && location !== undefined ? `redirect to ${location}` : reply;
+        return { kind: 'retryable', failure: statusCode, cause, detail, ...(afterMs !== undefined ? { afterMs } : {}) };
       } catch (err) {
         if (signal.aborted) return { kind: 'aborted' };
         const timedOut = timeout.signal.aborted || isUndiciTimeout(err);
-        return { kind: 'retryable', failure: timedOut ? 'timeout' : 'network_error', detail: describe(err) };
+        return { kind: 'retryable', failure: timedOut ? 'timeout' : 'network_error', cause: 'unavailable', detail: describe(err) };
       } finally {
         clearTimeout(timer);
       }
     },
+    reloadCredentials: () => credentials.refresh(true).length > 0,
     async close() {
       await pool.destroy();
     },
   };
+}
+
+/** The options with the newest credential values in place of the ones read at start. */
+function withCredentials(options: ResolvedLokiSinkOptions, values: Readonly<CredentialValues>): ResolvedLokiSinkOptions {
+  return {
+    ...options,
+    ...(options.bearerToken !== undefined && values.bearerToken !== undefined ? { bearerToken: values.bearerToken } : {}),
+    ...(options.basicAuth !== undefined && values.password !== undefined ? { basicAuth: { username: options.basicAuth.username, password: values.password } } : {}),
+    tls: {
+      ...options.tls,
+      ...(values.ca !== undefined ? { ca: values.ca } : {}),
+      ...(values.cert !== undefined ? { cert: values.cert } : {}),
+      ...(values.key !== undefined ? { key: values.key } : {}),
+    },
+  };
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Extra headers, user agent, tenant and auth: what every request to Loki carries. */

@@ -15,7 +15,7 @@ export interface Harness {
   readonly sink: EntrySink;
   readonly clock: ManualClock;
   readonly metrics: Metrics;
-  /** Parsed pino lines at level warn and above. */
+  /** Parsed pino lines at level warn (or the level asked for) and above. */
   readonly logs: Record<string, unknown>[];
   readonly progress: ProgressCall[];
   /** Outcomes per occurrenceId. */
@@ -32,6 +32,10 @@ export interface HarnessOptions {
   readonly autoAdvance?: boolean;
   readonly random?: () => number;
   readonly fake?: FakeLokiOptions;
+  /** Default warn. */
+  readonly logLevel?: 'info' | 'warn';
+  /** Also told everything the sink reports (e.g. a real health tracker). */
+  readonly progress?: ProgressListener;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -40,7 +44,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const metrics = createMetrics({ version: 'test' });
   const logs: Record<string, unknown>[] = [];
   const logger = pino(
-    { level: 'warn' },
+    { level: options.logLevel ?? 'warn' },
     new Writable({
       write(chunk: Buffer, _encoding, done) {
         logs.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
@@ -49,12 +53,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     }),
   );
   const progressCalls: ProgressCall[] = [];
+  const also = options.progress;
   const progress: ProgressListener = {
     sourceActivity: () => undefined,
     watchOpen: () => undefined,
-    sinkDelivered: () => progressCalls.push('delivered'),
-    sinkUnavailable: () => progressCalls.push('unavailable'),
-    sinkPending: (pending) => progressCalls.push(pending ? 'pending' : 'idle'),
+    sinkDelivered: () => {
+      progressCalls.push('delivered');
+      also?.sinkDelivered();
+    },
+    sinkUnavailable: (failure) => {
+      progressCalls.push('unavailable');
+      also?.sinkUnavailable(failure);
+    },
+    sinkPending: (pending) => {
+      progressCalls.push(pending ? 'pending' : 'idle');
+      also?.sinkPending(pending);
+    },
   };
   let sink: EntrySink;
   try {
