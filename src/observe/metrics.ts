@@ -31,7 +31,7 @@ export const WATCH_RESTART_REASONS = ['server_closed', 'timeout', 'stall', 'erro
 export type WatchRestartReason = (typeof WATCH_RESTART_REASONS)[number];
 
 /** Why the source listed again instead of resuming its watch. */
-export const RELIST_REASONS = ['initial', 'gone', 'continue_expired', 'short_watch', 'error'] as const;
+export const RELIST_REASONS = ['initial', 'gone', 'continue_expired', 'error'] as const;
 export type RelistReason = (typeof RELIST_REASONS)[number];
 
 /**

@@ -74,7 +74,7 @@ export interface ReflectorOptions {
   readonly listTimeoutMs: number;
   /** A watch that ends on its own sooner than this without delivering anything is "short". */
   readonly shortWatchMs: number;
-  /** After this many short watches in a row, relist. */
+  /** After this many short watches in a row, say so once in the log. */
   readonly shortWatchLimit: number;
   /** On a relist, events older than the last contact minus this margin are not shipped again. */
   readonly relistMarginMs: number;
@@ -222,13 +222,13 @@ export class Reflector {
       switch (end.kind) {
         case 'closed':
           if (end.events === 0 && end.durationMs < this.options.shortWatchMs) {
+            // Watch again from the same position, backing off: the server still holds the history
+            // since it, while a relist would hold only each Event's newest state and lose the
+            // occurrences in between. Only a 410 (history gone) makes a relist.
             this.shortWatches += 1;
             restart('short_watch');
-            if (this.shortWatches >= this.options.shortWatchLimit) {
-              log.warn({ stream: this.stream, shortWatches: this.shortWatches }, 'watch keeps ending at once; listing again');
-              this.shortWatches = 0;
-              relist = 'short_watch';
-              scope = this.sinceScope();
+            if (this.shortWatches === this.options.shortWatchLimit) {
+              log.warn({ stream: this.stream, shortWatches: this.shortWatches }, 'watch keeps ending at once; still watching from the last position');
             }
             await this.sleep(this.backoff.next(), signal);
           } else {

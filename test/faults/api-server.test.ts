@@ -86,9 +86,9 @@ describe('fault suite: the API server misbehaves', () => {
     await r.spawnShipping();
     r.kube.injectFault('watch', { kind: 'empty-200' }, 3);
     r.kube.endWatches();
-    // Only new events meanwhile: after three short watches the reflector lists again (as client-go
-    // does), and a list holds each Event's newest state only, so a bump would hide its predecessor.
-    const stopCreating = driving(r, 100, false);
+    // New events and bumps meanwhile: the reflector watches again from its position (no relist,
+    // which would hold each Event's newest state only), so no superseded occurrence is lost.
+    const stopCreating = driving(r, 100);
     await r.until('every empty answer used', () => r.kube.pendingFaults === 0, 25_000);
     await sleep(500);
     await stopCreating();

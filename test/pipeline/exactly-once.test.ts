@@ -95,7 +95,7 @@ describe('done when', () => {
     assert.ok((await metricValue(run.metrics, 'events_dropped_total', 'reason="shutdown"')) > 0, 'some entries were cut off at shutdown');
     assert.equal(await metricValue(run.metrics, 'watch_restarts_total', 'reason="stall"'), 1);
     assert.equal(await metricValue(run.metrics, 'relists_total', 'reason="gone"'), 1, 'the checkpoint was compacted away');
-    assert.ok((await metricValue(run.metrics, 'relists_total', 'reason="short_watch"')) >= 1, 'empty 200s led to a relist');
+    assert.ok((await metricValue(run.metrics, 'watch_restarts_total', 'reason="short_watch"')) >= 1, 'empty 200s were watched again');
     assert.equal(fake.pendingFaults, 0);
     const listsBeforeRun3 = fake.count('list');
     loki.setDefaultReply({ status: 204 });

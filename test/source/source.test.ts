@@ -208,7 +208,8 @@ describe('the Kubernetes source', () => {
     await until(() => fake.count('watch') >= 3, 'three watches');
     assert.ok((await metricValue(running.metrics, 'watch_restarts_total', 'reason="timeout"')) >= 2);
     assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
-    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="short_watch"'), 0);
+    assert.equal(fake.count('list'), 1, 'no relist for a normal re-watch');
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="short_watch"'), 0);
     assert.deepEqual(running.clock.sleeps, [], 'no backoff for a normal re-watch');
     assert.ok(running.activity() >= 3, 'each re-opened watch counts as progress for the health check');
   });
@@ -318,14 +319,17 @@ describe('the Kubernetes source', () => {
     assert.equal(running.clock.sleeps.length, 5, 'the short watch and each hang back off');
   });
 
-  it('backs off watches that end at once (empty 200) and then relists, never busy-looping', async () => {
-    fake.injectFault('watch', { kind: 'empty-200' }, 3);
+  it('backs off watches that end at once (empty 200) and watches again from the same position, never busy-looping and never relisting', async () => {
+    fake.injectFault('watch', { kind: 'empty-200' }, 4);
     running = startSource(fake, { shortWatchLimit: 3 });
-    await until(() => fake.count('list') === 2 && fake.openWatches === 1, 'relist then watch');
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="short_watch"'), 3);
-    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="short_watch"'), 1);
-    assert.equal(running.clock.sleeps.length, 3);
+    await until(() => fake.count('watch') === 5 && fake.openWatches === 1, 'fifth watch open');
+    assert.equal(fake.count('list'), 1, 'no relist: a list would hold only the newest state of each event');
+    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="short_watch"'), 4);
+    assert.equal(running.clock.sleeps.length, 4);
     assert.ok(running.clock.sleeps[1]! > running.clock.sleeps[0]!, 'the delay grows');
+    // What happened meanwhile still arrives through the watch, every occurrence of it.
+    fake.createEvent(coreEvent({ name: 'after-empty', time: NOW() }));
+    await until(() => running!.items.length === 1, 'the event after the empty answers');
   });
 
   it('retries 500s with growing, jittered delays', async () => {
