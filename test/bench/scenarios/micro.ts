@@ -4,6 +4,9 @@
  * reading a stream from the bench API server), transform (normalize + toEntry, logfmt), protobuf
  * encoding of 1,000-entry batches, snappy compression. Best of a few rounds each.
  */
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Watch } from '@kubernetes/client-node';
 import snappy from 'snappyjs';
 import type { Entry } from '../../../src/core/entry.js';
@@ -119,4 +122,25 @@ export async function micro(ctx: BenchContext): Promise<void> {
   });
   rows(ctx, 'snappy compress', n, protoBytes, snappyS, 'protobuf in', floorRef);
   ctx.log(`micro: protobuf ${(protoBytes / n).toFixed(0)} B per entry, snappy ratio ${(protoBytes / compressed).toFixed(1)}×`);
+  await legacyBenches(ctx);
+}
+
+/**
+ * Other in-process benches (`test/bench/*.bench.ts`, default export printing free text, e.g. the
+ * relist's external sort): run after the stages, their output on stderr with the progress.
+ */
+export async function legacyBenches(ctx: BenchContext): Promise<void> {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), '..');
+  const write = process.stdout.write.bind(process.stdout);
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.bench.ts')).sort()) {
+    ctx.log(`-- ${file}`);
+    const mod = (await import(pathToFileURL(join(dir, file)).href)) as { default?: () => Promise<void> | void };
+    if (typeof mod.default !== 'function') throw new Error(`${file} has no default export to run`);
+    process.stdout.write = process.stderr.write.bind(process.stderr);
+    try {
+      await mod.default();
+    } finally {
+      process.stdout.write = write;
+    }
+  }
 }
