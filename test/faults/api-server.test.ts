@@ -18,21 +18,11 @@ describe('fault suite: the API server misbehaves', () => {
     for (const close of closers.splice(0)) await close();
   });
 
-  /** Drives events in the background; call the returned function to stop and wait. */
-  const driving = (r: FaultRig, everyMs = 100, bumps = true): (() => Promise<void>) => {
-    const stop = new AbortController();
-    const done = r.drive(stop.signal, everyMs, bumps);
-    return async () => {
-      stop.abort();
-      await done;
-    };
-  };
-
   it('compaction forces a relist, by an in-stream ERROR 410 and by an HTTP 410: nothing lost, nothing twice', async () => {
     rig = await FaultRig.start();
     const r = rig;
     const shipper = await r.spawnShipping();
-    const stop = driving(r);
+    const stop = r.driving();
     // In-stream form: the watch ends, the re-watch from a compacted resourceVersion gets 200 + ERROR 410.
     await sleep(500);
     r.compactPastShipper();
@@ -56,7 +46,7 @@ describe('fault suite: the API server misbehaves', () => {
     closers.push(() => gate.close());
     r.kubeUrl = gate.url;
     await r.spawnShipping();
-    const stop = driving(r);
+    const stop = r.driving();
     await sleep(300);
     await gate.refuse();
     await sleep(4_000);
@@ -73,7 +63,7 @@ describe('fault suite: the API server misbehaves', () => {
     // Whitespace keeps the connection looking alive, but no event or bookmark comes.
     r.kube.injectFault('watch', { kind: 'stall', trickle: true, trickleMs: 200 });
     r.kube.endWatches();
-    const stop = driving(r);
+    const stop = r.driving();
     await r.until('the stalled watch restarted', async () => (await shipper.metric('kube_event_shipper_watch_restarts_total', { reason: 'stall' })) >= 1, 10_000);
     await sleep(300);
     await stop();
@@ -88,11 +78,11 @@ describe('fault suite: the API server misbehaves', () => {
     r.kube.endWatches();
     // New events and bumps meanwhile: the reflector watches again from its position (no relist,
     // which would hold each Event's newest state only), so no superseded occurrence is lost.
-    const stopCreating = driving(r, 100);
+    const stopCreating = r.driving(100);
     await r.until('every empty answer used', () => r.kube.pendingFaults === 0, 25_000);
     await sleep(500);
     await stopCreating();
-    const stop = driving(r);
+    const stop = r.driving();
     await sleep(500);
     await stop();
     await r.assertClean();
@@ -106,7 +96,7 @@ describe('fault suite: the API server misbehaves', () => {
     await r.spawn(['--page-size', '10']);
     await r.waitDelivered();
     assert.equal(r.kube.pendingFaults, 0, 'the expired token was served');
-    const stop = driving(r);
+    const stop = r.driving();
     await sleep(500);
     await stop();
     await r.assertClean();

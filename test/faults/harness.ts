@@ -272,6 +272,23 @@ export class FaultRig {
     }
   }
 
+  /** Drives events in the background (as `drive`); the returned function stops and waits for it. */
+  driving(everyMs = 100, bumps = true): () => Promise<void> {
+    const stop = new AbortController();
+    const done = this.drive(stop.signal, everyMs, bumps);
+    return async () => {
+      stop.abort();
+      await done;
+    };
+  }
+
+  /** Creates and bumps events every `everyMs` for `ms`. */
+  async driveFor(ms: number, everyMs = 50): Promise<void> {
+    const stop = this.driving(everyMs);
+    await sleep(ms);
+    await stop();
+  }
+
   /**
    * Compacts the fake's history past every resourceVersion a shipper has seen (a ConfigMap write
    * moves the revision on first), so its next watch from where it was gets a 410.

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { FaultRig, sleep } from './harness.js';
+import { FaultRig } from './harness.js';
 
 describe('fault suite: a gateway in front of Loki', () => {
   let rig: FaultRig | undefined;
@@ -14,15 +14,6 @@ describe('fault suite: a gateway in front of Loki', () => {
     await rig?.close();
     rig = undefined;
   });
-
-  /** Creates and bumps events every `everyMs` for `ms`. */
-  const driveFor = async (r: FaultRig, ms: number, everyMs = 50): Promise<void> => {
-    const stop = new AbortController();
-    const driving = r.drive(stop.signal, everyMs);
-    await sleep(ms);
-    stop.abort();
-    await driving;
-  };
 
   it('401 after a token rotation: the token file is read again and nothing is lost', async () => {
     rig = await FaultRig.start({ api: 'events.k8s.io/v1' });
@@ -32,9 +23,9 @@ describe('fault suite: a gateway in front of Loki', () => {
     await r.spawnShipping(['--loki-bearer-token-file', tokenFile]);
     // The gateway takes the new token first; the Secret volume follows a moment later.
     r.loki.requireAuthorization('Bearer token-two');
-    await driveFor(r, 1_500);
+    await r.driveFor(1_500);
     writeFileSync(tokenFile, 'token-two\n');
-    await driveFor(r, 500);
+    await r.driveFor(500);
     await r.assertClean();
     assert.ok(r.loki.requests.some((q) => q.answer === 401), 'pushes were answered 401 in between');
   });

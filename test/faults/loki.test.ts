@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { FaultRig, occurrenceOf, sleep } from './harness.js';
+import { FaultRig, occurrenceOf } from './harness.js';
 import { TcpGate } from './gates.js';
 
 describe('fault suite: Loki misbehaves', () => {
@@ -17,22 +17,13 @@ describe('fault suite: Loki misbehaves', () => {
     for (const close of closers.splice(0)) await close();
   });
 
-  /** Creates and bumps events every `everyMs` for `ms`. */
-  const driveFor = async (r: FaultRig, ms: number, everyMs = 50): Promise<void> => {
-    const stop = new AbortController();
-    const driving = r.drive(stop.signal, everyMs);
-    await sleep(ms);
-    stop.abort();
-    await driving;
-  };
-
   it('429 bursts are retried: nothing lost, nothing twice', async () => {
     rig = await FaultRig.start({ api: 'events.k8s.io/v1' });
     const r = rig;
     await r.spawnShipping();
     for (let burst = 0; burst < 3; burst++) {
       r.loki.script(...Array.from({ length: 3 }, () => ({ status: 429, body: 'Ingestion rate limit exceeded for user fake (limit: 4194304 bytes/sec) while attempting to ingest 40 lines totaling 4000 bytes, reduce log volume or contact your Loki administrator to see if the limit can be increased\n' })));
-      await driveFor(r, 400);
+      await r.driveFor(400);
       // One burst at a time: the next starts once Loki answered this one.
       await r.until('a push accepted after the burst', () => r.loki.requests.filter((q) => q.answer === 429).length >= 3 * (burst + 1) && r.loki.requests.at(-1)?.answer === 204);
     }
@@ -50,9 +41,9 @@ describe('fault suite: Loki misbehaves', () => {
     r.create(10);
     await r.waitDelivered();
     await gate.refuse();
-    await driveFor(r, 3_000);
+    await r.driveFor(3_000);
     await gate.accept();
-    await driveFor(r, 500);
+    await r.driveFor(500);
     await r.assertClean();
   });
 
@@ -71,7 +62,7 @@ describe('fault suite: Loki misbehaves', () => {
     const named = (refused?.streams ?? []).flatMap((s) => s.entries.map((e) => occurrenceOf(e) ?? ''));
     assert.ok(named.length > 0, 'the refused push carried entries');
     for (const k of named) r.expectedDrops.add(k);
-    await driveFor(r, 500);
+    await r.driveFor(500);
     await r.assertClean();
     assert.equal(await shipper.metric('kube_event_shipper_events_dropped_total', { reason: 'loki_rejected' }), named.length, 'each refused entry counted once');
     assert.equal(await shipper.metric('kube_event_shipper_events_dropped_total'), named.length, 'no other drop');
@@ -84,7 +75,7 @@ describe('fault suite: Loki misbehaves', () => {
     r.create(5);
     await r.waitDelivered();
     r.loki.script({ hang: true }, { hang: true }, { hang: true });
-    await driveFor(r, 2_500);
+    await r.driveFor(2_500);
     await r.assertClean();
     assert.ok(r.loki.requests.filter((q) => q.answer === 'hang').length === 3, 'three pushes hung');
   });
