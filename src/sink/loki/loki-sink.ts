@@ -4,7 +4,7 @@
  * jitter. Every accepted entry gets exactly one outcome.
  */
 import { Buffer } from 'node:buffer';
-import type { Random } from '../../core/clock.js';
+import { Backoff, type BackoffOptions } from '../../core/backoff.js';
 import type { CloseReport, DeliveryOutcome, Entry, EntrySink, LabelMap, LokiRefusalReason, OutcomeListener, SinkDropReason } from '../../core/entry.js';
 import type { SinkDeps } from '../deps.js';
 import snappy from 'snappyjs';
@@ -98,12 +98,18 @@ class LokiSink implements EntrySink {
   /** The batch being pushed, so an unexpected failure of the loop can still report it. */
   private inFlight: Held[] = [];
   private readonly loop: Promise<void>;
+  /**
+   * Full jitter over 500 ms · 2^attempt capped at 5 s (by default). A Retry-After wins, up to 5
+   * minutes (a server that asks for a pause gets it), but never below the minimum backoff.
+   */
+  private readonly retryBackoff: BackoffOptions;
 
   constructor(
     private readonly options: ResolvedLokiSinkOptions,
     private readonly deps: SinkDeps,
     private readonly client: LokiPushClient,
   ) {
+    this.retryBackoff = { initialMs: options.minBackoffMs, maxMs: options.maxBackoffMs, jitter: { kind: 'full' }, maxServerDelayMs: MAX_RETRY_AFTER_MS };
     this.loop = this.run().catch((err: unknown) => {
       // Not expected: every failure is an outcome. Report what is held rather than leave it hanging.
       deps.logger.error({ err }, 'Loki sink loop failed');
@@ -312,6 +318,7 @@ class LokiSink implements EntrySink {
     const { metrics, logger, clock, random, progress } = this.deps;
     const streams = this.toStreams(batch);
     const body = this.encode(streams);
+    const backoff = new Backoff(this.retryBackoff, clock, random);
     for (let attempt = 0; ; attempt++) {
       const started = clock.now();
       const result = await this.client.send(body, this.shutdown.signal);
@@ -372,7 +379,7 @@ class LokiSink implements EntrySink {
             this.settle(batch, { kind: 'dropped', reason: 'retries_exhausted', detail: `${result.failure}: ${result.detail}` });
             return undefined;
           }
-          const delayMs = this.backoff(attempt, result.afterMs, random);
+          const delayMs = backoff.next(result.afterMs);
           if (loud) {
             logger.warn({ failure: result.failure, detail: cut(result.detail), attempt: attempt + 1, delayMs }, 'Loki push failed; retrying');
           }
@@ -448,18 +455,6 @@ class LokiSink implements EntrySink {
       return [item, reason === undefined ? { kind: 'delivered' } : { kind: 'dropped', reason, detail: `Loki refused it (${reason}) with HTTP ${statusCode}` }];
     });
     for (const [item, outcome] of outcomes) this.settle([item], outcome);
-  }
-
-  /**
-   * Full jitter over 500 ms · 2^attempt capped at 5 s (by default). A Retry-After wins, up to 5
-   * minutes (a server that asks for a pause gets it), but never below the minimum backoff, so
-   * `Retry-After: 0` cannot turn into a zero-delay retry loop.
-   */
-  private backoff(attempt: number, afterMs: number | undefined, random: Random): number {
-    const { minBackoffMs, maxBackoffMs } = this.options;
-    if (afterMs !== undefined) return Math.max(minBackoffMs, Math.min(afterMs, Math.max(maxBackoffMs, MAX_RETRY_AFTER_MS)));
-    const ceiling = Math.min(maxBackoffMs, minBackoffMs * 2 ** Math.min(attempt, 52));
-    return Math.floor(random() * ceiling);
   }
 
   /** Reports one outcome per item, frees their bytes, lets paused producers in and resolves flushes. */
