@@ -82,7 +82,7 @@ export class WatchStream {
   private opened = false;
   private wake: (() => void) | undefined;
   private readonly controller = new AbortController();
-  private readonly inactivity: NodeJS.Timeout;
+  private inactivity: NodeJS.Timeout | undefined;
   private readonly watchdog: NodeJS.Timeout;
   private readonly onAbort = (): void => this.finish({ kind: 'aborted' });
 
@@ -91,8 +91,6 @@ export class WatchStream {
     private readonly deps: WatchStreamDeps,
     private readonly signal: AbortSignal,
   ) {
-    // Unref'd like client-node's timer: it guards a request, it does not keep the process alive.
-    this.inactivity = setTimeout(() => this.timedOut(), options.inactivityMs).unref();
     // Real time: it guards a live socket. Its grace keeps it from racing the inactivity timer on plain silence.
     this.watchdog = setTimeout(() => this.finish({ kind: 'stall' }), options.stallMs + Math.min(1_000, options.stallMs));
     // A listener added to an aborted signal never fires: the request would be held open.
@@ -137,6 +135,9 @@ export class WatchStream {
     try {
       const auth = await authorizedRequest(this.deps.kubeConfig, this.options.pathAndQuery);
       if (this.outcome !== undefined) return;
+      // Armed once the credentials are ready (an exec plugin may take a while), as client-node
+      // did; unref'd: it guards a request, it does not keep the process alive.
+      this.inactivity = setTimeout(() => this.timedOut(), this.options.inactivityMs).unref();
       answer = await request(auth.url, {
         method: 'GET',
         headers: { ...auth.headers, accept: 'application/json' },
@@ -153,7 +154,7 @@ export class WatchStream {
       return;
     }
     // The answer came: from here on the timer measures silence between bytes.
-    this.inactivity.refresh();
+    this.inactivity?.refresh();
     if (answer.statusCode !== 200) {
       this.finish(failureOfStatus(answer.statusCode, await errorBody(body)));
       return;
@@ -191,7 +192,7 @@ export class WatchStream {
   }
 
   private onChunk(chunk: Buffer): void {
-    this.inactivity.refresh();
+    this.inactivity?.refresh();
     if (this.outcome !== undefined) return;
     const now = this.deps.clock.now();
     const queued = this.queue.length;
