@@ -9,7 +9,7 @@ import { WatchStream } from '../../src/source/watch-stream.js';
 import type { MalformedLine, WatchItem, WatchStreamOptions } from '../../src/source/watch-stream.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent } from '../fakes/kube-events.js';
-import { until } from './harness.js';
+import { until } from '../support/wait.js';
 
 const OPTIONS: WatchStreamOptions = {
   pathAndQuery: '/api/v1/events?watch=true&allowWatchBookmarks=true',
