@@ -6,7 +6,8 @@ import { createMetrics } from '../../src/observe/metrics.js';
 import { createEventSource } from '../../src/source/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent, newEvent } from '../fakes/kube-events.js';
-import { capturingLogger, fastClock, metricValue, startSource, TEST_SOURCE_OPTIONS, until } from './harness.js';
+import { fastClock } from '../support/manual-clock.js';
+import { capturingLogger, metricValue, startSource, TEST_SOURCE_OPTIONS, until } from './harness.js';
 import type { RunningSource } from './harness.js';
 
 const NOW = () => new Date().toISOString();
