@@ -94,7 +94,7 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     fake.injectFault('list', { kind: 'expired-continue' }, 3);
     const sortDir = join(dir, 'sort');
     await import('node:fs/promises').then((fs) => fs.mkdir(sortDir));
-    const log = capturingLogger();
+    const log = capturingLogger('info');
     const shipper = startShipper({
       fake,
       loki,
@@ -105,14 +105,14 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     });
     try {
       await loki.waitForEntries(n, 20_000);
-      await until(() => log.lines().some((l) => l['msg'] === 'list shipped in time order'), 'list shipped');
+      await until(() => log.records.some((l) => l['msg'] === 'list shipped in time order'), 'list shipped');
     } finally {
       await shipper.stop();
     }
-    const summary = log.lines().find((l) => l['msg'] === 'list shipped in time order') ?? {};
+    const summary = log.records.find((l) => l['msg'] === 'list shipped in time order') ?? {};
     assert.equal(summary['entries'], n, "only the last attempt's items were left to ship");
     assert.equal(summary['duplicates'], 0);
-    assert.equal(log.lines().filter((l) => l['msg'] === 'list started again; what the unfinished list left to sort is dropped').length, 3);
+    assert.equal(log.records.filter((l) => l['msg'] === 'list started again; what the unfinished list left to sort is dropped').length, 3);
     assert.equal(loki.entries().length, n);
     assert.deepEqual(loki.refusals(), []);
     assert.deepEqual(await readdir(sortDir), [], 'no run left on disk');
