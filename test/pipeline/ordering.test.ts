@@ -2,36 +2,19 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import pino from 'pino';
 import { createFileCheckpointStore } from '../../src/checkpoint/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent } from '../fakes/kube-events.js';
 import { startFakeLoki } from '../fakes/loki-receiver.js';
 import type { FakeLoki, StoredEntry } from '../fakes/loki-receiver.js';
-import { duplicates, metricValue, startShipper, until } from './harness.js';
+import { duplicates, startShipper } from './harness.js';
+import { metricValue } from '../support/metrics.js';
+import { until } from '../support/wait.js';
+import { capturingLogger } from '../support/logger.js';
 
 const HOUR_MS = 3_600_000;
 const iso = (offsetMs: number): string => new Date(Date.now() + offsetMs).toISOString();
-
-/** A pino logger whose JSON lines a test can read. */
-function capturingLogger(): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
-  const chunks: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  const lines = (): Record<string, unknown>[] =>
-    chunks
-      .join('')
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { logger: pino({ level: 'info' }, sink), lines };
-}
 
 const eventNames = (entries: readonly StoredEntry[]): string[] => entries.map((e) => / event=(\S+)/.exec(e.line)?.[1] ?? '?');
 
@@ -72,7 +55,7 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
 
     const sortDir = join(dir, 'sort');
     await import('node:fs/promises').then((fs) => fs.mkdir(sortDir));
-    const log = capturingLogger();
+    const log = capturingLogger('info');
     const shipper = startShipper({
       fake,
       loki,
@@ -84,7 +67,7 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     });
     try {
       await loki.waitForEntries(n, 20_000);
-      await until(() => log.lines().some((l) => l['msg'] === 'list shipped in time order'), 'list shipped');
+      await until(() => log.records.some((l) => l['msg'] === 'list shipped in time order'), 'list shipped');
     } finally {
       await shipper.stop();
     }
@@ -92,13 +75,47 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     assert.deepEqual(loki.refusals(), [], 'the fake Loki (stock rules) refused nothing');
     assert.equal(stored.length, n);
     assert.deepEqual(eventNames(stored).sort(), [...times.keys()].sort(), 'every event once');
-    assert.equal(await metricValue(shipper.metrics, 'entries_retimed_total', 'reason="out_of_order"'), 0, 'time order needs no retiming');
-    const summary = log.lines().find((l) => l['msg'] === 'list shipped in time order') ?? {};
+    assert.equal(await metricValue(shipper.metrics, 'kube_event_shipper_entries_retimed_total{reason="out_of_order"}'), 0, 'time order needs no retiming');
+    const summary = log.records.find((l) => l['msg'] === 'list shipped in time order') ?? {};
     assert.equal(summary['entries'], n);
     assert.ok((summary['spilledRuns'] as number) >= 5, `spilled ${String(summary['spilledRuns'])} runs`);
     // The structural memory bound: one run's worth in memory plus one head per run, never the whole list.
     assert.ok((summary['peakInMemory'] as number) <= 150 + (summary['spilledRuns'] as number), `peak ${String(summary['peakInMemory'])} entries in memory`);
     assert.deepEqual(await readdir(sortDir), [], 'the spilled runs are removed');
+  });
+
+  it('a list that fails part-way again and again is sorted afresh on each attempt: nothing kept twice, nothing lost', async () => {
+    const n = 300;
+    for (let i = 0; i < n; i++) {
+      const name = `ev-${String(i).padStart(4, '0')}`;
+      fake.createEvent(coreEvent({ namespace: 'ns', name, reason: 'BackOff', time: iso(-((i * 7_919) % n) * 60_000 - 60_000) }));
+    }
+    // The second page fails three times (continue token expired): each time the list starts over.
+    fake.injectFault('list', { kind: 'expired-continue' }, 3);
+    const sortDir = join(dir, 'sort');
+    await import('node:fs/promises').then((fs) => fs.mkdir(sortDir));
+    const log = capturingLogger('info');
+    const shipper = startShipper({
+      fake,
+      loki,
+      checkpoint: undefined,
+      source: { initial: { kind: 'all' }, pageSize: 100 },
+      ordering: { sortBudgetBytes: 16 * 1024, sortDir },
+      logger: log.logger,
+    });
+    try {
+      await loki.waitForEntries(n, 20_000);
+      await until(() => log.records.some((l) => l['msg'] === 'list shipped in time order'), 'list shipped');
+    } finally {
+      await shipper.stop();
+    }
+    const summary = log.records.find((l) => l['msg'] === 'list shipped in time order') ?? {};
+    assert.equal(summary['entries'], n, "only the last attempt's items were left to ship");
+    assert.equal(summary['duplicates'], 0);
+    assert.equal(log.records.filter((l) => l['msg'] === 'list started again; what the unfinished list left to sort is dropped').length, 3);
+    assert.equal(loki.entries().length, n);
+    assert.deepEqual(loki.refusals(), []);
+    assert.deepEqual(await readdir(sortDir), [], 'no run left on disk');
   });
 
   it('an event bumped with an old time while the shipper was down is retimed (true time in the line, counted), not lost; a re-send collapses or is suppressed', async () => {
@@ -132,8 +149,8 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     } finally {
       await second.stop();
     }
-    assert.equal(await metricValue(second.metrics, 'entries_retimed_total', 'reason="out_of_order"'), 1);
-    assert.equal(await metricValue(second.metrics, 'events_duplicate_total'), 1, 'the re-sent occurrence was suppressed');
+    assert.equal(await metricValue(second.metrics, 'kube_event_shipper_entries_retimed_total{reason="out_of_order"}'), 1);
+    assert.equal(await metricValue(second.metrics, 'kube_event_shipper_events_duplicate_total'), 1, 'the re-sent occurrence was suppressed');
     const bumped = loki.entries()[2]!;
     assert.match(bumped.line, / count=2 /);
     const trueTime = /original_ts=(\S+)/.exec(bumped.line)?.[1];
@@ -184,8 +201,8 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     } finally {
       await second.stop();
     }
-    assert.equal(await metricValue(second.metrics, 'relists_total', 'reason="gone"'), 1);
-    assert.equal(await metricValue(second.metrics, 'entries_retimed_total', 'reason="out_of_order"'), 1, 'only the bump is moved');
+    assert.equal(await metricValue(second.metrics, 'kube_event_shipper_relists_total{reason="gone"}'), 1);
+    assert.equal(await metricValue(second.metrics, 'kube_event_shipper_entries_retimed_total{reason="out_of_order"}'), 1, 'only the bump is moved');
     const relisted = loki.entries().slice(2);
     assert.deepEqual(eventNames(relisted), ['victim', 'while-down'], 'shipped oldest first');
     assert.match(relisted[0]!.line, / count=2 .*original_ts=\S+$/);
