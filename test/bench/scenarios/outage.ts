@@ -6,8 +6,6 @@
  * once (distinct event_uid values at the receiver). Run with Node's defaults and again under the
  * Deployment's NODE_OPTIONS.
  */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { BenchApiServer } from '../lib/api-server.js';
 import { sleep, waitUntil } from '../lib/child.js';
 import type { BenchContext } from '../lib/context.js';
@@ -15,23 +13,15 @@ import { BenchLoki } from '../lib/loki.js';
 import { Producer } from '../lib/producer.js';
 import { atLeast, atMost } from '../lib/report.js';
 import { childEnv, spawnRun } from '../lib/shipper.js';
+import { readMetrics } from '../../support/metrics.js';
+import { closedPort } from '../../support/net.js';
 
 const RATE = 2_000;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** One sample of a Prometheus metric (first line starting with `prefix`), or NaN. */
-async function scrape(port: number, prefix: string): Promise<number> {
+/** One metric's value (summed over the series matching `selector`; 0 before it exists), or NaN when the scrape fails. */
+async function scrape(port: number, selector: string): Promise<number> {
   try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(prefix));
-    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+    return (await readMetrics(`http://127.0.0.1:${port}/metrics`)).sum(selector);
   } catch {
     return NaN;
   }
@@ -49,7 +39,7 @@ async function outageOnce(ctx: BenchContext, label: string, env: NodeJS.ProcessE
   const QUEUE_MAX_MB = ctx.quick ? 16 : 32;
   const server = await BenchApiServer.start();
   const loki = await BenchLoki.start({ collectIds: true });
-  const port = await freePort();
+  const port = await closedPort();
   const child = spawnRun(ctx, server.writeKubeconfig(ctx.tmp), loki.url, ['--queue-max-bytes', `${QUEUE_MAX_MB}MiB`, '--listen', `127.0.0.1:${port}`], env, 250);
   try {
     await waitUntil(() => server.openWatches > 0 || child.process.exitCode !== null, 60_000, 'run to open its watch');
