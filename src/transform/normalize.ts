@@ -208,9 +208,15 @@ function optionalString(
   if (value.length * 3 > maxBytes && utf8Length(value) > maxBytes) {
     throw new Malformed(tooLarge, `${path} has ${utf8Length(value)} bytes, more than ${maxBytes}`);
   }
+  // One scan for the common case (nothing to refuse or replace) instead of three.
+  if (!SUSPECT_CHARS.test(value)) return value;
   if (isBinaryText(value)) throw new Malformed('binary_text', `${path} holds NUL bytes or invalid UTF-16`);
   return withoutReplacementChar(value);
 }
+
+/** NUL, any surrogate (paired or not) and U+FFFD: what `isBinaryText` and `withoutReplacementChar` look for, and more. */
+// eslint-disable-next-line no-control-regex
+const SUSPECT_CHARS = /[\u0000\uD800-\uDFFF\uFFFD]/;
 
 function optionalObject(from: Json | undefined, key: string, path: string): Json | undefined {
   const value = from?.[key];
