@@ -12,7 +12,7 @@ import type { Clock, Random } from '../core/clock.js';
 import type { Entry, EntrySink, SinkDropReason } from '../core/entry.js';
 import type { ProgressListener } from '../core/progress.js';
 import type { Metrics } from '../observe/metrics.js';
-import { Backoff, DEFAULT_BACKOFF } from '../source/backoff.js';
+import { Backoff, DEFAULT_BACKOFF } from '../core/backoff.js';
 import { filteredBy } from '../source/filters.js';
 import type { EventFilterOptions } from '../source/filters.js';
 import { createEventSource } from '../source/index.js';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Entry } from '../../src/core/entry.js';
 import { encodeEntry } from '../../src/sink/loki/codec.js';
-import { HELD_OVERHEAD_BYTES } from '../../src/sink/loki/loki-sink.js';
+import { HELD_OVERHEAD_BYTES } from '../../src/sink/loki/batch.js';
 import { BASE_NS, entry, startHarness, until } from './support/harness.js';
 
 /** What an entry counts against the queue cap, as documented: its protobuf bytes + its id + a fixed overhead. */
