@@ -12,13 +12,14 @@ try {
 }
 
 /**
- * The handlers (and all they import: undici, pino, prom-client, the Kubernetes client) load only
- * when a command runs, so `--version` and `--help` start like a bare node.
+ * Each command's handler is in `commands/<name>.ts`. It (and all it imports: undici, pino,
+ * prom-client, the Kubernetes client) loads only when that command runs, so `--version` and
+ * `--help` start like a bare node, and the bundle (`build/bundle.ts`) splits a chunk per command.
  */
 const handlers: CommandHandlers = {
-  run: async (config, io) => (await import('./handlers.js')).handlers.run(config, io),
-  replay: async (config, source, io) => (await import('./handlers.js')).handlers.replay(config, source, io),
-  check: async (config, io) => (await import('./handlers.js')).handlers.check(config, io),
+  run: async (config, io) => (await import('./commands/run.js')).runCommand(config, io),
+  replay: async (config, source, io) => (await import('./commands/replay.js')).replayCommand(config, source, io),
+  check: async (config, io) => (await import('./commands/check.js')).checkCommand(config, io),
   dashboards: async (outDir, io) => (await import('./commands/dashboards.js')).dashboardsCommand(outDir, io),
 };
 

@@ -66,3 +66,8 @@ export function transformOptions(config: Config): TransformOptions {
     acceptWindowMs: config.acceptWindow,
   });
 }
+
+/** What the sink may spend draining: the grace period minus a margin for the checkpoint and the Lease. */
+export function drainBudget(gracePeriodMs: number): number {
+  return Math.max(100, Math.min(gracePeriodMs - 3000, gracePeriodMs * 0.8));
+}

@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { pipelineWork, shipperOptions } from '../../src/cli/commands/run.js';
-import { serve } from '../../src/cli/commands/serve.js';
+import { serve } from '../../src/cli/serve.js';
 import type { Runtime } from '../../src/cli/runtime.js';
 import { lokiSinkOptions, transformOptions } from '../../src/cli/sink-options.js';
 import { loadConfig } from '../../src/config/load.js';

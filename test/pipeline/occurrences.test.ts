@@ -15,7 +15,7 @@ import { Readable, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import pino from 'pino';
 import { createConfigMapCheckpointStore, createFileCheckpointStore } from '../../src/checkpoint/index.js';
-import { replay } from '../../src/cli/commands/replay.js';
+import { replay } from '../../src/pipeline/replay.js';
 import { systemClock } from '../../src/core/clock.js';
 import { ignoreProgress } from '../../src/core/progress.js';
 import { createMetrics } from '../../src/observe/metrics.js';

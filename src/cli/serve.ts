@@ -3,11 +3,11 @@
  * holding the Lease with `--leader-elect` — until the shutdown signal.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { createKubeRequest } from '../../kube/request.js';
-import { createLeaderElector, UNCONTESTED_TERM, type LeaderWork } from '../../ha/leader-election.js';
-import { DESTINATION_PROBE_INTERVAL_MS, runDestinationProbe, type DestinationProbeResult } from '../../observe/destination-probe.js';
-import { startObserveServer } from '../../observe/server.js';
-import type { Runtime } from '../runtime.js';
+import { createKubeRequest } from '../kube/request.js';
+import { createLeaderElector, UNCONTESTED_TERM, type LeaderWork } from '../ha/leader-election.js';
+import { DESTINATION_PROBE_INTERVAL_MS, runDestinationProbe, type DestinationProbeResult } from '../observe/destination-probe.js';
+import { startObserveServer } from '../observe/server.js';
+import type { Runtime } from './runtime.js';
 
 export interface ServeDeps {
   /** Only needed with `--leader-elect`. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { readReplayInput, type ReplayItem } from '../../src/cli/replay-input.js';
+import { readReplayInput, type ReplayItem } from '../../src/pipeline/replay-input.js';
 import { readFixtureJson, readFixtureText } from '../support/fixtures.js';
 
 async function collect(text: string, chunkSize = 997): Promise<ReplayItem[]> {

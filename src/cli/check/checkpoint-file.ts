@@ -8,7 +8,7 @@ import { constants } from 'node:fs';
 import { access, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { parseCheckpoint } from '../../checkpoint/index.js';
-import type { CheckVerdict } from './check.js';
+import type { CheckVerdict } from './verdict.js';
 
 const ITEM = 'checkpoint file';
 

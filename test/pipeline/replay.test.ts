@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { replay } from '../../src/cli/commands/replay.js';
+import { replay } from '../../src/pipeline/replay.js';
 import type { Clock } from '../../src/core/clock.js';
 import { ignoreProgress } from '../../src/core/progress.js';
 import { createMetrics } from '../../src/observe/metrics.js';

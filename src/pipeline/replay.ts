@@ -1,0 +1,171 @@
+/**
+ * `replay <file|->`: ships events from a file or stdin through the same transform and sink as
+ * `run`. Each occurrence is shipped once per replay (the same occurrence seen twice in a watch dump
+ * — e.g. a metadata-only update — is counted as a duplicate). `occurrences` is computed against
+ * what this replay shipped before (no checkpoint is read): an event's first state in the input
+ * counts its whole count, each later one its rise. The exit code is 0 only when every
+ * event read was delivered: a malformed item or a dropped entry gives 1, with a summary on stderr.
+ *
+ * An archive comes in file order, its times spread over hours or days, and Loki refuses an entry
+ * more than its out-of-order window older than the newest in its stream: the whole input is sorted
+ * by time first (an external merge sort, bounded memory), then shipped oldest first.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { Logger } from 'pino';
+import { ShippedCounts } from '../checkpoint/shipped-counts.js';
+import type { Clock } from '../core/clock.js';
+import type { Entry, EntrySink } from '../core/entry.js';
+import type { Metrics } from '../observe/metrics.js';
+import type { Transformer } from '../transform/index.js';
+import { DEFAULT_OUT_OF_ORDER_WINDOW_MS } from './shipper.js';
+import { Retimer } from './retimer.js';
+import { StreamTimes } from './stream-times.js';
+import { DEFAULT_SORT_BUDGET_BYTES, TimeSorter } from './time-sorter.js';
+import { readReplayBatches } from './replay-input.js';
+
+/**
+ * Events whose last count a replay remembers. A replay input holds each event once (a list) or a
+ * few times close together (a watch dump), so this bounds memory without forgetting an event
+ * between two of its states in practice.
+ */
+export const REPLAY_SHIPPED_COUNTS_CAPACITY = 200_000;
+
+export interface ReplaySummary {
+  /** Event objects read (skipped watch events and malformed items not included). */
+  readonly events: number;
+  readonly delivered: number;
+  readonly dropped: number;
+  readonly malformed: number;
+  readonly duplicates: number;
+  /** DELETED, BOOKMARK and ERROR watch events, which carry no new occurrence. */
+  readonly skipped: number;
+  readonly interrupted: boolean;
+}
+
+export interface ReplayDeps {
+  readonly transformer: Transformer;
+  readonly sink: EntrySink;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  /** Progress lines go here (stderr). */
+  readonly progressOut: Writable;
+  readonly progressEveryMs: number;
+  /** Time the sink may take to deliver what it holds once input ends or a signal arrives. */
+  readonly drainTimeoutMs: number;
+  /**
+   * Sort the input by time before shipping (for Loki). Without it (stdout) lines stream out as
+   * they are read, in input order.
+   */
+  readonly sortByTime: boolean;
+  /** Loki's per-stream out-of-order window (default 1 h). */
+  readonly outOfOrderWindowMs?: number;
+  /** Memory budget of the sort before it spills to disk (default 8 MiB). */
+  readonly sortBudgetBytes?: number;
+  /** Where sorted runs spill (default: the OS temp directory). */
+  readonly sortDir?: string;
+}
+
+export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSignal): Promise<ReplaySummary> {
+  const { transformer, sink, logger, metrics, clock } = deps;
+  const seen = new Set<string>();
+  const lastCounts = new ShippedCounts(REPLAY_SHIPPED_COUNTS_CAPACITY);
+  const sorter = new TimeSorter({ budgetBytes: deps.sortBudgetBytes ?? DEFAULT_SORT_BUDGET_BYTES, ...(deps.sortDir !== undefined ? { dir: deps.sortDir } : {}) });
+  const retimer = new Retimer(new StreamTimes(deps.outOfOrderWindowMs ?? DEFAULT_OUT_OF_ORDER_WINDOW_MS), (e, ts) => transformer.retime(e, ts), metrics);
+  const counts = { events: 0, delivered: 0, dropped: 0, malformed: 0, duplicates: 0, skipped: 0 };
+  let lastProgress = clock.now();
+  const progress = (final: boolean): void => {
+    const line = `replay: ${counts.events} events read, ${counts.delivered} delivered, ${counts.dropped} dropped, ${counts.malformed} malformed, ${counts.duplicates} duplicates, ${counts.skipped} skipped`;
+    deps.progressOut.write((final ? line.replace(/^replay:/, 'replay done:') : line) + '\n');
+  };
+  // The sink counts shipped and dropped in the metrics; here only the summary.
+  const write = (entry: Entry): Promise<void> =>
+    sink.write(entry, (outcome) => {
+      if (outcome.kind === 'delivered') {
+        counts.delivered += 1;
+      } else {
+        counts.dropped += 1;
+        // The sink already logs each dropped batch once; per entry only at debug level.
+        logger.debug({ reason: outcome.reason, detail: outcome.detail, occurrenceId: entry.occurrenceId }, 'entry dropped');
+      }
+    });
+  const tick = (): void => {
+    if (clock.now() - lastProgress < deps.progressEveryMs) return;
+    lastProgress = clock.now();
+    progress(false);
+  };
+  try {
+    reading: for await (const batch of readReplayBatches(input, signal)) {
+      for (const item of batch) {
+        if (signal.aborted) break reading;
+        if (item.kind === 'skipped') {
+          counts.skipped += item.count;
+          continue;
+        }
+        if (item.kind === 'malformed') {
+          counts.malformed += 1;
+          metrics.eventsDropped.inc({ reason: 'malformed' });
+          logger.warn({ line: item.line, reason: item.reason }, 'malformed replay input');
+          continue;
+        }
+        counts.events += 1;
+        metrics.eventsReceived.inc({ type: 'LISTED' });
+        const normalized = transformer.normalize(item.event);
+        if (!normalized.ok) {
+          counts.malformed += 1;
+          metrics.eventsDropped.inc({ reason: 'malformed' });
+          logger.warn({ line: item.line, reason: normalized.reason, detail: normalized.detail }, 'malformed event');
+          continue;
+        }
+        const { uid, count } = normalized.event;
+        const entry = transformer.toEntry(normalized.event, lastCounts.occurrencesOf(uid, count));
+        if (seen.has(entry.occurrenceId)) {
+          counts.duplicates += 1;
+          metrics.eventsDuplicate.inc();
+          continue;
+        }
+        seen.add(entry.occurrenceId);
+        // In input order: an event's first state counts its whole count, each later one its rise.
+        lastCounts.raise(uid, count);
+        if (deps.sortByTime) await sorter.add(entry, 0);
+        else await write(entry);
+        tick();
+      }
+    }
+  } catch (err) {
+    // The input fails with an AbortError when the signal destroys it; anything else is a read failure.
+    if (!signal.aborted) {
+      await sorter.dispose();
+      throw err;
+    }
+  } finally {
+    input.destroy();
+  }
+  // After a stop signal, what was read is still handed to the sink, for half the drain budget at
+  // most (a full queue blocks); the sink's close gets the rest of the grace period.
+  const stopWaiting = new AbortController();
+  const gaveUp = new Promise<true>((resolve) => {
+    const start = (): void => void clock.sleep(deps.drainTimeoutMs / 2, stopWaiting.signal).then(() => resolve(true), () => undefined);
+    if (signal.aborted) start();
+    else signal.addEventListener('abort', start, { once: true });
+  });
+  try {
+    // Oldest first, so no stream gets an entry more than the window older than what it holds.
+    for await (const { entry } of sorter.drain()) {
+      const written = write(retimer.place(entry));
+      if (await Promise.race([written.then(() => false), gaveUp])) break;
+      tick();
+    }
+  } finally {
+    stopWaiting.abort();
+    await sorter.dispose();
+  }
+  if (!signal.aborted) {
+    // Wait for every outcome, unless a signal asks to wrap up within the grace period instead.
+    const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await Promise.race([sink.flush(), aborted]);
+  }
+  await sink.close(deps.drainTimeoutMs);
+  progress(true);
+  return { ...counts, interrupted: signal.aborted };
+}
