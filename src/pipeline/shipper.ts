@@ -13,10 +13,11 @@ import type { Entry, EntrySink, SinkDropReason } from '../core/entry.js';
 import type { ProgressListener } from '../core/progress.js';
 import type { Metrics } from '../observe/metrics.js';
 import { Backoff, DEFAULT_BACKOFF } from '../core/backoff.js';
-import { filteredBy } from '../source/filters.js';
-import type { EventFilterOptions } from '../source/filters.js';
 import { createEventSource } from '../source/index.js';
 import type { SourceHandler, SourceItem, SourceOptions, StreamStart } from '../source/index.js';
+import type { Transformer } from '../transform/index.js';
+import { filteredBy } from './filters.js';
+import type { EventFilterOptions } from './filters.js';
 import { RecentIds, DEFAULT_RECENT_CAPACITY } from './recent-ids.js';
 import { Retimer } from './retimer.js';
 import { StreamTimes } from './stream-times.js';
@@ -25,22 +26,6 @@ import { Watermark } from './watermark.js';
 
 /** Loki 3's default out-of-order window per stream (max_chunk_age / 2). */
 export const DEFAULT_OUT_OF_ORDER_WINDOW_MS = 60 * 60_000;
-
-/** What the pipeline reads of a normalized event to know how many occurrences its entry adds. */
-export interface CountedEvent {
-  readonly uid: string;
-  /** Cumulative occurrence count. */
-  readonly count: number;
-}
-
-/** What the pipeline needs of the transform (src/transform's `Transformer` fits). */
-export interface EventTransformer<E extends CountedEvent> {
-  normalize(raw: unknown): { readonly ok: true; readonly event: E } | { readonly ok: false; readonly reason: string; readonly detail: string };
-  /** `occurrences`: how many occurrences the entry adds, computed here from the counts already shipped. */
-  toEntry(event: E, occurrences: number): Entry;
-  /** The entry at another time, its true time kept in the line. */
-  retime(entry: Entry, timestampNs: bigint): Entry;
-}
 
 /** A draining list gives the event loop a turn this often (entries). */
 const YIELD_EVERY = 250;
@@ -67,10 +52,10 @@ export interface ShipperOptions {
   readonly sortDir?: string;
 }
 
-export interface ShipperDeps<E extends CountedEvent> {
+export interface ShipperDeps {
   readonly kubeConfig: KubeConfig;
   readonly sink: EntrySink;
-  readonly transformer: EventTransformer<E>;
+  readonly transformer: Transformer;
   /** Where to resume from and record progress; undefined runs without a checkpoint. */
   readonly checkpoint: CheckpointStore | undefined;
   readonly metrics: Metrics;
@@ -89,11 +74,11 @@ export interface Shipper {
   run(signal: AbortSignal): Promise<void>;
 }
 
-export function createShipper<E extends CountedEvent>(options: ShipperOptions, deps: ShipperDeps<E>): Shipper {
+export function createShipper(options: ShipperOptions, deps: ShipperDeps): Shipper {
   return { run: (signal) => runShipper(options, deps, signal) };
 }
 
-async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps: ShipperDeps<E>, signal: AbortSignal): Promise<void> {
+async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: AbortSignal): Promise<void> {
   const { metrics, logger: log, clock, sink, transformer } = deps;
   const filters: EventFilterOptions = { ...options.filters, excludeNamespaces: options.source.excludeNamespaces };
   const recent = new RecentIds(DEFAULT_RECENT_CAPACITY);
@@ -332,8 +317,8 @@ function isFinalDrop(reason: SinkDropReason): boolean {
  * was last shipped (read only; the caller raises it once it ships). A throw (a transform bug on odd
  * input) counts as malformed rather than stopping the pipeline.
  */
-function toEntry<E extends CountedEvent>(
-  transformer: EventTransformer<E>,
+function toEntry(
+  transformer: Transformer,
   raw: unknown,
   counts: ShippedCounts,
 ): { ok: true; entry: Entry; uid: string; count: number; uidKey: string } | { ok: false; reason: string; detail: string } {
@@ -349,8 +334,8 @@ function toEntry<E extends CountedEvent>(
 }
 
 /** Reads the checkpoint (retrying while the store cannot be reached); undefined if stopped meanwhile. */
-async function loadCheckpoint<E extends CountedEvent>(
-  deps: ShipperDeps<E>,
+async function loadCheckpoint(
+  deps: ShipperDeps,
   streams: readonly string[],
   recent: RecentIds,
   counts: readonly ShippedCounts[],
@@ -410,12 +395,12 @@ async function loadCheckpoint<E extends CountedEvent>(
 const MIN_CHECKPOINT_INTERVAL_MS = 100;
 
 /** Writes the checkpoint every interval when it changed, and once more at the end. */
-class CheckpointWriter<E extends CountedEvent> {
+class CheckpointWriter {
   private lastWritten: string | undefined;
 
   constructor(
     private readonly store: CheckpointStore,
-    private readonly deps: ShipperDeps<E>,
+    private readonly deps: ShipperDeps,
     private readonly watermarks: ReadonlyMap<string, Watermark>,
     private readonly recent: RecentIds,
     private readonly shipped: ShippedCounts,
