@@ -3,7 +3,7 @@
  * event's cumulative count to say how many occurrences a new entry adds (the `occurrences`
  * structured metadata). Kept as 8-byte uid hashes (see id-hash.ts) with a 4-byte count, oldest
  * evicted first, and serialised to one base64 string: 20 000 events take ~320 KB. An evicted or
- * never seen event counts its whole count again (see README, "How many occurrences an entry adds").
+ * never seen event counts its whole count again (see docs/design.md, "Structured metadata").
  */
 import { isBase64, KEY_BYTES, keyFromBytes, keyOf, legacyKeyOf, writeKey, type KeyHash } from './id-hash.js';
 

@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import type { Config } from '../config/index.js';
-import { envName, flagName, OPTION_SPECS, PASSWORD_ENV, type OptionGroup } from '../config/options.js';
+import { COMMAND_GROUPS, DASHBOARDS_OUT, envName, flagName, OPTION_SPECS, PASSWORD_ENV, type ConfiguredCommand, type OptionGroup, type OptionSpec } from '../config/options.js';
 import { ShipperError } from '../core/errors.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { packageVersion } from './version.js';
@@ -28,44 +28,23 @@ export interface CommandHandlers {
   dashboards(outDir: string, io: CliIo): Promise<number>;
 }
 
-const COMMAND_GROUPS: Readonly<Record<'run' | 'replay' | 'check', readonly OptionGroup[]>> = {
-  run: ['general', 'loki', 'transform', 'kube', 'source', 'runtime'],
-  replay: ['general', 'loki', 'transform'],
-  check: ['general', 'loki', 'transform', 'kube', 'source', 'runtime'],
-};
-
-/**
- * Options `check` accepts (so it takes the same command line, env and file as `run`) but does not
- * use: batching, the queue, the initial policy, watch and lease timing, the observe server and the
- * grace period. Hidden from `check --help`, which should list only what changes a verdict.
- */
-const HIDDEN_IN_CHECK: ReadonlySet<string> = new Set([
-  'batchMaxBytes', 'batchMaxEntries', 'batchMaxWait', 'queueMaxBytes',
-  'initial', 'pageSize', 'stallTimeout', 'checkpointInterval',
-  'listen', 'healthStallTimeout', 'leaseDuration', 'leaseRenewDeadline', 'leaseRetryPeriod', 'gracePeriod',
-]);
-
-/** Descriptions that differ by command. */
-const COMMAND_DESCRIPTIONS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
-  check: { lokiUrl: 'Loki base URL, e.g. http://loki:3100 (without it, the Loki checks are skipped)' },
-};
-
-function helpText(spec: (typeof OPTION_SPECS)[number], command: string): string {
+function helpText(spec: OptionSpec, command: ConfiguredCommand): string {
   const extra: string[] = [];
   if (spec.choices) extra.push(`choices: ${spec.choices.join(', ')}`);
   if (spec.default !== undefined) extra.push(`default: ${spec.default === '' ? 'none' : spec.default}`);
   extra.push(`env: ${envName(spec.key)}`);
   if (spec.key === 'lokiPasswordFile') extra.push(`or env ${PASSWORD_ENV}`);
-  return `${COMMAND_DESCRIPTIONS[command]?.[spec.key] ?? spec.description} (${extra.join(', ')})`;
+  const description = command === 'check' ? (spec.checkDescription ?? spec.description) : spec.description;
+  return `${description} (${extra.join(', ')})`;
 }
 
-function addOptions(cmd: Command, groups: readonly OptionGroup[]): Command {
-  const command = cmd.name();
+function addOptions(cmd: Command, command: ConfiguredCommand): Command {
+  const groups: readonly OptionGroup[] = COMMAND_GROUPS[command];
   for (const spec of OPTION_SPECS) {
     if (!groups.includes(spec.group)) continue;
     const flags = spec.kind === 'bool' ? `${flagName(spec.key)} [bool]` : `${flagName(spec.key)} ${spec.placeholder ?? '<value>'}`;
     const option = new Option(flags, helpText(spec, command));
-    cmd.addOption(command === 'check' && HIDDEN_IN_CHECK.has(spec.key) ? option.hideHelp() : option);
+    cmd.addOption(command === 'check' && spec.unusedByCheck === true ? option.hideHelp() : option);
   }
   return cmd;
 }
@@ -122,7 +101,7 @@ function buildProgram(io: CliIo, handlers: CommandHandlers, setExit: (code: numb
 
   addOptions(
     program.command('run', { isDefault: true }).description('the default command: watch events and ship them (to stdout without --loki-url)'),
-    COMMAND_GROUPS.run,
+    'run',
   ).action(async (_opts, cmd: Command) => {
     setExit(await handlers.run(await loadFor(cmd, io), io));
   });
@@ -132,14 +111,14 @@ function buildProgram(io: CliIo, handlers: CommandHandlers, setExit: (code: numb
       .command('replay')
       .description('ship events from a file or stdin: kubectl get events -A -o json, Event JSON lines or watch-event JSON lines')
       .argument('<file|->', 'input file, or - for stdin'),
-    COMMAND_GROUPS.replay,
+    'replay',
   ).action(async (source: string, _opts, cmd: Command) => {
     setExit(await handlers.replay(await loadFor(cmd, io), source, io));
   });
 
   addOptions(
     program.command('check').description('check the configuration, API server access and Loki; one verdict per line'),
-    COMMAND_GROUPS.check,
+    'check',
   ).action(async (_opts, cmd: Command) => {
     setExit(await handlers.check(await loadFor(cmd, io), io));
   });
@@ -147,9 +126,9 @@ function buildProgram(io: CliIo, handlers: CommandHandlers, setExit: (code: numb
   program
     .command('dashboards')
     .description('write the bundled Grafana dashboards')
-    .addOption(new Option('--out <dir>', 'directory to write them to (default: dashboards, env: KES_DASHBOARDS_OUT)'))
+    .addOption(new Option(`${DASHBOARDS_OUT.flag} <dir>`, `directory to write them to (default: ${DASHBOARDS_OUT.default}, env: ${DASHBOARDS_OUT.env})`))
     .action(async (opts: { out?: string }) => {
-      setExit(await handlers.dashboards(opts.out ?? io.env['KES_DASHBOARDS_OUT'] ?? 'dashboards', io));
+      setExit(await handlers.dashboards(opts.out ?? io.env[DASHBOARDS_OUT.env] ?? DASHBOARDS_OUT.default, io));
     });
 
   return program;

@@ -34,6 +34,14 @@ export function parseDuration(text: string): number {
   return Math.round(total);
 }
 
+/** Shortest readable form of a bound for messages: 1000 → "1s", 100 → "100ms". */
+export function formatMs(ms: number): string {
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    if (ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 const BYTE_UNITS: Readonly<Record<string, number>> = {
   '': 1,
   b: 1,
@@ -93,6 +101,9 @@ export function parseKeyValues(text: string): Record<string, string> {
   }
   return result;
 }
+
+/** An HTTP header name (RFC 9110 token). */
+export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export interface NamespacedName {
   readonly namespace: string;

@@ -1,10 +1,16 @@
 /**
- * The one schema of the configuration (zod 4). Values arrive as text (flags, env) or as YAML
- * natives (file); each field accepts both and parses text with the helpers in `parse.ts`, so a
- * default, a flag and a file value go through the same code.
+ * The one schema of the configuration (zod 4), derived from the catalogue (`options.ts`): each
+ * option's kind picks its field, its bounds come along, and an option without a default is
+ * optional. Values arrive as text (flags, env) or as YAML natives (file); each field accepts both
+ * and parses text with the helpers in `parse.ts`, so a default, a flag and a file value go through
+ * the same code.
  */
 import { z } from 'zod';
+import { OPTION_SPECS, type CatalogueEntry, type OptionKey, type OptionKind, type OptionSpec } from './options.js';
 import {
+  type InitialPolicy,
+  type ListenAddress,
+  type NamespacedName,
   parseBoolean,
   parseByteSize,
   parseDuration,
@@ -15,8 +21,10 @@ import {
   parseListenAddress,
   parseNamespacedName,
   ValueError,
+  HEADER_NAME,
+  formatMs,
 } from './parse.js';
-import { labelsProblem, MAX_MESSAGE_BYTES, MIN_ACCEPT_WINDOW_MS, MIN_MESSAGE_BYTES, staticLabelsProblem } from '../transform/options.js';
+import { labelsProblem, staticLabelsProblem } from '../transform/options.js';
 
 type Scalar = string | number | boolean;
 const scalar = z.union([z.string(), z.number(), z.boolean()], { error: 'expected a single value' });
@@ -38,14 +46,6 @@ const text = () =>
     if (v.trim() === '') throw new ValueError('a non-empty value');
     return v.trim();
   });
-/** Shortest readable form of a bound for messages: 1000 → "1s", 100 → "100ms". */
-function formatMs(ms: number): string {
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
-    if (ms % size === 0) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
-
 /**
  * A duration in milliseconds within bounds. Zero or tiny values turn timers and retry loops into
  * busy loops, so every duration has a minimum that suits its job.
@@ -144,87 +144,96 @@ const keyValues = () =>
 /** The `job` stream label every stream carries unless the static labels set another. */
 const DEFAULT_JOB_LABEL = 'kube-event-shipper';
 
-/** An HTTP header name (RFC 9110 token). */
-export const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** What each kind of option is once parsed. */
+interface KindValues {
+  string: string;
+  path: string;
+  url: string;
+  duration: number;
+  bytes: number;
+  int: number;
+  bool: boolean;
+  list: string[];
+  map: Record<string, string>;
+  namespacedName: NamespacedName;
+  initial: InitialPolicy;
+  listen: ListenAddress;
+}
+type ValueOf<S> = S extends { readonly kind: 'enum'; readonly choices: readonly (infer C)[] }
+  ? C
+  : S extends { readonly kind: infer K extends keyof KindValues }
+    ? KindValues[K]
+    : never;
 
-export const configSchema = z
-  .object({
-    config: text().optional(),
-    logLevel: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const),
+/** The validated options: an option with a default is always there, one without may be absent. */
+export type ParsedOptions = { -readonly [S in CatalogueEntry as S extends { readonly default: string } ? S['key'] : never]: ValueOf<S> } & {
+  -readonly [S in CatalogueEntry as S extends { readonly default: string } ? never : S['key']]?: ValueOf<S>;
+};
 
-    lokiUrl: url().optional(),
-    tenant: text().optional(),
-    lokiUsername: text().optional(),
-    lokiPasswordFile: text().optional(),
-    lokiBearerTokenFile: text().optional(),
-    lokiHeaders: keyValues().transform((map, ctx) => {
+/** The field for a kind, with the option's bounds (`min`/`max`, in the kind's unit). */
+function fieldFor(spec: OptionSpec): z.ZodType {
+  const min = spec.min ?? 1;
+  const kinds: Record<OptionKind, () => z.ZodType> = {
+    string: text,
+    path: text,
+    url,
+    duration: () => duration(min, spec.max),
+    bytes: () => bytes(min, spec.max),
+    int: () => integer(min),
+    bool,
+    list,
+    map: keyValues,
+    enum: () => oneOf(spec.choices ?? []),
+    namespacedName,
+    initial: () => fromText(parseInitial),
+    listen: () => fromText(parseListenAddress),
+  };
+  return kinds[spec.kind]();
+}
+
+/** Options with rules beyond their kind. */
+const SPECIAL_FIELDS: { readonly [K in OptionKey]?: () => z.ZodType } = {
+  lokiHeaders: () =>
+    keyValues().transform((map, ctx) => {
       for (const key of Object.keys(map)) {
         // The name is not echoed: "Name: value=…" would put a value in the message.
         if (!HEADER_NAME.test(key)) ctx.addIssue({ code: 'custom', message: 'expected comma-separated name=value pairs with HTTP header names', input: map });
       }
       return map;
     }),
-    lokiCaFile: text().optional(),
-    lokiCertFile: text().optional(),
-    lokiKeyFile: text().optional(),
-    lokiInsecureSkipVerify: bool(),
-    lokiTimeout: duration(100),
-    batchMaxBytes: bytes(),
-    batchMaxEntries: integer(1),
-    batchMaxWait: duration(1),
-    queueMaxBytes: bytes(),
-    // Loki's default is 1h (max_chunk_age 2h / 2); below a minute it is no longer a Loki setting.
-    lokiOutOfOrderWindow: duration(60_000),
-
-    lineFormat: oneOf(['logfmt', 'json'] as const),
-    labels: list().transform((names, ctx) => {
+  labels: () =>
+    list().transform((names, ctx) => {
       const problem = labelsProblem(names);
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `expected event labels only: ${problem}`, input: names });
       return names;
     }),
-    // Merged over the default job label: every dashboard and rule selects {job="kube-event-shipper"},
-    // so adding cluster=prod must not drop it; job=other still replaces it.
-    staticLabels: keyValues()
+  // Merged over the default job label: every dashboard and rule selects {job="kube-event-shipper"},
+  // so adding cluster=prod must not drop it; job=other still replaces it.
+  staticLabels: () =>
+    keyValues()
       .transform(checkLabelNames)
       .transform((map) => ({ job: DEFAULT_JOB_LABEL, ...map })),
-    structuredMetadata: bool(),
-    maxMessageBytes: bytes(MIN_MESSAGE_BYTES, MAX_MESSAGE_BYTES),
-    // The clamp edge moves in whole hours.
-    acceptWindow: duration(MIN_ACCEPT_WINDOW_MS),
+};
 
-    kubeconfig: text().optional(),
-    context: text().optional(),
-    api: oneOf(['core/v1', 'events.k8s.io/v1'] as const),
+function field(spec: OptionSpec & { readonly key: OptionKey }): z.ZodType {
+  const base = SPECIAL_FIELDS[spec.key]?.() ?? fieldFor(spec);
+  return spec.default === undefined ? base.optional() : base;
+}
 
-    namespaces: list(),
-    excludeNamespaces: list(),
-    fieldSelector: text().optional(),
-    types: list(),
-    reasons: list(),
-    kinds: list(),
-    initial: fromText(parseInitial),
-    pageSize: integer(1),
-    stallTimeout: duration(1000),
-    checkpointFile: text().optional(),
-    checkpointConfigmap: namespacedName().optional(),
-    // 100ms rather than 1s: fast failover tests use sub-second intervals; 0 was a timer busy loop.
-    checkpointInterval: duration(100),
-
-    listen: fromText(parseListenAddress),
-    healthStallTimeout: duration(60_000),
-    leaderElect: bool(),
-    lease: namespacedName().optional(),
-    leaseDuration: duration(1000),
-    leaseRenewDeadline: duration(200),
-    leaseRetryPeriod: duration(100),
-    identity: text().optional(),
-    gracePeriod: duration(1000),
-  })
+export const configSchema = z
+  .object(Object.fromEntries(OPTION_SPECS.map((spec) => [spec.key, field(spec)])) as Record<OptionKey, z.ZodType>)
   .strict()
   // Static labels are checked against the event labels they sit next to (clashes, Loki's label count).
   .superRefine((options, ctx) => {
-    const problem = staticLabelsProblem(options.staticLabels, options.labels);
-    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['staticLabels'], message: `expected labels Loki accepts: ${problem}`, input: options.staticLabels });
+    const { staticLabels, labels } = options as Pick<ParsedOptions, 'staticLabels' | 'labels'>;
+    const problem = staticLabelsProblem(staticLabels, labels);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['staticLabels'], message: `expected labels Loki accepts: ${problem}`, input: staticLabels });
   });
 
-export type ParsedOptions = z.output<typeof configSchema>;
+/** Validates raw option values (text or YAML natives, by key) into `ParsedOptions`. */
+export function parseOptions(raw: Readonly<Record<string, unknown>>): { success: true; data: ParsedOptions } | { success: false; error: z.ZodError } {
+  const result = configSchema.safeParse(raw);
+  // The schema is built field by field from the catalogue, so zod cannot infer this type; each
+  // field's output is the kind's value type (`KindValues`) by construction.
+  return result.success ? { success: true, data: result.data as ParsedOptions } : { success: false, error: result.error };
+}

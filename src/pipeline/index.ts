@@ -1,6 +1,6 @@
 /**
  * The pipeline's public API for the CLI: `createShipper(options, deps).run(signal)`.
- * See shipper.ts for the wiring and README's `source` section for the guarantees.
+ * See shipper.ts for the wiring and docs/design.md for the guarantees (delivery, ordering, checkpoint).
  */
 export { createShipper } from './shipper.js';
 export type { Shipper, ShipperDeps, ShipperOptions } from './shipper.js';

@@ -4,19 +4,10 @@ import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
 import { writeKubeconfig } from './kube-env.js';
 import { cleanEnv, observePort, startCli, type Spawned } from './run-cli.js';
+import { waitForReadyz } from '../support/wait.js';
 
-/** Polls `/readyz` until it answers `status` with a matching body, for at most 30 s (a ceiling for a busy machine). */
-async function waitForReadyz(port: number, status: number, body: RegExp): Promise<void> {
-  let last = '';
-  for (let attempt = 0; attempt < 1_500; attempt++) {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-    const text = await res.text();
-    if (res.status === status && body.test(text)) return;
-    last = `${res.status} ${text}`;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`/readyz never answered ${status} ${String(body)}; last: ${last}`);
-}
+/** A ceiling for a busy machine. */
+const READY_TIMEOUT_MS = 30_000;
 
 describe('run: /readyz and the destination', () => {
   let kube: FakeKubeApiServer;
@@ -46,7 +37,7 @@ describe('run: /readyz and the destination', () => {
     await dead.close();
     const cli = start(['--loki-url', url]);
     const port = await observePort(cli);
-    await waitForReadyz(port, 503, /^destination unreachable\n$/);
+    await waitForReadyz(`http://127.0.0.1:${port}`, { status: 503, body: /^destination unreachable\n$/ }, READY_TIMEOUT_MS);
     await cli.waitFor('stderr', /"msg":"destination not ready"/);
     cli.child.kill('SIGTERM');
     assert.equal((await cli.result).code, 0);
@@ -56,7 +47,7 @@ describe('run: /readyz and the destination', () => {
     const pushesBefore = loki.requests.length;
     const cli = start(['--loki-url', loki.url]);
     const port = await observePort(cli);
-    await waitForReadyz(port, 200, /^ok\n$/);
+    await waitForReadyz(`http://127.0.0.1:${port}`, { status: 200, body: /^ok\n$/ }, READY_TIMEOUT_MS);
     assert.equal(loki.requests.length, pushesBefore, 'no push happened');
     cli.child.kill('SIGTERM');
     assert.equal((await cli.result).code, 0);
@@ -65,7 +56,7 @@ describe('run: /readyz and the destination', () => {
   it('writing to stdout, /readyz needs only the open watch', async () => {
     const cli = start([]);
     const port = await observePort(cli);
-    await waitForReadyz(port, 200, /^ok\n$/);
+    await waitForReadyz(`http://127.0.0.1:${port}`, { status: 200, body: /^ok\n$/ }, READY_TIMEOUT_MS);
     cli.child.kill('SIGTERM');
     assert.equal((await cli.result).code, 0);
   });

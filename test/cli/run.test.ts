@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent } from '../fakes/kube-events.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
-import { parsePromText, sampleValue } from '../observe/prom-text.js';
+import { readMetrics } from '../support/metrics.js';
 import { writeKubeconfig } from './kube-env.js';
 import { cleanEnv, observePort, startCli } from './run-cli.js';
 
@@ -47,21 +47,21 @@ describe('run', () => {
     const entries = (): number => loki.entries().filter((e) => e.tenant === 'run-test').length;
     try {
       const port = await observePort(cli);
-      const scrape = async () => parsePromText(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+      const scrape = () => readMetrics(`http://127.0.0.1:${port}/metrics`);
       await loki.waitForEntries(5, 10_000);
       assert.equal(entries(), 5);
 
       let metrics = await scrape();
-      assert.equal(sampleValue(metrics, 'kube_event_shipper_events_shipped_total'), 5);
-      assert.equal(sampleValue(metrics, 'kube_event_shipper_entries_pushed_total'), 5);
-      assert.equal(sampleValue(metrics, 'kube_event_shipper_events_received_total', { type: 'LISTED' }), 5);
-      assert.equal(sampleValue(metrics, 'kube_event_shipper_leader'), 1);
-      assert.equal(sampleValue(metrics, 'kube_event_shipper_events_dropped_total', { reason: 'malformed' }), 0);
-      assert.equal(sampleValue(metrics, 'kube_event_shipper_push_requests_total', { status_code: '204' }), 1);
+      assert.equal(metrics.value('kube_event_shipper_events_shipped_total'), 5);
+      assert.equal(metrics.value('kube_event_shipper_entries_pushed_total'), 5);
+      assert.equal(metrics.value('kube_event_shipper_events_received_total', { type: 'LISTED' }), 5);
+      assert.equal(metrics.value('kube_event_shipper_leader'), 1);
+      assert.equal(metrics.value('kube_event_shipper_events_dropped_total', { reason: 'malformed' }), 0);
+      assert.equal(metrics.value('kube_event_shipper_push_requests_total', { status_code: '204' }), 1);
       // The standard Node.js / process metrics keep their unprefixed names, as generic dashboards expect.
-      assert.ok(sampleValue(metrics, 'process_cpu_seconds_total') > 0, 'process_cpu_seconds_total');
-      assert.ok(sampleValue(metrics, 'nodejs_heap_size_total_bytes') > 0, 'nodejs_heap_size_total_bytes');
-      const names = new Set(metrics.map((m) => m.name));
+      assert.ok(metrics.value('process_cpu_seconds_total') > 0, 'process_cpu_seconds_total');
+      assert.ok(metrics.value('nodejs_heap_size_total_bytes') > 0, 'nodejs_heap_size_total_bytes');
+      const names = new Set(metrics.samples.map((m) => m.name));
       assert.deepEqual(
         [...names].filter((n) => !/^(kube_event_shipper_|process_|nodejs_)/.test(n) || /^kube_event_shipper_(process|nodejs)_/.test(n)),
         [],
@@ -76,8 +76,8 @@ describe('run', () => {
       do {
         await new Promise((r) => setTimeout(r, 20));
         metrics = await scrape();
-      } while (sampleValue(metrics, 'kube_event_shipper_events_received_total', { type: 'ADDED' }) < 1 && Date.now() < deadline);
-      assert.equal(sampleValue(metrics, 'kube_event_shipper_queue_entries'), 1);
+      } while (metrics.value('kube_event_shipper_events_received_total', { type: 'ADDED' }) < 1 && Date.now() < deadline);
+      assert.equal(metrics.value('kube_event_shipper_queue_entries'), 1);
       assert.equal(entries(), 5);
     } finally {
       cli.child.kill('SIGTERM');

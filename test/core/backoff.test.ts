@@ -23,9 +23,9 @@ describe('the backoff', () => {
       const backoff = new Backoff(options, clock, () => 0);
       backoff.next();
       backoff.next();
-      clock.nowMs += 5_000;
+      clock.advance(5_000);
       assert.equal(backoff.next(), 400, 'failures close together keep growing');
-      clock.nowMs += 10_001;
+      clock.advance(10_001);
       assert.equal(backoff.next(), 100, 'a healthy period resets it');
     });
 
@@ -59,7 +59,7 @@ describe('the backoff', () => {
       const clock = new ManualClock();
       const backoff = new Backoff(options, clock, () => 0.999);
       for (let i = 0; i < 2_000; i++) backoff.next();
-      clock.nowMs += 86_400_000;
+      clock.advance(86_400_000);
       assert.equal(backoff.next(), 2_997);
     });
 

@@ -8,7 +8,7 @@ import { DEFAULT_JOB } from '../../dashboards/src/families.js';
 import { ANNOTATION_SNIPPET, generatedFiles } from '../../dashboards/src/render.js';
 import { checkLabelValuesQuery, checkLogql } from './logql.js';
 import { checkPromql, parseExposition, type Scrape } from './promql.js';
-import { scrapeShipperMetrics } from './scrape.js';
+import { scrapeShipperMetrics } from '../support/metrics.js';
 import { LOKI_VALUES, PROMETHEUS_VALUES, substitute } from './substitute.js';
 
 const dashboardsDir = resolve(repoRoot, 'dashboards');

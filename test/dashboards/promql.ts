@@ -2,6 +2,7 @@
  * Reads the metric and label names out of a PromQL expression (a tokenizer, not a full parser: we
  * have no PromQL grammar in the dependencies) and checks them against a real `/metrics` scrape.
  */
+import { parseMetrics } from '../support/metrics.js';
 
 export interface Scrape {
   /** Every sample name the exposition declares (histograms: `_bucket`, `_sum`, `_count`). */
@@ -10,25 +11,20 @@ export interface Scrape {
   readonly labels: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
-/** Parses Prometheus text exposition format (what prom-client serves). */
+/** What a scrape declares, from the shared parser: every name a family's `# TYPE` implies, and each sample's label names. */
 export function parseExposition(text: string): Scrape {
+  const parsed = parseMetrics(text);
   const names = new Set<string>();
   const labels = new Map<string, Set<string>>();
-  for (const line of text.split('\n')) {
-    const type = /^# TYPE (\S+) (\S+)$/.exec(line);
-    if (type) {
-      const [, name = '', kind = ''] = type;
-      const samples = kind === 'histogram' ? ['_bucket', '_sum', '_count'].map((s) => name + s) : kind === 'summary' ? [name, `${name}_sum`, `${name}_count`] : [name];
-      for (const s of samples) names.add(s);
-      continue;
-    }
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? \S+/.exec(line);
-    if (sample === null || line.startsWith('#')) continue;
-    const [, name = '', body = ''] = sample;
-    names.add(name);
-    const set = labels.get(name) ?? new Set<string>();
-    for (const m of body.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) set.add(m[1] ?? '');
-    labels.set(name, set);
+  for (const [name, kind] of parsed.types) {
+    const samples = kind === 'histogram' ? ['_bucket', '_sum', '_count'].map((s) => name + s) : kind === 'summary' ? [name, `${name}_sum`, `${name}_count`] : [name];
+    for (const s of samples) names.add(s);
+  }
+  for (const sample of parsed.samples) {
+    names.add(sample.name);
+    const set = labels.get(sample.name) ?? new Set<string>();
+    for (const label of Object.keys(sample.labels)) set.add(label);
+    labels.set(sample.name, set);
   }
   return { names, labels };
 }

@@ -10,7 +10,7 @@ import { FAILURES } from '../../dashboards/src/families.js';
 import { lokiRulesYaml } from '../../dashboards/src/rules.js';
 import { checkLogql } from './logql.js';
 import { checkPromql, parseExposition, promqlNames, type Scrape } from './promql.js';
-import { scrapeShipperMetrics } from './scrape.js';
+import { scrapeShipperMetrics } from '../support/metrics.js';
 
 interface Rule {
   readonly alert?: string;

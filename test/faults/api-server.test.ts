@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { FaultRig, sleep } from './harness.js';
+import { sleep } from '../support/wait.js';
+import { FaultRig } from './harness.js';
 import { TcpGate } from './gates.js';
 
 describe('fault suite: the API server misbehaves', () => {

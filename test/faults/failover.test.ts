@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { FaultRig, sleep, type ShipperProcess } from './harness.js';
+import { sleep } from '../support/wait.js';
+import { FaultRig, type ShipperProcess } from './harness.js';
 
 describe('fault suite: failover between two replicas on one host', () => {
   let rig: FaultRig | undefined;

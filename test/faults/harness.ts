@@ -14,7 +14,8 @@ import { coreEvent, newEvent, type EventApi, type KubeObject } from '../fakes/ku
 import { startFakeLoki, type FakeLoki, type FakeLokiOptions, type StoredEntry } from '../fakes/loki-receiver.js';
 import { writeKubeconfig } from '../cli/kube-env.js';
 import { cleanEnv, observePort, startCli, type CliResult, type Spawned } from '../cli/run-cli.js';
-import { parsePromText, type Sample } from '../observe/prom-text.js';
+import { readMetrics, type MetricSamples } from '../support/metrics.js';
+import { sleep } from '../support/wait.js';
 
 /** Peak resident memory allowed to one shipper process (VmHWM). */
 export const RSS_CAP_BYTES = 300 * 1024 * 1024;
@@ -86,18 +87,13 @@ export class ShipperProcess {
     return { status: res.status, body: await res.text() };
   }
 
-  async metrics(): Promise<Sample[]> {
-    const { status, body } = await this.get('/metrics');
-    assert.equal(status, 200);
-    return parsePromText(body);
+  async metrics(): Promise<MetricSamples> {
+    return readMetrics(`http://127.0.0.1:${await this.port}/metrics`);
   }
 
   /** The sum of a metric's samples whose labels include `labels`. */
   async metric(name: string, labels: Record<string, string> = {}): Promise<number> {
-    const samples = await this.metrics();
-    return samples
-      .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-      .reduce((sum, s) => sum + s.value, 0);
+    return (await this.metrics()).sum(name, labels);
   }
 
   kill(signal: NodeJS.Signals): void {
@@ -391,8 +387,4 @@ export class FaultRig {
     writeFileSync(path, content);
     return path;
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { FaultRig, sleep } from './harness.js';
+import { sleep } from '../support/wait.js';
+import { FaultRig } from './harness.js';
 
 /** Loki is expected to be shipping again this soon after an outage of any length (10 s, plus slack for a loaded CI machine). */
 const RECOVERY_MS = 15_000;

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, it } from 'node:test';
-import { FaultRig, sleep } from './harness.js';
+import { sleep } from '../support/wait.js';
+import { FaultRig } from './harness.js';
 
 describe('fault suite: the shipper process dies or is stopped', () => {
   let rig: FaultRig | undefined;

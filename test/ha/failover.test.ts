@@ -14,18 +14,11 @@ import { coreEvent } from '../fakes/kube-events.js';
 import { startFakeLoki, type FakeLoki, type StoredEntry } from '../fakes/loki-receiver.js';
 import { writeKubeconfig } from '../cli/kube-env.js';
 import { cleanEnv, startCli, type Spawned } from '../cli/run-cli.js';
+import { until } from '../support/wait.js';
 
 const LEASE_DURATION_MS = 2000;
 const CHECKPOINT = { namespace: 'kes', name: 'kube-event-shipper-checkpoint' };
 const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('leader election with two shipper processes', () => {
   let kube: FakeKubeApiServer;
@@ -104,13 +97,13 @@ describe('leader election with two shipper processes', () => {
     await a.waitFor('stderr', /"msg":"became leader"/);
     const b = start('shipper-b', '100ms');
     await b.waitFor('stderr', /"msg":"campaigning for the lease"/);
-    await until('the first 10 events in Loki', () => delivered().length >= 10);
+    await until(() => delivered().length >= 10, 'the first 10 events in Loki', 10_000);
 
     create(10);
-    await until('20 events in Loki', () => delivered().length >= 20);
+    await until(() => delivered().length >= 20, '20 events in Loki', 10_000);
     // The checkpoint must cover what Loki holds before the leader dies, or the overlap is re-sent.
     // (The fake's revision counter also moves with Lease and ConfigMap writes, hence "at least".)
-    await until('the checkpoint reaches the newest event', () => (checkpointRv() ?? 0) >= lastEventRv);
+    await until(() => (checkpointRv() ?? 0) >= lastEventRv, 'the checkpoint reaches the newest event', 10_000);
     assert.equal(b.output().stderr.includes('"msg":"became leader"'), false, 'the standby stays standby');
 
     a.child.kill('SIGKILL');
@@ -121,9 +114,9 @@ describe('leader election with two shipper processes', () => {
     const takeoverMs = Date.now() - killedAt;
     assert.ok(takeoverMs < LEASE_DURATION_MS + 1500, `took over after ${takeoverMs} ms`);
 
-    await until('all 30 events in Loki', () => delivered().length >= 30);
+    await until(() => delivered().length >= 30, 'all 30 events in Loki', 10_000);
     create(5);
-    await until('all 35 events in Loki', () => delivered().length >= 35);
+    await until(() => delivered().length >= 35, 'all 35 events in Loki', 10_000);
     b.child.kill('SIGTERM');
     const result = await b.result;
     assert.equal(result.code, 0, result.stderr.slice(-2000));
@@ -139,7 +132,7 @@ describe('leader election with two shipper processes', () => {
     const first = create(10);
     const a0 = start('shipper-a0', '1h');
     await a0.waitFor('stderr', /"msg":"became leader"/);
-    await until('the first 10 events in Loki', () => distinctDelivered() >= 10);
+    await until(() => distinctDelivered() >= 10, 'the first 10 events in Loki', 10_000);
     a0.child.kill('SIGTERM');
     const a0Result = await a0.result;
     assert.equal(a0Result.code, 0, a0Result.stderr.slice(-2000));
@@ -152,16 +145,16 @@ describe('leader election with two shipper processes', () => {
     const b = start('shipper-b', '1h');
     await b.waitFor('stderr', /"msg":"campaigning for the lease"/);
     const shippedUnrecorded = create(10);
-    await until('20 events in Loki', () => distinctDelivered() >= 20);
+    await until(() => distinctDelivered() >= 20, '20 events in Loki', 10_000);
     assert.equal(checkpointRv(), checkpointed, 'killed inside the interval: the checkpoint is still the one before these 10');
 
     a.child.kill('SIGKILL');
     await a.result;
     create(10); // while nobody leads
     await b.waitFor('stderr', /"msg":"became leader"/, 10_000);
-    await until('all 30 events in Loki', () => distinctDelivered() >= 30);
+    await until(() => distinctDelivered() >= 30, 'all 30 events in Loki', 10_000);
     create(5);
-    await until('all 35 events in Loki', () => distinctDelivered() >= 35);
+    await until(() => distinctDelivered() >= 35, 'all 35 events in Loki', 10_000);
     b.child.kill('SIGTERM');
     const result = await b.result;
     assert.equal(result.code, 0, result.stderr.slice(-2000));
@@ -193,7 +186,7 @@ describe('leader election with two shipper processes', () => {
     await a.waitFor('stderr', /"msg":"became leader"/);
     const b = start('shipper-b', '1h');
     await b.waitFor('stderr', /"msg":"campaigning for the lease"/);
-    await until('the first 10 events in Loki', () => distinctDelivered() >= 10);
+    await until(() => distinctDelivered() >= 10, 'the first 10 events in Loki', 10_000);
 
     // Loki slows down: 5 more are in flight when SIGTERM comes, and the drain outlasts the lease.
     const slowMs = LEASE_DURATION_MS + 2000;
@@ -217,7 +210,7 @@ describe('leader election with two shipper processes', () => {
 
     await b.waitFor('stderr', /"msg":"became leader"/, 10_000);
     create(5);
-    await until('all 20 events in Loki', () => distinctDelivered() >= 20);
+    await until(() => distinctDelivered() >= 20, 'all 20 events in Loki', 10_000);
     b.child.kill('SIGTERM');
     const result = await b.result;
     assert.equal(result.code, 0, result.stderr.slice(-2000));

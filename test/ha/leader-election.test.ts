@@ -7,6 +7,8 @@ import { createLeaderElector, lostTheLease, microTime, MIN_REQUEST_TIMEOUT_MS, t
 import { createMetrics } from '../../src/observe/metrics.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { metricValue } from '../support/metrics.js';
+import { until } from '../support/wait.js';
 
 const silent = pino({ level: 'silent' });
 const fast: Omit<LeaderElectionOptions, 'identity'> = {
@@ -16,15 +18,6 @@ const fast: Omit<LeaderElectionOptions, 'identity'> = {
   renewDeadlineMs: 600,
   retryPeriodMs: 100,
 };
-
-/** Polls a condition on a short real-time tick, bounded so a broken elector fails instead of hanging. */
-async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** The Lease's spec as the API server holds it now. */
 function leaseSpec(api: FakeKubeApiServer): Record<string, unknown> | undefined {
@@ -71,7 +64,7 @@ function candidate(api: FakeKubeApiServer, identity: string, drainMs = 0) {
       shutdown.abort();
       await done;
     },
-    leaderGauge: async () => (await metrics.leader.get()).values[0]?.value,
+    leaderGauge: () => metricValue(metrics, 'kube_event_shipper_leader'),
   };
 }
 
@@ -91,7 +84,7 @@ describe('leader election', () => {
 
   it('a lone candidate creates the lease, runs the work, and on shutdown stops it before releasing', async () => {
     const a = candidate(api, 'a');
-    await until('a leads', () => a.state.working);
+    await until(() => a.state.working, 'a leads');
     assert.equal(await a.leaderGauge(), 1);
     const lease = leaseSpec(api);
     assert.equal(lease?.['holderIdentity'], 'a');
@@ -104,16 +97,16 @@ describe('leader election', () => {
 
   it('with two candidates only one works; when the leader dies the other takes over within the lease duration', async () => {
     const a = candidate(api, 'a');
-    await until('a leads', () => a.state.working);
+    await until(() => a.state.working, 'a leads');
     const b = candidate(api, 'b');
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(b.state.starts, 0, 'b waits while a renews');
     a.kill();
     const killedAt = Date.now();
-    await until('b takes over', () => b.state.working, 3000);
+    await until(() => b.state.working, 'b takes over', 3000);
     const takeoverMs = Date.now() - killedAt;
     assert.ok(takeoverMs <= fast.leaseDurationMs + 2 * fast.retryPeriodMs * 1.2 + 200, `took over after ${takeoverMs} ms`);
-    await until('a notices it lost the lease', () => !a.state.working, 3000);
+    await until(() => !a.state.working, 'a notices it lost the lease', 3000);
     assert.equal(await a.leaderGauge(), 0);
     await Promise.all([a.stop(), b.stop()]);
   });
@@ -121,7 +114,7 @@ describe('leader election', () => {
   it('a leader that shuts down keeps renewing its lease while the work drains, and releases it only after the work ended', async () => {
     const drainMs = 2.5 * fast.leaseDurationMs;
     const a = candidate(api, 'a', drainMs);
-    await until('a leads', () => a.state.working);
+    await until(() => a.state.working, 'a leads');
     const b = candidate(api, 'b');
     const stopped = a.stop();
     const renewals = new Set<unknown>();
@@ -136,13 +129,13 @@ describe('leader election', () => {
     await stopped;
     assert.equal(a.state.holderWhenDrained, 'a', 'the work ended before the release');
     assert.equal(a.state.lostWhileDraining, false);
-    await until('b takes over once released', () => b.state.working, 3000);
+    await until(() => b.state.working, 'b takes over once released', 3000);
     await b.stop();
   });
 
   it('a lease lost while the work drains after a shutdown is told to the work and never released', async () => {
     const a = candidate(api, 'a', 2000);
-    await until('a leads', () => a.state.working);
+    await until(() => a.state.working, 'a leads');
     const stopped = a.stop();
     await new Promise((r) => setTimeout(r, 100));
     api.failObjects('leases', 503);
@@ -174,7 +167,7 @@ describe('leader election', () => {
       working = true;
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     }, shutdown.signal);
-    await until('a leads', () => working);
+    await until(() => working, 'a leads');
     shutdown.abort();
     await done;
     assert.equal(bumped, 1, 'the first release met a newer Lease');
@@ -183,27 +176,27 @@ describe('leader election', () => {
 
   it('a freshly released lease is taken at once by a waiting candidate', async () => {
     const a = candidate(api, 'a');
-    await until('a leads', () => a.state.working);
+    await until(() => a.state.working, 'a leads');
     const b = candidate(api, 'b');
     await new Promise((r) => setTimeout(r, 150));
     const releasedAt = Date.now();
     await a.stop();
-    await until('b takes over', () => b.state.working, 3000);
+    await until(() => b.state.working, 'b takes over', 3000);
     assert.ok(Date.now() - releasedAt < fast.leaseDurationMs, 'faster than waiting for expiry');
     await b.stop();
   });
 
   it('a leader that cannot renew within the renew deadline stops its work', async () => {
     const a = candidate(api, 'a');
-    await until('a leads', () => a.state.working);
+    await until(() => a.state.working, 'a leads');
     api.failObjects('leases', 503);
     try {
-      await until('a gives up', () => !a.state.working, 3000);
+      await until(() => !a.state.working, 'a gives up', 3000);
       assert.equal(await a.leaderGauge(), 0);
     } finally {
       api.failObjects('leases', undefined);
     }
-    await until('a leads again once the API is back', () => a.state.working, 3000);
+    await until(() => a.state.working, 'a leads again once the API is back', 3000);
     assert.equal(a.state.starts, 2);
     await a.stop();
   });
@@ -218,7 +211,7 @@ describe('leader election', () => {
     });
     const startedAt = Date.now();
     const a = candidate(api, 'a');
-    await until('a leads', () => a.state.working, 3000);
+    await until(() => a.state.working, 'a leads', 3000);
     assert.ok(Date.now() - startedAt >= 900, 'waited for a full lease duration');
     assert.equal(leaseSpec(api)?.['leaseTransitions'], 4);
     await a.stop();
@@ -226,7 +219,7 @@ describe('leader election', () => {
 
   it('a standby shuts down promptly without ever running the work or touching the lease', async () => {
     const a = candidate(api, 'a');
-    await until('a leads', () => a.state.working);
+    await until(() => a.state.working, 'a leads');
     const b = candidate(api, 'b');
     await new Promise((r) => setTimeout(r, 150));
     await b.stop();
@@ -247,12 +240,12 @@ describe('leader election', () => {
       /pipeline broke/,
     );
     assert.equal(leaseSpec(api)?.['holderIdentity'], '');
-    assert.equal((await metrics.leader.get()).values[0]?.value, 0);
+    assert.equal(await metricValue(metrics, 'kube_event_shipper_leader'), 0);
   });
 
   it('concurrent candidates never both hold the lease', async () => {
     const candidates = ['a', 'b', 'c'].map((id) => candidate(api, id));
-    await until('someone leads', () => candidates.some((c) => c.state.working));
+    await until(() => candidates.some((c) => c.state.working), 'someone leads');
     for (let i = 0; i < 10; i++) {
       assert.ok(candidates.filter((c) => c.state.working).length <= 1);
       await new Promise((r) => setTimeout(r, 50));

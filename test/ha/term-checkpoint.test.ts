@@ -22,18 +22,10 @@ import { createLokiSink } from '../../src/sink/loki/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent, type KubeObject } from '../fakes/kube-events.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
+import { until } from '../support/wait.js';
 
 const CHECKPOINT = { namespace: 'kes', name: 'kes-checkpoint' };
 const LEASE = { namespace: 'kes', name: 'kes-lease' };
-
-/** Polls a condition on a short real-time tick, bounded so a broken wiring fails instead of hanging. */
-async function until(what: string, cond: () => boolean, timeoutMs = 8000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** A runtime like `run`'s, with its log lines kept for assertions instead of printed. */
 function runtime(lokiUrl: string): { rt: Runtime; logs: { msg?: string }[] } {
@@ -139,7 +131,7 @@ describe('the checkpoint of a leadership term', () => {
         data: { 'checkpoint.json': newer },
       });
 
-      await until('the old leader stops its pipeline', () => logs.some((l) => l.msg === 'pipeline stopped'));
+      await until(() => logs.some((l) => l.msg === 'pipeline stopped'), 'the old leader stops its pipeline', 8000);
       assert.ok(logs.some((l) => l.msg === 'lost the lease'));
       assert.ok(logs.some((l) => l.msg === 'checkpoint not written: this term lost the lease'), 'the skipped final checkpoint is logged');
       assert.equal(checkpointText(kube), newer, 'the new leader’s checkpoint stands');

@@ -8,22 +8,10 @@ import { startObserveServer } from '../../src/observe/server.js';
 import { probeLoki } from '../../src/sink/loki/index.js';
 import { startFakeLoki } from '../fakes/loki-receiver.js';
 import { ManualClock } from '../support/manual-clock.js';
+import { waitForReadyz } from '../support/wait.js';
 
 const silent = pino({ level: 'silent' });
 const INTERVAL_MS = 15_000;
-
-/** Polls `/readyz` until its body matches, for at most 5 s. */
-async function waitForReadyz(url: string, expected: { status: number; body: RegExp }): Promise<void> {
-  let last = '';
-  for (let attempt = 0; attempt < 250; attempt++) {
-    const res = await fetch(`${url}/readyz`);
-    const body = await res.text();
-    if (res.status === expected.status && expected.body.test(body)) return;
-    last = `${res.status} ${body}`;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.fail(`/readyz never answered ${expected.status} ${String(expected.body)}; last: ${last}`);
-}
 
 async function setUp(lokiUrl: () => string) {
   const clock = new ManualClock();

@@ -7,7 +7,7 @@ import { createLogger } from '../../src/observe/logger.js';
 import { createMetrics, EVENT_DROP_REASONS, WATCH_EVENT_TYPES } from '../../src/observe/metrics.js';
 import { startObserveServer } from '../../src/observe/server.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { parsePromText, sampleValue } from './prom-text.js';
+import { parseMetrics, readMetrics } from '../support/metrics.js';
 
 const silent = pino({ level: 'silent' });
 
@@ -29,12 +29,12 @@ describe('observe server', () => {
       const res = await fetch(`${url}/metrics`);
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
-      const samples = parsePromText(await res.text());
-      for (const reason of EVENT_DROP_REASONS) assert.equal(sampleValue(samples, 'kube_event_shipper_events_dropped_total', { reason }), 0);
-      for (const type of WATCH_EVENT_TYPES) assert.equal(sampleValue(samples, 'kube_event_shipper_events_received_total', { type }), 0);
-      assert.equal(sampleValue(samples, 'kube_event_shipper_events_shipped_total'), 0);
-      assert.equal(sampleValue(samples, 'kube_event_shipper_build_info', { version: '1.2.3' }), 1);
-      assert.equal(sampleValue(samples, 'kube_event_shipper_leader'), 0);
+      const samples = parseMetrics(await res.text());
+      for (const reason of EVENT_DROP_REASONS) assert.equal(samples.value('kube_event_shipper_events_dropped_total', { reason }), 0);
+      for (const type of WATCH_EVENT_TYPES) assert.equal(samples.value('kube_event_shipper_events_received_total', { type }), 0);
+      assert.equal(samples.value('kube_event_shipper_events_shipped_total'), 0);
+      assert.equal(samples.value('kube_event_shipper_build_info', { version: '1.2.3' }), 1);
+      assert.equal(samples.value('kube_event_shipper_leader'), 0);
     });
   });
 
@@ -43,10 +43,10 @@ describe('observe server', () => {
       metrics.eventsShipped.inc(3);
       metrics.eventsDropped.inc({ reason: 'loki_rejected' }, 2);
       metrics.leader.set(1);
-      const samples = parsePromText(await (await fetch(`${url}/metrics`)).text());
-      assert.equal(sampleValue(samples, 'kube_event_shipper_events_shipped_total'), 3);
-      assert.equal(sampleValue(samples, 'kube_event_shipper_events_dropped_total', { reason: 'loki_rejected' }), 2);
-      assert.equal(sampleValue(samples, 'kube_event_shipper_leader'), 1);
+      const samples = await readMetrics(`${url}/metrics`);
+      assert.equal(samples.value('kube_event_shipper_events_shipped_total'), 3);
+      assert.equal(samples.value('kube_event_shipper_events_dropped_total', { reason: 'loki_rejected' }), 2);
+      assert.equal(samples.value('kube_event_shipper_leader'), 1);
     });
   });
 

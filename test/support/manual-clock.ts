@@ -6,30 +6,46 @@ interface Timer {
 }
 
 export interface ManualClockOptions {
-  /** Where time starts (ms since the epoch). */
-  readonly startMs?: number;
-  /** Jump to the end of every sleep on the next turn of the event loop. */
+  /**
+   * Where time starts (ms since the epoch), or `'wall'` to read the real clock (plus whatever
+   * `advance` added): for code that also compares with `Date.now()`, like Loki's age limits.
+   */
+  readonly startMs?: number | 'wall';
+  /**
+   * Sleeps end on the next turn of the event loop instead of waiting for `advance`, so backoff
+   * costs no wall time. With a numeric start time jumps to the end of each sleep; on the wall
+   * clock it does not (real time moves on by itself).
+   */
   readonly autoAdvance?: boolean;
+  /** Every reading of `now()` first moves time on by this much: time passes as the code looks. */
+  readonly stepPerReadMs?: number;
 }
 
 /**
- * A clock whose time only moves when the test says so (`advance`), or, with `autoAdvance`, jumps
- * to the end of every sleep on the next turn of the event loop, so backoff costs no wall time.
- * Every requested sleep is recorded in `sleeps`. Shared by every test that needs exact time.
+ * The one test clock. Time moves only when the test says so (`advance`), or as configured: sleeps
+ * ending at once (`autoAdvance`), the wall clock as the base (`startMs: 'wall'`), time moving on
+ * at every reading (`stepPerReadMs`); the adapters below name the usual combinations. Every
+ * requested sleep is recorded in `sleeps`.
  */
 export class ManualClock implements Clock {
-  nowMs: number;
   readonly sleeps: number[] = [];
   private timers: Timer[] = [];
   private readonly autoAdvance: boolean;
+  private readonly wall: boolean;
+  private readonly stepPerReadMs: number;
+  /** Manual time, or on the wall clock the offset that `advance` added. */
+  private ms: number;
 
   constructor(options: ManualClockOptions = {}) {
-    this.nowMs = options.startMs ?? 1_800_000_000_000;
+    this.wall = options.startMs === 'wall';
+    this.ms = options.startMs === 'wall' ? 0 : (options.startMs ?? 1_800_000_000_000);
     this.autoAdvance = options.autoAdvance ?? false;
+    this.stepPerReadMs = options.stepPerReadMs ?? 0;
   }
 
   now(): number {
-    return this.nowMs;
+    this.ms += this.stepPerReadMs;
+    return this.current();
   }
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -40,7 +56,7 @@ export class ManualClock implements Clock {
         return;
       }
       const timer: Timer = {
-        at: this.nowMs + ms,
+        at: this.current() + ms,
         resolve: () => {
           signal?.removeEventListener('abort', onAbort);
           resolve();
@@ -55,7 +71,12 @@ export class ManualClock implements Clock {
       if (this.autoAdvance || ms <= 0) {
         setImmediate(() => {
           if (!this.timers.includes(timer)) return;
-          this.nowMs = Math.max(this.nowMs, timer.at);
+          if (this.wall) {
+            this.timers = this.timers.filter((t) => t !== timer);
+            timer.resolve();
+          } else {
+            this.ms = Math.max(this.ms, timer.at);
+          }
           this.fire();
         });
       }
@@ -64,7 +85,7 @@ export class ManualClock implements Clock {
 
   /** Moves time forward and resolves every sleep that is due. */
   advance(ms: number): void {
-    this.nowMs += ms;
+    this.ms += ms;
     this.fire();
   }
 
@@ -73,9 +94,24 @@ export class ManualClock implements Clock {
     return this.timers.length;
   }
 
+  private current(): number {
+    return this.wall ? Date.now() + this.ms : this.ms;
+  }
+
   private fire(): void {
-    const due = this.timers.filter((t) => t.at <= this.nowMs);
-    this.timers = this.timers.filter((t) => t.at > this.nowMs);
+    const now = this.current();
+    const due = this.timers.filter((t) => t.at <= now);
+    this.timers = this.timers.filter((t) => t.at > now);
     for (const timer of due) timer.resolve();
   }
+}
+
+/** Real time for `now`, but sleeps (backoff) end on the next turn and are recorded. */
+export function fastClock(): ManualClock {
+  return new ManualClock({ startMs: 'wall', autoAdvance: true });
+}
+
+/** Every reading of the time moves it on by `stepMs` and sleeps end at once. */
+export function steppingClock(startMs: number, stepMs: number): ManualClock {
+  return new ManualClock({ startMs, stepPerReadMs: stepMs, autoAdvance: true });
 }
