@@ -20,7 +20,7 @@ import type { Transformer } from '../transform/index.js';
 import { DEFAULT_OUT_OF_ORDER_WINDOW_MS } from './shipper.js';
 import { Retimer } from './retimer.js';
 import { StreamTimes } from './stream-times.js';
-import { DEFAULT_SORT_BUDGET_BYTES, TimeSorter } from './time-sorter.js';
+import { DEFAULT_SORT_BUDGET_BYTES, orderSlackNs, TimeSorter } from './time-sorter.js';
 import { readReplayBatches } from './replay-input.js';
 
 /**
@@ -70,8 +70,14 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
   const { transformer, sink, logger, metrics, clock } = deps;
   const seen = new Set<string>();
   const lastCounts = new ShippedCounts(REPLAY_SHIPPED_COUNTS_CAPACITY);
-  const sorter = new TimeSorter({ budgetBytes: deps.sortBudgetBytes ?? DEFAULT_SORT_BUDGET_BYTES, ...(deps.sortDir !== undefined ? { dir: deps.sortDir } : {}) });
-  const retimer = new Retimer(new StreamTimes(deps.outOfOrderWindowMs ?? DEFAULT_OUT_OF_ORDER_WINDOW_MS), (e, ts) => transformer.retime(e, ts), metrics);
+  const windowMs = deps.outOfOrderWindowMs ?? DEFAULT_OUT_OF_ORDER_WINDOW_MS;
+  const sorter = new TimeSorter({
+    budgetBytes: deps.sortBudgetBytes ?? DEFAULT_SORT_BUDGET_BYTES,
+    // Input already in an order Loki accepts (half its window as margin) is read back unmerged.
+    orderSlackNs: orderSlackNs(windowMs),
+    ...(deps.sortDir !== undefined ? { dir: deps.sortDir } : {}),
+  });
+  const retimer = new Retimer(new StreamTimes(windowMs), (e, ts) => transformer.retime(e, ts), metrics);
   const counts = { events: 0, delivered: 0, dropped: 0, malformed: 0, duplicates: 0, skipped: 0 };
   let lastProgress = clock.now();
   const progress = (final: boolean): void => {
@@ -151,9 +157,10 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
   });
   try {
     // Oldest first, so no stream gets an entry more than the window older than what it holds.
-    for await (const { entry } of sorter.drain()) {
-      const written = write(retimer.place(entry));
-      if (await Promise.race([written.then(() => false), gaveUp])) break;
+    shipping: for await (const batch of sorter.drainBatches()) {
+      for (const { entry } of batch) {
+        if ((await Promise.race([write(retimer.place(entry)), gaveUp])) === true) break shipping;
+      }
       tick();
     }
   } finally {

@@ -21,7 +21,7 @@ import type { EventFilterOptions } from './filters.js';
 import { RecentIds, DEFAULT_RECENT_CAPACITY } from './recent-ids.js';
 import { Retimer } from './retimer.js';
 import { StreamTimes } from './stream-times.js';
-import { DEFAULT_SORT_BUDGET_BYTES, TimeSorter } from './time-sorter.js';
+import { DEFAULT_SORT_BUDGET_BYTES, orderSlackNs, TimeSorter } from './time-sorter.js';
 import { Watermark } from './watermark.js';
 
 /** Loki 3's default out-of-order window per stream (max_chunk_age / 2). */
@@ -104,7 +104,11 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
   const sorterOf = (stream: string): TimeSorter<ListedTag> => {
     let sorter = sorters.get(stream);
     if (!sorter) {
-      sorter = new TimeSorter<ListedTag>({ budgetBytes: options.sortBudgetBytes ?? DEFAULT_SORT_BUDGET_BYTES, ...(options.sortDir !== undefined ? { dir: options.sortDir } : {}) });
+      sorter = new TimeSorter<ListedTag>({
+        budgetBytes: options.sortBudgetBytes ?? DEFAULT_SORT_BUDGET_BYTES,
+        orderSlackNs: orderSlackNs(options.outOfOrderWindowMs ?? DEFAULT_OUT_OF_ORDER_WINDOW_MS),
+        ...(options.sortDir !== undefined ? { dir: options.sortDir } : {}),
+      });
       sorters.set(stream, sorter);
     }
     return sorter;

@@ -58,4 +58,22 @@ describe('replay input', () => {
     assert.deepEqual(await collect(''), []);
     assert.deepEqual(await collect('\n\n'), []);
   });
+
+  it('ends lines at \\r\\n, \\n and a lone \\r, whatever bytes a chunk ends on (inside a character, between \\r and \\n)', async () => {
+    const bytes = Buffer.from('{"a":"é€"}\r\n{"b":1}\r{"c":2}\n\r\n{"d":"ü"}\r\nnot json\r', 'utf8');
+    // One byte per chunk: every boundary falls somewhere awkward.
+    const chunks = [...bytes].map((b) => Buffer.from([b]));
+    const items: ReplayItem[] = [];
+    for await (const item of readReplayInput(Readable.from(chunks))) items.push(item);
+    assert.deepEqual(
+      items.map((i) => (i.kind === 'event' ? [i.line, i.event] : [i.line, i.kind])),
+      [
+        [1, { a: 'é€' }],
+        [2, { b: 1 }],
+        [3, { c: 2 }],
+        [5, { d: 'ü' }],
+        [6, 'malformed'],
+      ],
+    );
+  });
 });

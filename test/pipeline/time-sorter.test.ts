@@ -53,8 +53,8 @@ describe('the external time sort', () => {
 
   it('sorts a large set through spilled runs with at most its budget of entries in memory, and keeps every field', async () => {
     const n = 5_000;
-    // ~1 KB per entry by its estimate: about 40 entries per run.
-    const sorter = new TimeSorter({ budgetBytes: 40 * 1024, dir, fanIn: 8 });
+    // ~190 bytes per encoded entry (record plus key): about 55 entries per run.
+    const sorter = new TimeSorter({ budgetBytes: 10 * 1024, dir, fanIn: 8 });
     const input = new Map<number, Entry>();
     for (const i of shuffled(n)) {
       // Equal times in pairs: the occurrence id decides between them.
@@ -93,5 +93,48 @@ describe('the external time sort', () => {
     assert.deepEqual(again, [0, 1]);
     await sorter.dispose();
     assert.deepEqual(await readdir(dir), []);
+  });
+
+  it('input already in time order is spilled as one chain of runs and read back without a merge', async () => {
+    const n = 2_000;
+    const sorter = new TimeSorter({ budgetBytes: 10 * 1024, dir, fanIn: 4 });
+    for (let i = 0; i < n; i++) await sorter.add(entry(i, BASE + BigInt(i) * 1_000_000_000n), i);
+    assert.ok(sorter.spilledRuns > 4, `${sorter.spilledRuns} runs (more than the fan-in)`);
+    const out: number[] = [];
+    for await (const { tag } of sorter.drain()) out.push(tag);
+    assert.deepEqual(out, Array.from({ length: n }, (_, i) => i));
+    // One run held, plus one head for the single chain: no fan-in merge, no merge of many runs.
+    assert.ok(sorter.peakInMemory <= 60 + 1, `peak ${sorter.peakInMemory} entries in memory`);
+    await sorter.dispose();
+    assert.deepEqual(await readdir(dir), []);
+  });
+
+  it('with a slack, nearly ordered input comes out with no entry more than the slack older than any before it, unmerged', async () => {
+    const n = 3_000;
+    const slackNs = 60_000_000_000n;
+    const sorter = new TimeSorter({ budgetBytes: 10 * 1024, dir, fanIn: 4, orderSlackNs: slackNs });
+    // One entry a second, each off by up to ±25 s: not sorted, but never a minute behind.
+    let s = 11;
+    const times = new Map<number, bigint>();
+    for (let i = 0; i < n; i++) {
+      s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
+      const ts = BASE + BigInt(i) * 1_000_000_000n + BigInt((s % 50_001) - 25_000) * 1_000_000n;
+      times.set(i, ts);
+      await sorter.add(entry(i, ts), i);
+    }
+    const seen = new Set<number>();
+    let newest = 0n;
+    let behind = 0;
+    for await (const { entry: e, tag } of sorter.drain()) {
+      assert.equal(e.timestampNs, times.get(tag));
+      if (e.timestampNs < newest) behind += 1;
+      assert.ok(e.timestampNs >= newest - slackNs, `entry ${tag} more than the slack behind`);
+      if (e.timestampNs > newest) newest = e.timestampNs;
+      seen.add(tag);
+    }
+    assert.equal(seen.size, n);
+    assert.ok(behind > 0, 'the input was not simply sorted again');
+    assert.ok(sorter.peakInMemory <= 60 + 1, `peak ${sorter.peakInMemory} entries in memory (one chain)`);
+    await sorter.dispose();
   });
 });
