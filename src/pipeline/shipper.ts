@@ -173,7 +173,9 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
       const wm = watermarks.get(stream);
       if (!wm) return;
       // A list's entries go out before anything that comes after it (a watch, another list).
-      await draining.get(stream);
+      // (Awaited only when there is one: `await undefined` would cost every event a microtask turn.)
+      const listDraining = draining.get(stream);
+      if (listDraining !== undefined) await listDraining;
       // Dated when read, not now: the source may have waited long on a full sink meanwhile.
       const seq = wm.begin(item.resourceVersion, item.receivedAtMs);
       const done = (): void => wm.complete(seq);
