@@ -4,11 +4,13 @@
  * context's headers and dispatcher, so kubeconfig or in-cluster credentials, client certificates,
  * TLS and proxies all come from client-node. The JSON comes back exactly as sent: the typed clients
  * turn MicroTime into millisecond `Date`s, which would break byte-identical re-sends.
- * Used by the source's lists, the ConfigMap checkpoint, leader election and `check`.
+ * Used by the source's lists, the ConfigMap checkpoint, leader election and `check`; the source's
+ * watch streams (source/watch-stream.ts) take the same auth path through `authorizedRequest`.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { fetch } from 'undici';
+import type { Dispatcher } from 'undici';
 import { ShipperError } from '../core/errors.js';
 
 /** The API server could not be reached or the exchange broke off (DNS, TCP, TLS, timeout). */
@@ -51,6 +53,22 @@ function serverUrl(kc: KubeConfig): string {
   return cluster.server.replace(/\/+$/, '');
 }
 
+/** What one request to the API server goes out with, as client-node's auth path made it. */
+export interface AuthorizedRequest {
+  readonly url: string;
+  /** The credentials' headers (bearer token, basic auth, exec plugin output). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Carries client certificates, the CA, TLS options and proxies; undefined for plain defaults. */
+  readonly dispatcher: Dispatcher | undefined;
+}
+
+/** Runs client-node's `applySecurityAuthentication` (kubeconfig or in-cluster credentials, TLS, proxy) for one request. */
+export async function authorizedRequest(kc: KubeConfig, pathAndQuery: string, method: KubeMethod = 'GET'): Promise<AuthorizedRequest> {
+  const ctx = new RequestContext(serverUrl(kc) + pathAndQuery, METHODS[method]);
+  await kc.applySecurityAuthentication(ctx);
+  return { url: ctx.getUrl(), headers: ctx.getHeaders(), dispatcher: ctx.getDispatcher() };
+}
+
 /**
  * One request. HTTP errors resolve with their status; a network failure or timeout rejects with
  * `KubeUnreachableError` (its `cause` the underlying error), and an abort through the caller's own
@@ -59,9 +77,8 @@ function serverUrl(kc: KubeConfig): string {
 export async function kubeRequest(kc: KubeConfig, pathAndQuery: string, options: KubeRequestOptions = {}): Promise<KubeResponse> {
   const method = options.method ?? 'GET';
   const server = serverUrl(kc);
-  const ctx = new RequestContext(server + pathAndQuery, METHODS[method]);
-  await kc.applySecurityAuthentication(ctx);
-  const headers: Record<string, string> = { ...ctx.getHeaders(), accept: 'application/json' };
+  const auth = await authorizedRequest(kc, pathAndQuery, method);
+  const headers: Record<string, string> = { ...auth.headers, accept: 'application/json' };
   if (options.body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
   const signals: AbortSignal[] = [];
   if (options.signal) signals.push(options.signal);
@@ -69,10 +86,10 @@ export async function kubeRequest(kc: KubeConfig, pathAndQuery: string, options:
   let text: string;
   let status: number;
   try {
-    const res = await fetch(ctx.getUrl(), {
+    const res = await fetch(auth.url, {
       method,
       headers,
-      dispatcher: ctx.getDispatcher(),
+      dispatcher: auth.dispatcher,
       ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
       ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
     });

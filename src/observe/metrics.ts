@@ -40,9 +40,10 @@ export type RelistReason = (typeof RELIST_REASONS)[number];
  * than the position (handled before); `before_lookback`: listed on a relist, its resourceVersion
  * not comparable with the position and its time older than the look-back; `not_an_object`: a list
  * item or watch object that is not a JSON object; `unknown_watch_type`: a watch event of a type
- * other than ADDED, MODIFIED, DELETED, BOOKMARK or ERROR.
+ * other than ADDED, MODIFIED, DELETED, BOOKMARK or ERROR; `not_json`: a watch line that is not a
+ * JSON object (logged with its start).
  */
-export const SOURCE_SKIP_REASONS = ['initial_policy', 'unchanged', 'before_lookback', 'not_an_object', 'unknown_watch_type'] as const;
+export const SOURCE_SKIP_REASONS = ['initial_policy', 'unchanged', 'before_lookback', 'not_an_object', 'unknown_watch_type', 'not_json'] as const;
 export type SourceSkipReason = (typeof SOURCE_SKIP_REASONS)[number];
 
 export const WATCH_EVENT_TYPES = ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'LISTED'] as const;

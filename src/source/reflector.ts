@@ -4,7 +4,6 @@
  * from the last resourceVersion seen, relist when it is gone. Holds no cache of Events: every
  * listed page and every watch event is handed to the handler and forgotten.
  */
-import { Watch } from '@kubernetes/client-node/dist/watch.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { Clock, Random } from '../core/clock.js';
@@ -15,6 +14,9 @@ import { KubeRequestError } from './errors.js';
 import { compareResourceVersions, isRawEvent, occurrenceTimeMs, resourceVersionOf } from './event-fields.js';
 import type { RawEvent } from './event-fields.js';
 import { kubeRequest, statusMessage } from '../kube/request.js';
+import type { Failure } from './failure.js';
+import { WatchStream } from './watch-stream.js';
+import type { WatchEnd, WatchItem } from './watch-stream.js';
 
 export type EventApi = 'core/v1' | 'events.k8s.io/v1';
 
@@ -118,42 +120,14 @@ export interface ReflectorDeps {
  */
 const MIN_WATCH_TIMER_MS = 100;
 
-type Failure =
-  | { readonly kind: 'gone' }
-  | { readonly kind: 'auth'; readonly status: number; readonly message: string | undefined }
-  | { readonly kind: 'not_found' }
-  /** 400: the request itself is wrong (an unsupported field selector): configuration, not a passing fault. */
-  | { readonly kind: 'invalid'; readonly message: string | undefined }
-  | { readonly kind: 'error'; readonly err: unknown; readonly status?: number };
-
-/** About the JSON size of a parsed object: what reading it ahead costs in memory, within a small factor. */
-function jsonSize(value: unknown): number {
-  try {
-    return JSON.stringify(value)?.length ?? 0;
-  } catch {
-    return 0;
-  }
-}
-
 /** `startedMs`: when the list's first page was asked for, the moment its snapshot stands for. */
 type ListEnd = { readonly kind: 'ok'; readonly resourceVersion: string; readonly startedMs: number } | { readonly kind: 'continue_expired' } | { readonly kind: 'aborted' } | Failure;
 
-/** `endedAtMs`: when the server's end was seen (the stream was complete then), not when the consumer caught up. */
-type WatchEnd =
-  | { readonly kind: 'closed'; readonly events: number; readonly durationMs: number; readonly endedAtMs: number }
-  | { readonly kind: 'timeout'; readonly endedAtMs: number }
-  | { readonly kind: 'stall' }
-  | { readonly kind: 'overflow' }
-  | { readonly kind: 'aborted' }
-  | Failure;
+/** A watch's end; `closed` also says how much it delivered and how long it lasted (a short watch?). */
+type WatchOutcome = Exclude<WatchEnd, { kind: 'closed' }> | { readonly kind: 'closed'; readonly events: number; readonly durationMs: number; readonly endedAtMs: number };
 
 /** What a relist ships: the initial policy on first start, else only what changed since the last position. */
 type ListScope = { readonly kind: 'initial' } | { readonly kind: 'since'; readonly resourceVersion: string; readonly sinceMs: number };
-
-interface StatusError {
-  statusCode?: unknown;
-  name?: unknown;
-}
 
 export class Reflector {
   private api: EventApi;
@@ -457,132 +431,57 @@ export class Reflector {
   }
 
   /** One watch from `rv`, until the server ends it, it fails, stalls, or `signal` aborts. */
-  private async watch(rv: string, signal: AbortSignal): Promise<WatchEnd> {
-    // An 'abort' listener added to an already aborted signal never fires: the watch would be held
-    // open until the server or the inactivity timer ended it (stop delayed up to 30 s).
+  private async watch(rv: string, signal: AbortSignal): Promise<WatchOutcome> {
     if (signal.aborted) return { kind: 'aborted' };
-    const { clock, random } = this.deps;
-    const started = clock.now();
-    const watcher = new Watch(this.deps.kubeConfig);
-    // A plain property at runtime, declared private in the typings.
-    // Silence alone ends the watch through client-node's timer (a normal re-watch, never later
-    // than the stall timeout); the watchdog below fires only when bytes keep coming without events.
+    const started = this.deps.clock.now();
+    // Silence alone ends the watch through the inactivity timer (a normal re-watch, never later
+    // than the stall timeout); the watchdog fires only when bytes keep coming without events.
     const stallMs = this.stallTimeoutMs();
-    const inactivityMs = Math.max(MIN_WATCH_TIMER_MS, Math.min(this.options.requestTimeoutMs, stallMs));
-    (watcher as unknown as { requestTimeoutMs: number }).requestTimeoutMs = inactivityMs;
     const { min, max } = this.options.watchTimeoutSeconds;
-    const timeoutSeconds = Math.floor(min + random() * (max - min + 1));
-    const query: Record<string, string | number | boolean> = { allowWatchBookmarks: true, timeoutSeconds };
-    if (rv !== '') query['resourceVersion'] = rv;
-    if (this.options.fieldSelector) query['fieldSelector'] = this.options.fieldSelector;
-
-    const queue: { type: string; object: unknown; receivedAtMs: number; bytes: number }[] = [];
-    let queuedBytes = 0;
-    let ended = false;
-    let endedAtMs = 0;
-    /** The server answered 200 and the stream was set up: only then is silence a normal timeout. */
-    let opened = false;
-    let endErr: unknown = null;
-    let why: 'stall' | 'gone' | 'overflow' | 'aborted' | undefined;
-    let controller: AbortController | undefined;
-    let wake: (() => void) | undefined;
-    const poke = (): void => {
-      const w = wake;
-      wake = undefined;
-      w?.();
-    };
-    const stop = (reason: NonNullable<typeof why>): void => {
-      why ??= reason;
-      controller?.abort();
-      poke();
-    };
-    const onAbort = (): void => stop('aborted');
-    signal.addEventListener('abort', onAbort, { once: true });
-    // The stall watchdog runs on real time: it guards a live socket, and is re-armed by every
-    // event or bookmark. Its grace keeps it from racing client-node's timer on plain silence.
-    const watchdog = setTimeout(() => stop('stall'), stallMs + Math.min(1_000, stallMs));
-    // The watch ended, by the server closing it or by the request failing before it opened.
-    const onEnd = (err: unknown): void => {
-      ended = true;
-      endedAtMs = clock.now();
-      clearTimeout(watchdog); // the server's part is over; a slow consumer is no stall
-      endErr = err;
-      poke();
-    };
-
-    const started$ = watcher
-      .watch(
-        this.path(),
-        query,
-        (type: string, object: unknown) => {
-          if (why !== undefined) return;
-          watchdog.refresh();
-          const bytes = jsonSize(object);
-          queue.push({ type, object, receivedAtMs: clock.now(), bytes });
-          queuedBytes += bytes;
-          if (queue.length > 1 && (queue.length > this.options.maxQueuedEvents || queuedBytes > this.options.maxQueuedBytes)) stop('overflow');
-          poke();
+    const query = new URLSearchParams({ watch: 'true', allowWatchBookmarks: 'true', timeoutSeconds: String(Math.floor(min + this.deps.random() * (max - min + 1))) });
+    if (rv !== '') query.set('resourceVersion', rv);
+    if (this.options.fieldSelector) query.set('fieldSelector', this.options.fieldSelector);
+    const stream = new WatchStream(
+      {
+        pathAndQuery: `${this.path()}?${query.toString()}`,
+        inactivityMs: Math.max(MIN_WATCH_TIMER_MS, Math.min(this.options.requestTimeoutMs, stallMs)),
+        stallMs,
+        maxQueuedEvents: this.options.maxQueuedEvents,
+        maxQueuedBytes: this.options.maxQueuedBytes,
+      },
+      {
+        kubeConfig: this.deps.kubeConfig,
+        clock: this.deps.clock,
+        onOpen: () => {
+          // An open watch is progress too: a quiet cluster may send nothing for a long time.
+          this.deps.onActivity();
+          this.deps.onWatchOpen(true);
         },
-        onEnd,
-      )
-      .then(
-        (c) => {
-          controller = c;
-          if (why !== undefined) c.abort();
-          else if (!ended) {
-            opened = true;
-            // An open watch is progress too: a quiet cluster may send nothing for a long time.
-            this.deps.onActivity();
-            this.deps.onWatchOpen(true);
-          }
+        onMalformed: (line) => {
+          this.deps.metrics.eventsSkipped.inc({ reason: 'not_json' });
+          this.deps.logger.warn({ stream: this.stream, bytes: line.bytes, excerpt: line.excerpt, error: line.error }, 'watch line is not a JSON object; skipped');
         },
-        onEnd,
-      );
-
+      },
+      signal,
+    );
     let events = 0;
     try {
       for (;;) {
-        const item = queue.shift();
-        if (item !== undefined) queuedBytes -= item.bytes;
-        if (item !== undefined && (why === undefined || why === 'overflow')) {
-          const handled = await this.handleWatchItem(item.type, item.object, item.receivedAtMs);
-          if (handled === 'gone') {
-            stop('gone');
-            continue;
-          }
-          if (handled === 'error') return { kind: 'error', err: new KubeRequestError('in-stream error event', undefined) };
-          if (handled === 'event' || handled === 'bookmark') events += 1;
-          continue;
-        }
-        if (why !== undefined || ended) break;
-        await new Promise<void>((resolve) => (wake = resolve));
+        const item = await stream.next();
+        if (item === undefined) break;
+        const handled = await this.handleWatchItem(item);
+        if (handled === 'gone') return signal.aborted ? { kind: 'aborted' } : { kind: 'gone' };
+        if (handled === 'error') return { kind: 'error', err: new KubeRequestError('in-stream error event', undefined) };
+        if (handled === 'event' || handled === 'bookmark') events += 1;
       }
     } finally {
-      signal.removeEventListener('abort', onAbort);
-      clearTimeout(watchdog);
-      controller?.abort();
-      void started$;
+      stream.close();
     }
-
-    if (signal.aborted || why === 'aborted') return { kind: 'aborted' };
-    if (why === 'gone') return { kind: 'gone' };
-    if (why === 'stall') return { kind: 'stall' };
-    if (why === 'overflow') return { kind: 'overflow' };
-    const err = endErr as StatusError | null | undefined;
-    if (err === null || err === undefined) return { kind: 'closed', events, durationMs: endedAtMs - started, endedAtMs };
-    // client-node's timer also ends a request whose answer never came: that is a failure (backed
-    // off), not the silence of a quiet stream, and must not count as contact with the server.
-    if (err.name === 'TimeoutError') return opened ? { kind: 'timeout', endedAtMs } : { kind: 'error', err: endErr };
-    const status = typeof err.statusCode === 'number' ? err.statusCode : undefined;
-    if (status === 410) return { kind: 'gone' };
-    if (status === 401 || status === 403) return { kind: 'auth', status, message: undefined };
-    if (status === 404) return { kind: 'not_found' };
-    // client-node does not read the body of a refused watch: the server's reason is not known here.
-    if (status === 400) return { kind: 'invalid', message: undefined };
-    return { kind: 'error', err: endErr, ...(status !== undefined ? { status } : {}) };
+    const end = stream.end;
+    return end.kind === 'closed' ? { ...end, events, durationMs: end.endedAtMs - started } : end;
   }
 
-  private async handleWatchItem(type: string, object: unknown, receivedAtMs: number): Promise<'event' | 'bookmark' | 'gone' | 'error' | 'ignored'> {
+  private async handleWatchItem({ type, object, receivedAtMs }: WatchItem): Promise<'event' | 'bookmark' | 'gone' | 'error' | 'ignored'> {
     this.deps.onActivity();
     if (type === 'ERROR') {
       const code = (object as { code?: unknown } | null)?.code;

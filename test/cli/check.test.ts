@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +9,7 @@ import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
 import { writeKubeconfig } from './kube-env.js';
 import { cleanEnv, runCliToEnd } from './run-cli.js';
+import { closedPort } from '../support/net.js';
 
 interface Line {
   status: string;
@@ -32,15 +32,6 @@ function verdict(lines: Line[], item: string): Line {
   const found = lines.find((l) => l.item === item);
   assert.ok(found, `a verdict for ${item} in ${JSON.stringify(lines)}`);
   return found;
-}
-
-/** A port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('check', () => {

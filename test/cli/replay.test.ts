@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createTransformer, eventsInText, resolveTransformOptions } from '../../src/transform/index.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
 import { fixturePath, readFixtureText } from '../support/fixtures.js';
+import { closedPort } from '../support/net.js';
 import { cleanEnv, runCliToEnd, startCli } from './run-cli.js';
 
 /** The occurrences a fixture holds, by event uid (what the receiver's `event_uid` metadata must show). */
@@ -19,15 +19,6 @@ function expectedOccurrences(relative: string): string[] {
     ids.set(entry.occurrenceId, normalized.event.uid);
   }
   return [...ids.values()].sort();
-}
-
-/** A port nothing listens on: bound, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('replay into Loki', () => {

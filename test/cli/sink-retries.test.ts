@@ -10,7 +10,7 @@ import { ignoreProgress } from '../../src/core/progress.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import { createLokiSink, resolveLokiSinkOptions } from '../../src/sink/loki/index.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
-import { secretVolume } from '../sink/support/secret-volume.js';
+import { secretVolume } from '../support/secret-volume.js';
 
 /** Backoff sleeps end at once, so dozens of retries take milliseconds; the pushes are real HTTP. */
 const instantClock: Clock = {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createTransformer, DEFAULT_TRANSFORM_OPTIONS, type Transformer } from '../../src/transform/index.js';
-import { corpusEvents, eventFixtureFiles } from '../transform/support/corpus.js';
-import { lokiLogfmt } from '../transform/support/loki-logfmt.js';
+import { corpusEvents, eventFixtureFiles } from '../support/corpus.js';
+import { lokiLogfmt } from '../support/loki-logfmt.js';
 import { FAILURES } from '../../dashboards/src/definitions.js';
 import { LINE_KEYS, METADATA_KEYS, STREAM_LABELS } from './logql.js';
 

@@ -327,6 +327,11 @@ export class FakeKubeApiServer {
     for (const w of this.watchers) w.res.write(Buffer.concat([Buffer.isBuffer(line) ? line : Buffer.from(line), Buffer.from('\n')]));
   }
 
+  /** Writes `bytes` as they are into every open watch stream, no newline added: a line cut across chunks. */
+  sendWatchBytes(bytes: string | Buffer): void {
+    for (const w of this.watchers) w.res.write(bytes);
+  }
+
   /** Ends every open watch stream cleanly, as the server does at `timeoutSeconds`. */
   /** Writes one raw line to every open watch, as is (bad input: unknown event types, objects that are not objects). */
   sendWatchLine(line: string): void {

@@ -8,7 +8,9 @@ import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent, newEvent } from '../fakes/kube-events.js';
 import { startFakeLoki } from '../fakes/loki-receiver.js';
 import type { FakeLoki } from '../fakes/loki-receiver.js';
-import { duplicates, entriesPerEvent, metricValue, startShipper, until } from './harness.js';
+import { duplicates, entriesPerEvent, startShipper } from './harness.js';
+import { metricValue } from '../support/metrics.js';
+import { until } from '../support/wait.js';
 import type { RunningShipper, ShipperSetup } from './harness.js';
 
 const REASONS = ['BackOff', 'Pulled', 'FailedScheduling', 'Unhealthy', 'Killing'];
@@ -69,8 +71,8 @@ describe('done when', () => {
     create(500);
     await until(() => arrived() === 3500, 'run 1 shipped 3500', 20_000);
     await run.stop();
-    assert.ok((await metricValue(run.metrics, 'relists_total', 'reason="gone"')) >= 1);
-    assert.equal(await metricValue(run.metrics, 'watch_restarts_total', 'reason="error"'), 3, 'the drop and two 500s');
+    assert.ok((await metricValue(run.metrics, 'kube_event_shipper_relists_total{reason="gone"}')) >= 1);
+    assert.equal(await metricValue(run.metrics, 'kube_event_shipper_watch_restarts_total{reason="error"}'), 3, 'the drop and two 500s');
     assert.equal(fake.pendingFaults, 0);
 
     // Down: more events, metadata-only changes of shipped ones, then etcd compaction.
@@ -92,10 +94,10 @@ describe('done when', () => {
     create(500);
     await loki.waitForRequests(loki.requests.length + 1);
     await run.stop();
-    assert.ok((await metricValue(run.metrics, 'events_dropped_total', 'reason="shutdown"')) > 0, 'some entries were cut off at shutdown');
-    assert.equal(await metricValue(run.metrics, 'watch_restarts_total', 'reason="stall"'), 1);
-    assert.equal(await metricValue(run.metrics, 'relists_total', 'reason="gone"'), 1, 'the checkpoint was compacted away');
-    assert.ok((await metricValue(run.metrics, 'watch_restarts_total', 'reason="short_watch"')) >= 1, 'empty 200s were watched again');
+    assert.ok((await metricValue(run.metrics, 'kube_event_shipper_events_dropped_total{reason="shutdown"}')) > 0, 'some entries were cut off at shutdown');
+    assert.equal(await metricValue(run.metrics, 'kube_event_shipper_watch_restarts_total{reason="stall"}'), 1);
+    assert.equal(await metricValue(run.metrics, 'kube_event_shipper_relists_total{reason="gone"}'), 1, 'the checkpoint was compacted away');
+    assert.ok((await metricValue(run.metrics, 'kube_event_shipper_watch_restarts_total{reason="short_watch"}')) >= 1, 'empty 200s were watched again');
     assert.equal(fake.pendingFaults, 0);
     const listsBeforeRun3 = fake.count('list');
     loki.setDefaultReply({ status: 204 });

@@ -102,5 +102,3 @@ export function duplicates(entries: readonly StoredEntry[]): string[] {
   }
   return dups;
 }
-
-export { metricValue, until } from '../source/harness.js';

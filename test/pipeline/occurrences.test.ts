@@ -26,7 +26,8 @@ import type { KubeObject } from '../fakes/kube-api-server.js';
 import { coreEvent, newEvent } from '../fakes/kube-events.js';
 import { startFakeLoki } from '../fakes/loki-receiver.js';
 import type { FakeLoki, StoredEntry } from '../fakes/loki-receiver.js';
-import { startShipper, until } from './harness.js';
+import { until } from '../support/wait.js';
+import { startShipper } from './harness.js';
 import type { RunningShipper, ShipperSetup } from './harness.js';
 
 const now = (offsetMs = 0): string => new Date(Date.now() + offsetMs).toISOString();

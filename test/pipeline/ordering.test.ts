@@ -2,36 +2,19 @@ import assert from 'node:assert/strict';
 import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import pino from 'pino';
 import { createFileCheckpointStore } from '../../src/checkpoint/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent } from '../fakes/kube-events.js';
 import { startFakeLoki } from '../fakes/loki-receiver.js';
 import type { FakeLoki, StoredEntry } from '../fakes/loki-receiver.js';
-import { duplicates, metricValue, startShipper, until } from './harness.js';
+import { duplicates, startShipper } from './harness.js';
+import { metricValue } from '../support/metrics.js';
+import { until } from '../support/wait.js';
+import { capturingLogger } from '../support/logger.js';
 
 const HOUR_MS = 3_600_000;
 const iso = (offsetMs: number): string => new Date(Date.now() + offsetMs).toISOString();
-
-/** A pino logger whose JSON lines a test can read. */
-function capturingLogger(): { logger: pino.Logger; lines: () => Record<string, unknown>[] } {
-  const chunks: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      chunks.push(chunk.toString());
-      done();
-    },
-  });
-  const lines = (): Record<string, unknown>[] =>
-    chunks
-      .join('')
-      .split('\n')
-      .filter((l) => l !== '')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-  return { logger: pino({ level: 'info' }, sink), lines };
-}
 
 const eventNames = (entries: readonly StoredEntry[]): string[] => entries.map((e) => / event=(\S+)/.exec(e.line)?.[1] ?? '?');
 
@@ -72,7 +55,7 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
 
     const sortDir = join(dir, 'sort');
     await import('node:fs/promises').then((fs) => fs.mkdir(sortDir));
-    const log = capturingLogger();
+    const log = capturingLogger('info');
     const shipper = startShipper({
       fake,
       loki,
@@ -84,7 +67,7 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     });
     try {
       await loki.waitForEntries(n, 20_000);
-      await until(() => log.lines().some((l) => l['msg'] === 'list shipped in time order'), 'list shipped');
+      await until(() => log.records.some((l) => l['msg'] === 'list shipped in time order'), 'list shipped');
     } finally {
       await shipper.stop();
     }
@@ -92,8 +75,8 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     assert.deepEqual(loki.refusals(), [], 'the fake Loki (stock rules) refused nothing');
     assert.equal(stored.length, n);
     assert.deepEqual(eventNames(stored).sort(), [...times.keys()].sort(), 'every event once');
-    assert.equal(await metricValue(shipper.metrics, 'entries_retimed_total', 'reason="out_of_order"'), 0, 'time order needs no retiming');
-    const summary = log.lines().find((l) => l['msg'] === 'list shipped in time order') ?? {};
+    assert.equal(await metricValue(shipper.metrics, 'kube_event_shipper_entries_retimed_total{reason="out_of_order"}'), 0, 'time order needs no retiming');
+    const summary = log.records.find((l) => l['msg'] === 'list shipped in time order') ?? {};
     assert.equal(summary['entries'], n);
     assert.ok((summary['spilledRuns'] as number) >= 5, `spilled ${String(summary['spilledRuns'])} runs`);
     // The structural memory bound: one run's worth in memory plus one head per run, never the whole list.
@@ -132,8 +115,8 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     } finally {
       await second.stop();
     }
-    assert.equal(await metricValue(second.metrics, 'entries_retimed_total', 'reason="out_of_order"'), 1);
-    assert.equal(await metricValue(second.metrics, 'events_duplicate_total'), 1, 'the re-sent occurrence was suppressed');
+    assert.equal(await metricValue(second.metrics, 'kube_event_shipper_entries_retimed_total{reason="out_of_order"}'), 1);
+    assert.equal(await metricValue(second.metrics, 'kube_event_shipper_events_duplicate_total'), 1, 'the re-sent occurrence was suppressed');
     const bumped = loki.entries()[2]!;
     assert.match(bumped.line, / count=2 /);
     const trueTime = /original_ts=(\S+)/.exec(bumped.line)?.[1];
@@ -184,8 +167,8 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     } finally {
       await second.stop();
     }
-    assert.equal(await metricValue(second.metrics, 'relists_total', 'reason="gone"'), 1);
-    assert.equal(await metricValue(second.metrics, 'entries_retimed_total', 'reason="out_of_order"'), 1, 'only the bump is moved');
+    assert.equal(await metricValue(second.metrics, 'kube_event_shipper_relists_total{reason="gone"}'), 1);
+    assert.equal(await metricValue(second.metrics, 'kube_event_shipper_entries_retimed_total{reason="out_of_order"}'), 1, 'only the bump is moved');
     const relisted = loki.entries().slice(2);
     assert.deepEqual(eventNames(relisted), ['victim', 'while-down'], 'shipped oldest first');
     assert.match(relisted[0]!.line, / count=2 .*original_ts=\S+$/);

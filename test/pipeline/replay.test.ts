@@ -4,12 +4,13 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { replay } from '../../src/pipeline/replay.js';
-import type { Clock } from '../../src/core/clock.js';
 import { ignoreProgress } from '../../src/core/progress.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import { createStdoutSink } from '../../src/sink/stdout/index.js';
 import { createTransformer, resolveTransformOptions } from '../../src/transform/index.js';
 import { fixturePath } from '../support/fixtures.js';
+import { steppingClock } from '../support/manual-clock.js';
+import { metricValue } from '../support/metrics.js';
 
 class Collect extends Writable {
   readonly chunks: string[] = [];
@@ -22,15 +23,10 @@ class Collect extends Writable {
   }
 }
 
-/** Every reading of the time moves it on by one second, so progress is due every few events. */
-function steppingClock(): Clock {
-  let t = 1_764_000_000_000;
-  return { now: () => (t += 1000), sleep: () => Promise.resolve() };
-}
-
 describe('replay (in process)', () => {
   it('prints a progress line as time passes and a summary at the end', async () => {
-    const clock = steppingClock();
+    // Every reading of the time moves it on by one second, so progress is due every few events.
+    const clock = steppingClock(1_764_000_000_000, 1000);
     const metrics = createMetrics({ version: 't' });
     const logger = pino({ level: 'silent' });
     const out = new Collect();
@@ -62,6 +58,6 @@ describe('replay (in process)', () => {
       lines.at(-1),
       `replay done: ${summary.events} events read, ${summary.delivered} delivered, 0 dropped, 0 malformed, ${summary.duplicates} duplicates, ${summary.skipped} skipped`,
     );
-    assert.equal((await metrics.eventsShipped.get()).values[0]?.value, summary.delivered);
+    assert.equal(await metricValue(metrics, 'kube_event_shipper_events_shipped_total'), summary.delivered);
   });
 });

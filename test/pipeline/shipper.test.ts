@@ -13,7 +13,9 @@ import { coreEvent, newEvent } from '../fakes/kube-events.js';
 import { startFakeLoki } from '../fakes/loki-receiver.js';
 import type { FakeLoki } from '../fakes/loki-receiver.js';
 import { readFixtureJsonLines } from '../support/fixtures.js';
-import { duplicates, entriesPerEvent, metricValue, startShipper, until } from './harness.js';
+import { duplicates, entriesPerEvent, startShipper } from './harness.js';
+import { metricValue } from '../support/metrics.js';
+import { until } from '../support/wait.js';
 
 const now = (offsetMs = 0): string => new Date(Date.now() + offsetMs).toISOString();
 
@@ -75,9 +77,9 @@ describe('the shipper, end to end', () => {
       }
       const got = loki.entries().map((e) => e.line).sort();
       assert.deepEqual(got, [...expected.values()].sort());
-      assert.equal(await metricValue(shipper.metrics, 'events_dropped_total', 'reason="malformed"'), malformed);
+      assert.equal(await metricValue(shipper.metrics, 'kube_event_shipper_events_dropped_total{reason="malformed"}'), malformed);
       const modifiedWithoutOccurrence = lines.filter((l) => l.type === 'MODIFIED').length + lines.filter((l) => l.type === 'ADDED').length - malformed - expected.size;
-      assert.equal(await metricValue(shipper.metrics, 'events_duplicate_total'), modifiedWithoutOccurrence);
+      assert.equal(await metricValue(shipper.metrics, 'kube_event_shipper_events_duplicate_total'), modifiedWithoutOccurrence);
     });
   }
 
@@ -132,7 +134,7 @@ describe('the shipper, end to end', () => {
     } finally {
       await second.stop();
     }
-    assert.equal(await metricValue(second.metrics, 'relists_total', 'reason="gone"'), 1);
+    assert.equal(await metricValue(second.metrics, 'kube_event_shipper_relists_total{reason="gone"}'), 1);
     const lines = loki.entries().map((e) => e.line);
     assert.equal(lines.length, 4, lines.join('\n'));
     assert.equal(lines.filter((l) => l.includes('event=flapping') && l.includes('count=3')).length, 1, 'the newest state of the flapping event');
@@ -174,9 +176,9 @@ describe('the shipper, end to end', () => {
       assert.equal(lines.filter((l) => l.includes(`event=series-${i} `)).length, 2, `series-${i}'s new occurrence`);
     }
     assert.deepEqual(duplicates(loki.entries()), []);
-    assert.equal(await metricValue(second.metrics, 'events_skipped_total', 'reason="unchanged"'), 1, 'untouched: not newer than the position');
-    assert.equal(await metricValue(second.metrics, 'events_duplicate_total'), 1, 'relabelled: newer, but its occurrence was shipped');
-    assert.equal(await metricValue(second.metrics, 'events_skipped_total', 'reason="before_lookback"'), 0);
+    assert.equal(await metricValue(second.metrics, 'kube_event_shipper_events_skipped_total{reason="unchanged"}'), 1, 'untouched: not newer than the position');
+    assert.equal(await metricValue(second.metrics, 'kube_event_shipper_events_duplicate_total'), 1, 'relabelled: newer, but its occurrence was shipped');
+    assert.equal(await metricValue(second.metrics, 'kube_event_shipper_events_skipped_total{reason="before_lookback"}'), 0);
   });
 
   for (const [policy, initial] of [
@@ -198,7 +200,7 @@ describe('the shipper, end to end', () => {
       } finally {
         await first.stop();
       }
-      assert.equal(await metricValue(first.metrics, 'events_duplicate_total'), 1, 'the metadata-only update was recognised');
+      assert.equal(await metricValue(first.metrics, 'kube_event_shipper_events_duplicate_total'), 1, 'the metadata-only update was recognised');
 
       // While down, the other listed event gets a metadata-only update; the next run watches from
       // the checkpoint and must still know that occurrence as seen.
@@ -212,7 +214,7 @@ describe('the shipper, end to end', () => {
         await second.stop();
       }
       assert.equal(fake.count('list'), 1, 'the second run resumed by watching');
-      assert.equal(await metricValue(second.metrics, 'events_duplicate_total'), 1);
+      assert.equal(await metricValue(second.metrics, 'kube_event_shipper_events_duplicate_total'), 1);
       const lines = loki.entries().map((e) => e.line);
       assert.deepEqual(
         lines.map((l) => / event=(\S+)/.exec(l)?.[1]),
@@ -262,7 +264,7 @@ describe('the shipper, end to end', () => {
     fake.createEvent(coreEvent({ name: 'unacked', time: now() }));
     await loki.waitForRequests(2);
     await first.stop();
-    assert.equal(await metricValue(first.metrics, 'events_dropped_total', 'reason="shutdown"'), 1);
+    assert.equal(await metricValue(first.metrics, 'kube_event_shipper_events_dropped_total{reason="shutdown"}'), 1);
     loki.setDefaultReply({ status: 204 });
 
     const second = startShipper({ fake, loki, checkpoint });
@@ -287,7 +289,7 @@ describe('the shipper, end to end', () => {
     fake.createEvent(coreEvent({ name: 'later', time: now() }));
     await loki.waitForEntries(2);
     await first.stop();
-    assert.equal(await metricValue(first.metrics, 'events_dropped_total', 'reason="retries_exhausted"'), 1);
+    assert.equal(await metricValue(first.metrics, 'kube_event_shipper_events_dropped_total{reason="retries_exhausted"}'), 1);
 
     const second = startShipper({ fake, loki, checkpoint });
     try {
@@ -297,7 +299,7 @@ describe('the shipper, end to end', () => {
       await second.stop();
     }
     assert.deepEqual(loki.entries().map((e) => / event=(\S+)/.exec(e.line)?.[1]), ['acked', 'later', 'exhausted']);
-    assert.equal(await metricValue(second.metrics, 'events_duplicate_total'), 1, 'later was skipped as already shipped');
+    assert.equal(await metricValue(second.metrics, 'kube_event_shipper_events_duplicate_total'), 1, 'later was skipped as already shipped');
   });
 
   // The test's timeout is the liveness bound: run must resolve after the stop signal.
@@ -309,7 +311,7 @@ describe('the shipper, end to end', () => {
     for (let i = 0; i < 50; i++) fake.createEvent(coreEvent({ name: `held-${i}`, time: now() }));
     await loki.waitForRequests(1);
     await shipper.stop();
-    assert.ok((await metricValue(shipper.metrics, 'events_dropped_total', 'reason="shutdown"')) > 0);
+    assert.ok((await metricValue(shipper.metrics, 'kube_event_shipper_events_dropped_total{reason="shutdown"}')) > 0);
     assert.equal(loki.entries().length, 0);
     loki.setDefaultReply({ status: 204 });
     const again = startShipper({ fake, loki, checkpoint });
@@ -370,8 +372,8 @@ describe('the shipper, end to end', () => {
     } finally {
       await shipper.stop();
     }
-    assert.ok((await metricValue(shipper.metrics, 'checkpoint_writes_total', 'result="error"')) >= 1);
-    assert.equal(await metricValue(shipper.metrics, 'checkpoint_writes_total', 'result="success"'), 0);
+    assert.ok((await metricValue(shipper.metrics, 'kube_event_shipper_checkpoint_writes_total{result="error"}')) >= 1);
+    assert.equal(await metricValue(shipper.metrics, 'kube_event_shipper_checkpoint_writes_total{result="success"}'), 0);
     assert.deepEqual(fake.getObject('configmaps', 'kes', 'taken')?.['data'], { 'other.conf': 'x' });
   });
 
@@ -394,9 +396,9 @@ describe('the shipper, end to end', () => {
       await shipper.stop();
     }
     assert.deepEqual(loki.entries().map((e) => / event=(\S+)/.exec(e.line)?.[1]).sort(), ['backoff', 'failed']);
-    assert.equal(await metricValue(shipper.metrics, 'events_dropped_total', 'reason="malformed"'), 1);
-    assert.equal(await metricValue(shipper.metrics, 'events_filtered_total', 'filter="type"'), 1);
-    assert.equal(await metricValue(shipper.metrics, 'events_filtered_total', 'filter="reason"'), 1);
+    assert.equal(await metricValue(shipper.metrics, 'kube_event_shipper_events_dropped_total{reason="malformed"}'), 1);
+    assert.equal(await metricValue(shipper.metrics, 'kube_event_shipper_events_filtered_total{filter="type"}'), 1);
+    assert.equal(await metricValue(shipper.metrics, 'kube_event_shipper_events_filtered_total{filter="reason"}'), 1);
   });
 
   it('does not overwrite a checkpoint another writer stored since this run read it (409): the final save is counted as a conflict', async () => {
@@ -416,7 +418,7 @@ describe('the shipper, end to end', () => {
       await shipper.stop();
     }
     assert.deepEqual(fake.getObject('configmaps', 'kes', 'contested'), theirs, 'the other writer\'s checkpoint stays');
-    assert.equal(await metricValue(shipper.metrics, 'checkpoint_writes_total', 'result="conflict"'), 1);
-    assert.equal(await metricValue(shipper.metrics, 'checkpoint_writes_total', 'result="success"'), 0);
+    assert.equal(await metricValue(shipper.metrics, 'kube_event_shipper_checkpoint_writes_total{result="conflict"}'), 1);
+    assert.equal(await metricValue(shipper.metrics, 'kube_event_shipper_checkpoint_writes_total{result="success"}'), 0);
   });
 });

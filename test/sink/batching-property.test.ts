@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Entry } from '../../src/core/entry.js';
 import { formatLabels } from '../../src/sink/loki/labels.js';
-import { BASE_NS, entry, startHarness } from './support/harness.js';
+import { BASE_NS, entry, startHarness } from './harness.js';
 
 /** The sink's documented entry size: 16 + label string + line + metadata names and values. */
 function sizeOf(e: Entry): number {

@@ -7,8 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { createHealthTracker } from '../../src/observe/health.js';
 import { ManualClock } from '../support/manual-clock.js';
-import { BASE_NS, entry, startHarness, until } from './support/harness.js';
-import { secretVolume } from './support/secret-volume.js';
+import { BASE_NS, entry, startHarness } from './harness.js';
+import { readMetrics } from '../support/metrics.js';
+import { until } from '../support/wait.js';
+import { secretVolume } from '../support/secret-volume.js';
 
 const MINUTE_NS = 60_000_000_000n;
 const labelsA = { job: 'kube-event-shipper', namespace: 'a', reason: 'Started', type: 'Normal' };
@@ -107,7 +109,7 @@ describe('Loki sink: Loki\'s answers', { timeout: 60_000 }, () => {
       for (let i = 1; i <= 20; i++) assert.deepEqual(h.outcomes.get(`occ-${i}`), [{ kind: 'delivered' }], `occ-${i}`);
       assert.equal(h.loki.entries().length, 20);
       assert.equal(h.loki.requests.at(-1)?.authorization, 'Bearer new-token');
-      assert.equal(await h.metric('kube_event_shipper_push_requests_total{status_code="401"}') !== undefined, true);
+      assert.equal((await readMetrics(h.metrics)).has('kube_event_shipper_push_requests_total{status_code="401"}'), true);
       assert.equal(await h.metric('kube_event_shipper_events_dropped_total{reason="loki_rejected"}'), 0);
     } finally {
       await h.close();

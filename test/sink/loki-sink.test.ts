@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { Entry } from '../../src/core/entry.js';
 import { encodeEntry } from '../../src/sink/loki/codec.js';
 import { HELD_OVERHEAD_BYTES } from '../../src/sink/loki/batch.js';
-import { BASE_NS, entry, startHarness, until } from './support/harness.js';
+import { BASE_NS, entry, startHarness } from './harness.js';
+import { until } from '../support/wait.js';
 
 /** What an entry counts against the queue cap, as documented: its protobuf bytes + its id + a fixed overhead. */
 function sizeOf(e: Entry): number {
@@ -196,7 +197,7 @@ describe('Loki sink: retries and drops', { timeout: 20_000 }, () => {
       assert.equal(await h.metric('kube_event_shipper_push_retries_total'), 3);
       assert.equal(await h.metric('kube_event_shipper_entries_pushed_total'), 1);
       assert.equal(await h.metric('kube_event_shipper_events_shipped_total'), 1);
-      assert.ok(((await h.metric('kube_event_shipper_bytes_pushed_total')) ?? 0) > 0);
+      assert.ok((await h.metric('kube_event_shipper_bytes_pushed_total')) > 0);
       assert.equal(await h.metric('kube_event_shipper_push_duration_seconds_count'), 4);
       assert.deepEqual(h.progress, ['pending', 'unavailable', 'unavailable', 'unavailable', 'delivered', 'idle']);
     } finally {

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { makeTestCerts, type TestCerts } from './support/certs.js';
-import { entry, startHarness } from './support/harness.js';
-import { secretVolume } from './support/secret-volume.js';
+import { makeTestCerts, type TestCerts } from '../support/certs.js';
+import { entry, startHarness } from './harness.js';
+import { readMetrics } from '../support/metrics.js';
+import { secretVolume } from '../support/secret-volume.js';
 
 describe('Loki sink over TLS', { timeout: 20_000 }, () => {
   let certs: TestCerts;
@@ -65,7 +66,7 @@ describe('Loki sink over TLS', { timeout: 20_000 }, () => {
       // Loki's certificate is now signed by a new CA; the old one no longer verifies it.
       h.loki.setTls({ key: next.serverKey, cert: next.serverCert });
       await h.write(entry(2));
-      for (let polls = 0; ((await h.metric('kube_event_shipper_push_requests_total{status_code="network_error"}')) ?? 0) < 2; polls++) {
+      for (let polls = 0; (await readMetrics(h.metrics)).sum('kube_event_shipper_push_requests_total{status_code="network_error"}') < 2; polls++) {
         assert.ok(polls < 5_000, 'pushes failing on the unknown CA');
         await sleep(1);
       }

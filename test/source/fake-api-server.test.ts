@@ -5,6 +5,7 @@ import { fetch } from 'undici';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import type { KubeObject } from '../fakes/kube-api-server.js';
 import { coreEvent, newEvent } from '../fakes/kube-events.js';
+import { until } from '../support/wait.js';
 
 async function rawGet(fake: FakeKubeApiServer, path: string): Promise<{ status: number; body: KubeObject }> {
   const kc = fake.kubeConfig();
@@ -98,7 +99,7 @@ describe('the fake kube-apiserver', () => {
     const from = fake.resourceVersion;
     const created = fake.createEvent(coreEvent({ namespace: 'watch', name: 'a' }));
     const done = watchUntilDone(fake, '/api/v1/namespaces/watch/events', { resourceVersion: String(from), allowWatchBookmarks: true, timeoutSeconds: 1 });
-    await until(() => fake.openWatches > 0);
+    await until(() => fake.openWatches > 0, 'a watch open', 2_000);
     fake.bumpCount('watch/a', '2026-11-26T10:00:05Z');
     fake.sendBookmark();
     fake.deleteEvent('watch/a');
@@ -141,7 +142,7 @@ describe('the fake kube-apiserver', () => {
 
     fake.injectFault('watch', { kind: 'drop', afterEvents: 1 });
     const dropped = watchUntilDone(fake, '/api/v1/events', { resourceVersion: rv });
-    await until(() => fake.openWatches > 0);
+    await until(() => fake.openWatches > 0, 'a watch open', 2_000);
     fake.createEvent(coreEvent({ namespace: 'drop', name: 'd1' }));
     fake.createEvent(coreEvent({ namespace: 'drop', name: 'd2' }));
     const d = await dropped;
@@ -212,11 +213,3 @@ describe('the fake kube-apiserver', () => {
     assert.equal((await ask('update')).status?.allowed, false);
   });
 });
-
-async function until(cond: () => boolean, timeoutMs = 2_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

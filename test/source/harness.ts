@@ -1,29 +1,19 @@
 /** Shared set-up for the source tests: a real source against the fake API server, recording what it hands over. */
 import pino from 'pino';
 import type { Logger } from 'pino';
-import type { Clock } from '../../src/core/clock.js';
 import type { ProgressListener } from '../../src/core/progress.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import type { Metrics } from '../../src/observe/metrics.js';
 import { createEventSource } from '../../src/source/index.js';
 import type { SourceItem, SourceOptions, StreamStart } from '../../src/source/index.js';
 import type { FakeKubeApiServer } from '../fakes/kube-api-server.js';
+import { fastClock, type ManualClock } from '../support/manual-clock.js';
+import { metricValue as readMetricValue } from '../support/metrics.js';
 import { BASE_TEST_SOURCE_OPTIONS } from '../support/source-options.js';
 
-/** Real time for `now`, but sleeps (backoff) return at once and are recorded. */
-export function fastClock(): Clock & { readonly sleeps: number[] } {
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => Date.now(),
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        sleeps.push(ms);
-        if (signal?.aborted) reject(signal.reason as Error);
-        else setImmediate(resolve);
-      }),
-  };
-}
+// The shared helpers the source tests use, from test/support.
+export { capturingLogger } from '../support/logger.js';
+export { until } from '../support/wait.js';
 
 export interface Recorded {
   readonly stream: string;
@@ -38,7 +28,7 @@ export interface RunningSource {
   /** Names of listed events passed to `onSkipped` (left out, their occurrence counted as seen). */
   readonly skipped: string[];
   readonly metrics: Metrics;
-  readonly clock: ReturnType<typeof fastClock>;
+  readonly clock: ManualClock;
   readonly watchOpen: boolean[];
   /** How often the source reported activity to the health tracker. */
   activity(): number;
@@ -116,26 +106,7 @@ export function startSource(
   };
 }
 
-/** Waits (bounded) until `cond` holds. */
-export async function until(cond: () => boolean, what = 'condition', timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** The value of one sample in the Prometheus text the registry serves. */
-export async function metricValue(metrics: Metrics, name: string, labels = ''): Promise<number> {
-  const text = await metrics.registry.metrics();
-  const line = text.split('\n').find((l) => l.startsWith(`kube_event_shipper_${name}${labels ? `{${labels}}` : ''} `));
-  if (line === undefined) throw new Error(`no sample ${name}{${labels}}`);
-  return Number(line.split(' ')[1]);
-}
-
-/** A pino logger that keeps every record, parsed. */
-export function capturingLogger(): { logger: Logger; records: Record<string, unknown>[] } {
-  const records: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => records.push(JSON.parse(line) as Record<string, unknown>) });
-  return { logger, records };
+/** A source counter by its short name and label selector (`'reason="gone"'`), through the shared metric reader. */
+export function metricValue(metrics: Metrics, name: string, labels = ''): Promise<number> {
+  return readMetricValue(metrics, `kube_event_shipper_${name}{${labels}}`);
 }

@@ -6,7 +6,8 @@ import { createMetrics } from '../../src/observe/metrics.js';
 import { createEventSource } from '../../src/source/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent, newEvent } from '../fakes/kube-events.js';
-import { capturingLogger, fastClock, metricValue, startSource, TEST_SOURCE_OPTIONS, until } from './harness.js';
+import { fastClock } from '../support/manual-clock.js';
+import { capturingLogger, metricValue, startSource, TEST_SOURCE_OPTIONS, until } from './harness.js';
 import type { RunningSource } from './harness.js';
 
 const NOW = () => new Date().toISOString();
@@ -400,6 +401,7 @@ describe('the Kubernetes source', () => {
     assert.equal(refused[0]!['level'], 50);
     assert.equal(refused[0]!['during'], 'watch');
     assert.match(String(refused[0]!['hint']), /check/);
+    assert.match(String(refused[0]!['serverMessage']), /injected 400/, 'the reason read from the refused watch\'s Status');
   });
 
   it('falls back to core/v1 when events.k8s.io/v1 is not served', async () => {
@@ -494,6 +496,22 @@ describe('the Kubernetes source', () => {
     assert.equal(await metricValue(running.metrics, 'events_skipped_total', 'reason="not_an_object"'), 1);
     const logged = records.filter((r) => r['msg'] === 'event not handed on').map((r) => [r['reason'], r['watchType'], r['name']]);
     assert.deepEqual(logged, [['unknown_watch_type', 'SURPRISE', 'odd'], ['not_an_object', 'ADDED', undefined]]);
+    assert.equal(fake.count('watch'), 1, 'the watch went on');
+  });
+
+  it('counts and logs watch lines that are not JSON objects, and carries on', async () => {
+    const { logger, records } = capturingLogger();
+    running = startSource(fake, {}, {}, 0, logger);
+    await until(() => fake.openWatches === 1, 'watch open');
+    assert.equal(await metricValue(running.metrics, 'events_skipped_total', 'reason="not_json"'), 0, 'exported before the first');
+    fake.sendWatchLine('this is not JSON {');
+    fake.sendWatchLine('42');
+    fake.createEvent(coreEvent({ name: 'fine' }));
+    await until(() => running!.items.length === 1, 'the good event');
+    assert.deepEqual(running.names(), ['ADDED fine']);
+    assert.equal(await metricValue(running.metrics, 'events_skipped_total', 'reason="not_json"'), 2);
+    const logged = records.filter((r) => r['msg'] === 'watch line is not a JSON object; skipped');
+    assert.deepEqual(logged.map((r) => [r['level'], r['excerpt'], r['bytes']]), [[40, 'this is not JSON {', 18], [40, '42', 2]]);
     assert.equal(fake.count('watch'), 1, 'the watch went on');
   });
 });

@@ -25,9 +25,14 @@ export class MetricSamples {
     readonly types: ReadonlyMap<string, string>,
   ) {}
 
-  /** Samples with this name whose labels include `labels`. */
+  /**
+   * Samples with this name whose labels include `labels`. Everywhere here `name` may also be a
+   * selector with labels in Prometheus syntax, `name{reason="gone"}`, which adds to `labels`.
+   */
   find(name: string, labels: Labels = {}): Sample[] {
-    return this.samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+    const selector = parseSelector(name);
+    const wanted = Object.entries({ ...selector.labels, ...labels });
+    return this.samples.filter((s) => s.name === selector.name && wanted.every(([k, v]) => s.labels[k] === v));
   }
 
   /** Whether a sample with this name and these labels exists. */
@@ -51,6 +56,21 @@ export class MetricSamples {
 const SAMPLE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: \S+)?$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
+function parseLabels(body: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of body.matchAll(LABEL)) {
+    labels[pair[1] ?? ''] = (pair[2] ?? '').replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
+  }
+  return labels;
+}
+
+/** `name` or `name{label="value",…}` as a name and its labels. */
+export function parseSelector(selector: string): { name: string; labels: Labels } {
+  const match = /^([^{]+)(?:\{(.*)\})?$/.exec(selector);
+  if (!match) throw new Error(`not a metric selector: ${selector}`);
+  return { name: match[1] ?? '', labels: parseLabels(match[2] ?? '') };
+}
+
 /** Parses the Prometheus text exposition format; throws on a line that is neither a comment nor a sample. */
 export function parseMetrics(text: string): MetricSamples {
   const samples: Sample[] = [];
@@ -64,11 +84,7 @@ export function parseMetrics(text: string): MetricSamples {
     }
     const match = SAMPLE.exec(line);
     if (!match) throw new Error(`not a Prometheus sample line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(LABEL)) {
-      labels[pair[1] ?? ''] = (pair[2] ?? '').replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    }
-    samples.push({ name: match[1] ?? '', labels, value: Number(match[3]) });
+    samples.push({ name: match[1] ?? '', labels: parseLabels(match[2] ?? ''), value: Number(match[3]) });
   }
   return new MetricSamples(samples, types);
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createTransformer, DEFAULT_TRANSFORM_OPTIONS, type Transformer } from '../../src/transform/index.js';
 import { readFixtureJson } from '../support/fixtures.js';
-import { corpusEvents, eventFixtureFiles } from './support/corpus.js';
+import { corpusEvents, eventFixtureFiles } from '../support/corpus.js';
 
 const NOW = Date.parse('2026-11-27T00:00:00Z');
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;

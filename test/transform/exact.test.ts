@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Entry } from '../../src/core/entry.js';
 import { createTransformer, DEFAULT_TRANSFORM_OPTIONS, type TransformOptions } from '../../src/transform/index.js';
-import { findWatchedEvent } from './support/corpus.js';
-import { lokiLogfmt } from './support/loki-logfmt.js';
+import { findWatchedEvent } from '../support/corpus.js';
+import { lokiLogfmt } from '../support/loki-logfmt.js';
 
 const NOW = Date.parse('2026-11-26T21:00:00Z');
 const CORE = 'events/watch-core-v1.jsonl';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createTransformer, DEFAULT_TRANSFORM_OPTIONS, type NormalizedEvent, type Transformer } from '../../src/transform/index.js';
-import { corpusEvents, findWatchedEvent } from './support/corpus.js';
+import { corpusEvents, findWatchedEvent } from '../support/corpus.js';
 
 const NOW = Date.parse('2026-11-26T21:00:00Z');
 const DAY = 24 * 3600 * 1000;

@@ -3,8 +3,8 @@ import { describe, it } from 'node:test';
 import { encodeLogfmt, encodeLogfmtValue } from '../../src/transform/logfmt.js';
 import { createTransformer, DEFAULT_TRANSFORM_OPTIONS } from '../../src/transform/index.js';
 import { lineFields, cutMessage } from '../../src/transform/line.js';
-import { allCorpusEvents } from './support/corpus.js';
-import { lokiLogfmt } from './support/loki-logfmt.js';
+import { allCorpusEvents } from '../support/corpus.js';
+import { lokiLogfmt } from '../support/loki-logfmt.js';
 
 const fields = (line: string): Record<string, string> => Object.fromEntries(lokiLogfmt(line).fields);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createTransformer, DEFAULT_TRANSFORM_OPTIONS, MALFORMED_REASONS, type MalformedReason } from '../../src/transform/index.js';
-import { findWatchedEvent } from './support/corpus.js';
+import { findWatchedEvent } from '../support/corpus.js';
 
 const transformer = createTransformer(DEFAULT_TRANSFORM_OPTIONS, { now: () => Date.parse('2026-11-26T21:00:00Z') });
 

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type { Entry } from '../../src/core/entry.js';
 import { createTransformer, DEFAULT_TRANSFORM_OPTIONS, type NormalizedEvent, type TransformOptions } from '../../src/transform/index.js';
 import { cutMessage, lineFields } from '../../src/transform/line.js';
-import { lokiLogfmt } from './support/loki-logfmt.js';
+import { lokiLogfmt } from '../support/loki-logfmt.js';
 
 const NOW = Date.parse('2026-11-26T21:00:00Z');
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 300);

@@ -5,7 +5,7 @@
  * same rate: what parsing alone would cost.
  */
 import { join } from 'node:path';
-import { makeTestCerts } from '../../sink/support/certs.js';
+import { makeTestCerts } from '../../support/certs.js';
 import { BenchApiServer } from '../lib/api-server.js';
 import { sleep, waitUntil } from '../lib/child.js';
 import type { BenchContext } from '../lib/context.js';

@@ -1,12 +1,12 @@
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import type { DeliveryOutcome, Entry, EntrySink } from '../../../src/core/entry.js';
-import type { ProgressListener } from '../../../src/core/progress.js';
-import { createMetrics, type Metrics } from '../../../src/observe/metrics.js';
-import { createLokiSink } from '../../../src/sink/loki/loki-sink.js';
-import type { LokiSinkOptions } from '../../../src/sink/loki/options.js';
-import { startFakeLoki, type FakeLoki, type FakeLokiOptions } from '../../fakes/loki-receiver.js';
-import { ManualClock } from '../../support/manual-clock.js';
+import type { DeliveryOutcome, Entry, EntrySink } from '../../src/core/entry.js';
+import type { ProgressListener } from '../../src/core/progress.js';
+import { createMetrics, type Metrics } from '../../src/observe/metrics.js';
+import { createLokiSink } from '../../src/sink/loki/loki-sink.js';
+import type { LokiSinkOptions } from '../../src/sink/loki/options.js';
+import { startFakeLoki, type FakeLoki, type FakeLokiOptions } from '../fakes/loki-receiver.js';
+import { capturingLogger } from '../support/logger.js';
+import { ManualClock } from '../support/manual-clock.js';
+import { metricValue } from '../support/metrics.js';
 
 export type ProgressCall = 'delivered' | 'unavailable' | 'pending' | 'idle';
 
@@ -22,8 +22,8 @@ export interface Harness {
   readonly outcomes: Map<string, DeliveryOutcome[]>;
   /** Writes with an outcome recorder; resolves when the sink accepted it. */
   write(entry: Entry): Promise<void>;
-  /** The value of one sample in the Prometheus text the registry serves. */
-  metric(sample: string): Promise<number | undefined>;
+  /** The value of the one sample with this name (or `name{labels}` selector), from the shared reader. */
+  metric(selector: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -42,16 +42,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const loki = await startFakeLoki(options.fake);
   const clock = new ManualClock({ autoAdvance: options.autoAdvance ?? true });
   const metrics = createMetrics({ version: 'test' });
-  const logs: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: options.logLevel ?? 'warn' },
-    new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        logs.push(JSON.parse(chunk.toString('utf8')) as Record<string, unknown>);
-        done();
-      },
-    }),
-  );
+  const { logger, records: logs } = capturingLogger(options.logLevel ?? 'warn');
   const progressCalls: ProgressCall[] = [];
   const also = options.progress;
   const progress: ProgressListener = {
@@ -91,11 +82,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       outcomes.set(entry.occurrenceId, []);
       return sink.write(entry, (outcome) => outcomes.get(entry.occurrenceId)?.push(outcome));
     },
-    metric: async (sample) => {
-      const text = await metrics.registry.metrics();
-      const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
-      return line === undefined ? undefined : Number(line.slice(sample.length + 1));
-    },
+    metric: (selector) => metricValue(metrics, selector),
     close: async () => {
       await sink.close(0);
       await loki.close();
@@ -118,13 +105,4 @@ export function entry(i: number, overrides: Partial<Entry> = {}): Entry {
     occurrenceId: `occ-${i}`,
     ...overrides,
   };
-}
-
-/** Polls until `condition` holds; bounded. */
-export async function until(condition: () => boolean, what = 'condition', timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
 }

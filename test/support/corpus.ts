@@ -1,6 +1,6 @@
 /** Every Event object in the shared fixture corpora, with where it came from. */
 import { readdirSync } from 'node:fs';
-import { fixturePath, readFixtureJson, readFixtureJsonLines } from '../../support/fixtures.js';
+import { fixturePath, readFixtureJson, readFixtureJsonLines } from './fixtures.js';
 
 export interface CorpusEvent {
   /** e.g. `events/controllers/watch-core-v1.jsonl#12 MODIFIED` */
