@@ -99,7 +99,29 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
   // Listed items, per stream, held until the list ends and then shipped in time order.
   const sorters = new Map<string, TimeSorter<ListedTag>>();
   const draining = new Map<string, Promise<void>>();
+  // Per stream, the list attempt whose items the sorter holds (its start) and their slots.
+  const listing = new Map<string, { readonly startedMs: number; readonly firstId: string; readonly first: number; last: number }>();
   let closing = false;
+
+  /**
+   * A listed entry joins its stream's sort. A list that failed part-way is listed again from the
+   * start (a new attempt: a new start time, or its first item again): what the failed attempt left in the sorter is
+   * dropped, not shipped twice or kept on disk on every retry, and its slots are passed (they
+   * carry no position; the new attempt's items and its position come after them).
+   */
+  const addListed = async (stream: string, wm: Watermark, startedMs: number, entry: Entry, tag: ListedTag): Promise<void> => {
+    const sorter = sorterOf(stream);
+    const attempt = listing.get(stream);
+    if (attempt === undefined || attempt.startedMs !== startedMs || attempt.firstId === entry.occurrenceId) {
+      if (attempt !== undefined && sorter.size > 0) {
+        log.info({ stream, entries: sorter.size }, 'list started again; what the unfinished list left to sort is dropped');
+        await sorter.clear();
+        for (let seq = attempt.first; seq <= attempt.last; seq++) wm.complete(seq);
+      }
+      listing.set(stream, { startedMs, firstId: entry.occurrenceId, first: tag.seq, last: tag.seq });
+    } else attempt.last = tag.seq;
+    await sorter.add(entry, tag);
+  };
 
   const sorterOf = (stream: string): TimeSorter<ListedTag> => {
     let sorter = sorters.get(stream);
@@ -207,7 +229,7 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
       if (closing) return;
       // A list comes in key order, its times spread over hours: sorted first (bounded memory).
       // Its `occurrences` was computed just now; a list holds each event once.
-      if (item.type === 'LISTED') return sorterOf(stream).add(entry, { seq, uid, count });
+      if (item.type === 'LISTED') return addListed(stream, wm, item.receivedAtMs, entry, { seq, uid, count });
       await ship(entry, idKey, uid, count, uidKey, done);
     },
     onSkipped(_stream: string, object: SourceItem['object']): void {
@@ -223,6 +245,7 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
       const wm = watermarks.get(stream);
       if (!wm) return undefined;
       const sorter = sorters.get(stream);
+      listing.delete(stream);
       let shipped: Promise<void> | undefined;
       if (sorter && sorter.size > 0) {
         const shipping: Promise<void> = (draining.get(stream) ?? Promise.resolve())

@@ -135,6 +135,16 @@ export class TimeSorter<T extends SortTag = number> {
     for await (const batch of this.drainBatches()) yield* batch;
   }
 
+  /** Drops everything added (held and spilled); the sorter can be filled again. */
+  async clear(): Promise<void> {
+    const paths = this.chains.flatMap((c) => c.paths);
+    this.chains = [];
+    this.clearHeld();
+    this.count = 0;
+    this.inMemory = 0;
+    await Promise.all(paths.map((p) => unlink(p).catch(() => undefined)));
+  }
+
   /** Removes the temp directory and whatever is held. */
   async dispose(): Promise<void> {
     this.clearHeld();

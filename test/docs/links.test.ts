@@ -50,4 +50,17 @@ describe('links between the documents', () => {
       assert.deepEqual(broken, []);
     });
   }
+
+  it('every repository path they name in backticks exists (globs and placeholders aside)', () => {
+    const missing: string[] = [];
+    for (const document of DOCUMENTS) {
+      const text = readFileSync(resolve(repoRoot, document), 'utf8');
+      for (const match of text.matchAll(/`((?:src|test|deploy|dashboards|docs)\/[^`\s]*)`/g)) {
+        const path = match[1] ?? '';
+        if (/[*<{]/.test(path)) continue;
+        if (!existsSync(resolve(repoRoot, path))) missing.push(`${document}: ${path}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
 });

@@ -84,6 +84,40 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     assert.deepEqual(await readdir(sortDir), [], 'the spilled runs are removed');
   });
 
+  it('a list that fails part-way again and again is sorted afresh on each attempt: nothing kept twice, nothing lost', async () => {
+    const n = 300;
+    for (let i = 0; i < n; i++) {
+      const name = `ev-${String(i).padStart(4, '0')}`;
+      fake.createEvent(coreEvent({ namespace: 'ns', name, reason: 'BackOff', time: iso(-((i * 7_919) % n) * 60_000 - 60_000) }));
+    }
+    // The second page fails three times (continue token expired): each time the list starts over.
+    fake.injectFault('list', { kind: 'expired-continue' }, 3);
+    const sortDir = join(dir, 'sort');
+    await import('node:fs/promises').then((fs) => fs.mkdir(sortDir));
+    const log = capturingLogger('info');
+    const shipper = startShipper({
+      fake,
+      loki,
+      checkpoint: undefined,
+      source: { initial: { kind: 'all' }, pageSize: 100 },
+      ordering: { sortBudgetBytes: 16 * 1024, sortDir },
+      logger: log.logger,
+    });
+    try {
+      await loki.waitForEntries(n, 20_000);
+      await until(() => log.records.some((l) => l['msg'] === 'list shipped in time order'), 'list shipped');
+    } finally {
+      await shipper.stop();
+    }
+    const summary = log.records.find((l) => l['msg'] === 'list shipped in time order') ?? {};
+    assert.equal(summary['entries'], n, "only the last attempt's items were left to ship");
+    assert.equal(summary['duplicates'], 0);
+    assert.equal(log.records.filter((l) => l['msg'] === 'list started again; what the unfinished list left to sort is dropped').length, 3);
+    assert.equal(loki.entries().length, n);
+    assert.deepEqual(loki.refusals(), []);
+    assert.deepEqual(await readdir(sortDir), [], 'no run left on disk');
+  });
+
   it('an event bumped with an old time while the shipper was down is retimed (true time in the line, counted), not lost; a re-send collapses or is suppressed', async () => {
     const file = join(dir, 'checkpoint.json');
     const checkpoint = createFileCheckpointStore(file);

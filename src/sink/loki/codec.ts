@@ -135,9 +135,10 @@ export function encodeEntry(entry: PushEntry): Buffer {
 
 /**
  * A PushRequest from entries encoded with `encodeEntry` and kept as latin1 strings (one char per
- * byte): the same bytes `encodePushRequest` makes from the entries themselves.
+ * byte): the same bytes `encodePushRequest` makes from the entries themselves. Written into
+ * `scratch` when it is large enough (the result is then a view of it, valid until its next use).
  */
-export function encodePushRequestFromEncoded(streams: readonly { readonly labels: string; readonly entries: readonly string[] }[]): Uint8Array {
+export function encodePushRequestFromEncoded(streams: readonly { readonly labels: string; readonly entries: readonly string[] }[], scratch?: Buffer): Buffer {
   const sizes: number[] = [];
   let total = 0;
   for (const stream of streams) {
@@ -146,7 +147,7 @@ export function encodePushRequestFromEncoded(streams: readonly { readonly labels
     sizes.push(streamLength);
     total += 1 + varintSize(streamLength) + streamLength;
   }
-  const out = new BufferWriter(total);
+  const out = new BufferWriter(total, scratch);
   streams.forEach((stream, i) => {
     out.tag(TAG_STREAM).varint(sizes[i] ?? 0);
     if (stream.labels !== '') out.tag(TAG_LABELS).string(stream.labels);
@@ -196,8 +197,11 @@ class BufferWriter {
   private readonly buf: Buffer;
   private pos = 0;
 
-  constructor(size: number) {
-    this.buf = Buffer.allocUnsafe(size);
+  private readonly size: number;
+
+  constructor(size: number, scratch?: Buffer) {
+    this.buf = scratch !== undefined && scratch.length >= size ? scratch : Buffer.allocUnsafe(size);
+    this.size = size;
   }
 
   tag(tag: number): this {
@@ -244,8 +248,8 @@ class BufferWriter {
   }
 
   finish(): Buffer {
-    if (this.pos !== this.buf.length) throw new Error(`push encoder wrote ${this.pos} of ${this.buf.length} bytes`);
-    return this.buf;
+    if (this.pos !== this.size) throw new Error(`push encoder wrote ${this.pos} of ${this.size} bytes`);
+    return this.size === this.buf.length ? this.buf : this.buf.subarray(0, this.size);
   }
 }
 

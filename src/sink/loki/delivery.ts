@@ -5,7 +5,7 @@
  */
 import type { DeliveryOutcome, LokiRefusalReason } from '../../core/entry.js';
 import type { SinkDeps } from '../deps.js';
-import type { Batch, HeldEntry } from './batch.js';
+import type { Batch, HeldEntry, PushBodyEncoder } from './batch.js';
 import type { LokiPushClient } from './push-client.js';
 import { readRefusals } from './refusals.js';
 import { cutDetail } from './retrying-client.js';
@@ -15,6 +15,7 @@ const SAMPLE_IDS = 3;
 
 export interface Delivery {
   readonly client: LokiPushClient;
+  readonly encoder: PushBodyEncoder;
   readonly deps: SinkDeps;
   /** The client's retry limit, for the log line when it runs out. */
   readonly maxRetries: number;
@@ -41,7 +42,7 @@ async function deliverPart(batch: Batch, delivery: Delivery): Promise<[Batch, Ba
   const { client, deps, settle } = delivery;
   const { metrics, logger, progress } = deps;
   const entries = batch.entries;
-  const body = batch.encode();
+  const body = batch.encode(delivery.encoder);
   const result = await client.send(body, delivery.signal);
   switch (result.kind) {
     case 'delivered':

@@ -6,7 +6,7 @@
  */
 import type { CloseReport, DeliveryOutcome, Entry, EntrySink, OutcomeListener, SinkDropReason } from '../../core/entry.js';
 import type { SinkDeps } from '../deps.js';
-import { Batch, EntryEncoder, type HeldEntry } from './batch.js';
+import { Batch, EntryEncoder, PushBodyEncoder, type HeldEntry } from './batch.js';
 import { LokiUnavailableError } from './errors.js';
 import { resolveLokiSinkOptions, type LokiSinkOptions, type ResolvedLokiSinkOptions } from './options.js';
 import { createLokiPushClient, type LokiPushClient } from './push-client.js';
@@ -57,7 +57,7 @@ class LokiSink implements EntrySink {
     private readonly client: LokiPushClient,
   ) {
     this.encoder = new EntryEncoder(options.structuredMetadata);
-    this.delivery = { client, deps, maxRetries: options.maxRetries, signal: this.shutdown.signal, settle: (entries, outcome) => this.settle(entries, outcome) };
+    this.delivery = { client, encoder: new PushBodyEncoder(), deps, maxRetries: options.maxRetries, signal: this.shutdown.signal, settle: (entries, outcome) => this.settle(entries, outcome) };
     this.loop = this.run().catch((err: unknown) => {
       // Not expected: every failure is an outcome. Report what is held rather than leave it hanging.
       deps.logger.error({ err }, 'Loki sink loop failed');
