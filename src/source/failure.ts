@@ -17,5 +17,10 @@ export function failureOfStatus(status: number, body: unknown): Failure {
   if (status === 401 || status === 403) return { kind: 'auth', status, message };
   if (status === 404) return { kind: 'not_found' };
   if (status === 400) return { kind: 'invalid', message };
-  return { kind: 'error', status, err: new KubeRequestError(message ?? `HTTP ${status}`, status) };
+  return requestError(status, body);
+}
+
+/** An answer that is a passing fault (5xx, 429, an unexpected status): retried with backoff. */
+export function requestError(status: number, body: unknown): Failure {
+  return { kind: 'error', status, err: new KubeRequestError(statusMessage(body) ?? `HTTP ${status}`, status) };
 }

@@ -7,13 +7,12 @@ import type { Logger } from 'pino';
 import type { Clock, Random } from '../core/clock.js';
 import type { ProgressListener } from '../core/progress.js';
 import type { Metrics } from '../observe/metrics.js';
-import { DEFAULT_BACKOFF } from './backoff.js';
-import type { BackoffOptions } from './backoff.js';
+import { DEFAULT_BACKOFF } from '../core/backoff.js';
+import type { BackoffOptions } from '../core/backoff.js';
 import { Reflector } from './reflector.js';
-import type { EventApi, InitialPolicy, SourceHandler, StreamStart } from './reflector.js';
+import type { EventApi, InitialPolicy, SourceHandler, StreamStart } from './types.js';
 
-export type { EventApi, InitialPolicy, SourceHandler, SourceItem, StreamStart } from './reflector.js';
-export type { BackoffOptions } from './backoff.js';
+export type { EventApi, InitialPolicy, SourceHandler, SourceItem, StreamStart } from './types.js';
 
 /** The stream name of the cluster-wide watch; per-namespace streams are named by their namespace. */
 const ALL_NAMESPACES = '*';

@@ -83,7 +83,7 @@ export class WatchStream {
   private wake: (() => void) | undefined;
   private readonly controller = new AbortController();
   private inactivity: NodeJS.Timeout | undefined;
-  private readonly watchdog: NodeJS.Timeout;
+  private watchdog: NodeJS.Timeout | undefined;
   private readonly onAbort = (): void => this.finish({ kind: 'aborted' });
 
   constructor(
@@ -91,8 +91,6 @@ export class WatchStream {
     private readonly deps: WatchStreamDeps,
     private readonly signal: AbortSignal,
   ) {
-    // Real time: it guards a live socket. Its grace keeps it from racing the inactivity timer on plain silence.
-    this.watchdog = setTimeout(() => this.finish({ kind: 'stall' }), options.stallMs + Math.min(1_000, options.stallMs));
     // A listener added to an aborted signal never fires: the request would be held open.
     if (signal.aborted) this.finish({ kind: 'aborted' });
     else signal.addEventListener('abort', this.onAbort, { once: true });
@@ -160,6 +158,10 @@ export class WatchStream {
       return;
     }
     this.opened = true;
+    // Armed when the watch opens (before, the inactivity timer guards the request), on real time:
+    // it guards a live socket. Its grace keeps it from racing the inactivity timer on silence.
+    const stallMs = this.options.stallMs;
+    this.watchdog = setTimeout(() => this.finish({ kind: 'stall' }), stallMs + Math.min(1_000, stallMs));
     this.deps.onOpen();
     body.on('data', (chunk: Buffer) => this.onChunk(chunk));
     body.on('end', () => {
@@ -217,7 +219,7 @@ export class WatchStream {
     }
     if (this.outcome === undefined && start < chunk.length) this.partial.push(chunk.subarray(start));
     if (this.queue.length !== queued) {
-      this.watchdog.refresh();
+      this.watchdog?.refresh();
       this.poke();
     }
   }

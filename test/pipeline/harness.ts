@@ -53,7 +53,7 @@ export function startShipper(setup: ShipperSetup): RunningShipper {
     {
       source: {
         ...BASE_TEST_SOURCE_OPTIONS,
-        backoff: { initialMs: 5, maxMs: 50, jitter: 0.5, resetAfterMs: 1_000 },
+        backoff: { initialMs: 5, maxMs: 50, jitter: { kind: 'extra', share: 0.5 }, resetAfterMs: 1_000 },
         ...setup.source,
       },
       filters: setup.filters ?? {},
