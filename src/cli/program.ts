@@ -8,7 +8,7 @@ import { hostname } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { Command, CommanderError, Option } from 'commander';
 import type { Config } from '../config/index.js';
-import { COMMAND_GROUPS, DASHBOARDS_OUT, envName, flagName, OPTION_SPECS, PASSWORD_ENV, type ConfiguredCommand, type OptionGroup, type OptionSpec } from '../config/options.js';
+import { COMMAND_GROUPS, DASHBOARDS_OUT, envName, flagName, OPTION_SPECS, type ConfiguredCommand, type OptionGroup, type OptionSpec } from '../config/options.js';
 import { ShipperError } from '../core/errors.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { packageVersion } from './version.js';
@@ -33,7 +33,7 @@ function helpText(spec: OptionSpec, command: ConfiguredCommand): string {
   if (spec.choices) extra.push(`choices: ${spec.choices.join(', ')}`);
   if (spec.default !== undefined) extra.push(`default: ${spec.default === '' ? 'none' : spec.default}`);
   extra.push(`env: ${envName(spec.key)}`);
-  if (spec.key === 'lokiPasswordFile') extra.push(`or env ${PASSWORD_ENV}`);
+  if (spec.orEnv !== undefined) extra.push(`or env ${spec.orEnv}`);
   const description = command === 'check' ? (spec.checkDescription ?? spec.description) : spec.description;
   return `${description} (${extra.join(', ')})`;
 }

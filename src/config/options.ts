@@ -52,7 +52,17 @@ export interface OptionSpec {
   readonly unusedByCheck?: true;
   /** `check`'s own description, where the option means something else there. */
   readonly checkDescription?: string;
+  /** An environment variable that gives the value itself instead (a secret with no flag). */
+  readonly orEnv?: string;
+  /**
+   * What of the value is secret: `values` (a map's values: redacted in dumps, errors show the keys
+   * only) or `credentials` (a URL's user info: never shown).
+   */
+  readonly secret?: 'values' | 'credentials';
 }
+
+/** The one secret that only comes from the environment (or from --loki-password-file). */
+export const PASSWORD_ENV = 'KES_LOKI_PASSWORD';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -61,12 +71,12 @@ const CATALOGUE = [
   { key: 'config', kind: 'path', group: 'general', placeholder: '<file>', description: 'YAML config file (keys in camelCase, e.g. lokiUrl)' },
   { key: 'logLevel', kind: 'enum', group: 'general', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'log level of the JSON logs on stderr' },
 
-  { key: 'lokiUrl', kind: 'url', group: 'loki', placeholder: '<url>', description: 'Loki base URL, e.g. http://loki:3100 (without it, lines go to stdout)', checkDescription: 'Loki base URL, e.g. http://loki:3100 (without it, the Loki checks are skipped)' },
+  { key: 'lokiUrl', kind: 'url', group: 'loki', secret: 'credentials', placeholder: '<url>', description: 'Loki base URL, e.g. http://loki:3100 (without it, lines go to stdout)', checkDescription: 'Loki base URL, e.g. http://loki:3100 (without it, the Loki checks are skipped)' },
   { key: 'tenant', kind: 'string', group: 'loki', placeholder: '<id>', description: 'Loki tenant (X-Scope-OrgID header)' },
   { key: 'lokiUsername', kind: 'string', group: 'loki', placeholder: '<name>', description: 'basic auth user name (password from --loki-password-file or KES_LOKI_PASSWORD)' },
-  { key: 'lokiPasswordFile', kind: 'path', group: 'loki', placeholder: '<file>', description: 'file holding the basic auth password' },
+  { key: 'lokiPasswordFile', kind: 'path', group: 'loki', orEnv: PASSWORD_ENV, placeholder: '<file>', description: 'file holding the basic auth password' },
   { key: 'lokiBearerTokenFile', kind: 'path', group: 'loki', placeholder: '<file>', description: 'file holding a bearer token for Loki' },
-  { key: 'lokiHeaders', kind: 'map', group: 'loki', default: '', placeholder: '<k=v,...>', description: 'extra HTTP headers for Loki requests' },
+  { key: 'lokiHeaders', kind: 'map', group: 'loki', default: '', secret: 'values', placeholder: '<k=v,...>', description: 'extra HTTP headers for Loki requests' },
   { key: 'lokiCaFile', kind: 'path', group: 'loki', placeholder: '<file>', description: 'CA bundle (PEM) to verify Loki' },
   { key: 'lokiCertFile', kind: 'path', group: 'loki', placeholder: '<file>', description: 'client certificate (PEM) for Loki' },
   { key: 'lokiKeyFile', kind: 'path', group: 'loki', placeholder: '<file>', description: 'client key (PEM) for Loki' },
@@ -135,9 +145,6 @@ export const COMMAND_GROUPS = {
 } as const satisfies Readonly<Record<string, readonly OptionGroup[]>>;
 
 export type ConfiguredCommand = keyof typeof COMMAND_GROUPS;
-
-/** The one secret that only comes from the environment (or from --loki-password-file). */
-export const PASSWORD_ENV = 'KES_LOKI_PASSWORD';
 
 /** `dashboards --out`: not part of the configuration (no YAML key), only a flag and its env twin. */
 export const DASHBOARDS_OUT = { flag: '--out', env: 'KES_DASHBOARDS_OUT', default: 'dashboards' } as const;

@@ -3,7 +3,12 @@
  * tokens, a URL may carry credentials, and the password, bearer token and TLS material are secrets.
  */
 import type { Config } from './config.js';
+import { OPTION_SPECS, type OptionSpec } from './options.js';
 import { HEADER_NAME } from './parse.js';
+
+const SECRET_PARTS: ReadonlyMap<string, NonNullable<OptionSpec['secret']>> = new Map(
+  OPTION_SPECS.flatMap((spec) => (spec.secret !== undefined ? [[spec.key, spec.secret] as const] : [])),
+);
 
 /** A URL with its user info (user name and password) replaced, also when it does not parse. */
 function redactUrl(text: string): string {
@@ -31,8 +36,9 @@ function headerNames(value: unknown): string {
 
 /** The value as it may appear in an error: never a secret. */
 export function showValue(key: string, value: unknown): string {
-  if (key === 'lokiHeaders') return headerNames(value);
-  if (key === 'lokiUrl' && typeof value === 'string') return show(redactUrl(value));
+  const secret = SECRET_PARTS.get(key);
+  if (secret === 'values') return headerNames(value);
+  if (secret === 'credentials' && typeof value === 'string') return show(redactUrl(value));
   return show(value);
 }
 
@@ -41,13 +47,19 @@ export function show(value: unknown): string {
   return text.length > 80 ? text.slice(0, 77) + '...' : text;
 }
 
+/** What start-up reads from the secret files and `KES_LOKI_PASSWORD`: not options, secrets whole. */
 const SECRET_KEYS = ['lokiPassword', 'lokiBearerToken'] as const;
+
+const redactValues = (map: object): Record<string, string> => Object.fromEntries(Object.keys(map).map((k) => [k, '<redacted>']));
 
 /** A copy safe to print or log: secret values replaced, header values too (they often carry tokens). */
 export function redactConfig(config: Config): Record<string, unknown> {
   const copy: Record<string, unknown> = { ...config };
   for (const key of SECRET_KEYS) if (copy[key] !== undefined) copy[key] = '<redacted>';
-  copy['lokiHeaders'] = Object.fromEntries(Object.keys(config.lokiHeaders).map((k) => [k, '<redacted>']));
-  copy['lokiTls'] = Object.fromEntries(Object.keys(config.lokiTls).map((k) => [k, '<redacted>']));
+  for (const [key, secret] of SECRET_PARTS) {
+    const value = copy[key];
+    if (secret === 'values' && value !== null && typeof value === 'object') copy[key] = redactValues(value);
+  }
+  copy['lokiTls'] = redactValues(config.lokiTls);
   return copy;
 }

@@ -84,7 +84,13 @@ function commandsOf(spec: OptionSpec): string {
 function optionTable(group: OptionGroup): string[] {
   const rows = OPTION_SPECS.filter((spec) => spec.group === group).map((spec) => {
     const fallback = spec.default === undefined ? 'unset' : spec.default === '' ? '(none)' : code(spec.default);
-    const meaning = spec.checkDescription !== undefined ? `${spec.description}; \`check\`: ${spec.checkDescription}` : spec.description;
+    const notes = [
+      ...(spec.checkDescription !== undefined ? [`\`check\`: ${spec.checkDescription}`] : []),
+      ...(spec.orEnv !== undefined ? [`or, instead, the secret itself in \`${spec.orEnv}\``] : []),
+      ...(spec.secret === 'values' ? ['the values are secrets: redacted in dumps, errors show only the names'] : []),
+      ...(spec.secret === 'credentials' ? ['credentials in it are refused and never shown'] : []),
+    ];
+    const meaning = [spec.description, ...notes].join('; ');
     return `| ${code(flagName(spec.key))} | ${code(envName(spec.key))} | ${code(spec.key)} | ${fallback} | ${cell(accepted(spec))} | ${commandsOf(spec)} | ${cell(meaning)} |`;
   });
   return ['| flag | env | YAML key | default | accepts | commands | meaning |', '|---|---|---|---|---|---|---|', ...rows];

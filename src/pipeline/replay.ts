@@ -18,6 +18,7 @@ import type { Entry, EntrySink } from '../core/entry.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { Transformer } from '../transform/index.js';
 import { DEFAULT_OUT_OF_ORDER_WINDOW_MS } from './shipper.js';
+import { IdSet } from './id-set.js';
 import { Retimer } from './retimer.js';
 import { StreamTimes } from './stream-times.js';
 import { DEFAULT_SORT_BUDGET_BYTES, orderSlackNs, TimeSorter } from './time-sorter.js';
@@ -68,7 +69,8 @@ export interface ReplayDeps {
 
 export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSignal): Promise<ReplaySummary> {
   const { transformer, sink, logger, metrics, clock } = deps;
-  const seen = new Set<string>();
+  // Every occurrence id read, as a 64-bit hash: this grows with the input, so it must be small.
+  const seen = new IdSet();
   const lastCounts = new ShippedCounts(REPLAY_SHIPPED_COUNTS_CAPACITY);
   const windowMs = deps.outOfOrderWindowMs ?? DEFAULT_OUT_OF_ORDER_WINDOW_MS;
   const sorter = new TimeSorter({
@@ -125,12 +127,11 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
         }
         const { uid, count } = normalized.event;
         const entry = transformer.toEntry(normalized.event, lastCounts.occurrencesOf(uid, count));
-        if (seen.has(entry.occurrenceId)) {
+        if (!seen.add(entry.occurrenceId)) {
           counts.duplicates += 1;
           metrics.eventsDuplicate.inc();
           continue;
         }
-        seen.add(entry.occurrenceId);
         // In input order: an event's first state counts its whole count, each later one its rise.
         lastCounts.raise(uid, count);
         if (deps.sortByTime) await sorter.add(entry, 0);

@@ -4,26 +4,26 @@
  * item that never gets one (dropped at shutdown or after the sink gave up retrying) holds the
  * watermark for good, so a restart resumes before it and ships it again.
  */
-interface Slot {
-  /** The stream position once this item is done; undefined for listed items. */
-  readonly resourceVersion: string | undefined;
-  /** Wall time the item was handed over. */
-  readonly atMs: number;
-  done: boolean;
-}
-
 export interface Position {
   readonly resourceVersion: string;
   /** Wall time at which the source had reached this position. */
   readonly atMs: number;
 }
 
+/**
+ * Items are kept as one done flag each (a byte), plus a position for the few that carry one (list
+ * ends, watch events): a 100k-event list waiting in the time sort holds 100 KB here, not an object
+ * per item.
+ */
 export class Watermark {
-  private readonly slots: Slot[] = [];
-  /** Sequence number of slots[0]. */
+  /** Done flags of the items from `base` on (slot i is item base + i); the first `head` are passed. */
+  private done = new Uint8Array(1024);
+  private length = 0;
+  /** Sequence number of slot 0. */
   private base = 0;
-  /** Index in `slots` of the first item not yet passed. */
   private head = 0;
+  /** Positions of items that carry one, by sequence number. */
+  private readonly positions = new Map<number, Position>();
   private committed: Position | undefined;
 
   constructor(start: Position | undefined) {
@@ -37,13 +37,20 @@ export class Watermark {
 
   /** Items handed over and not yet passed by the watermark. */
   get pending(): number {
-    return this.slots.length - this.head;
+    return this.length - this.head;
   }
 
   /** Registers an item; returns its sequence number for `complete`. */
   begin(resourceVersion: string | undefined, atMs: number): number {
-    this.slots.push({ resourceVersion, atMs, done: false });
-    return this.base + this.slots.length - 1;
+    if (this.length === this.done.length) {
+      const grown = new Uint8Array(this.done.length * 2);
+      grown.set(this.done);
+      this.done = grown;
+    }
+    const seq = this.base + this.length;
+    this.done[this.length++] = 0;
+    if (resourceVersion !== undefined) this.positions.set(seq, { resourceVersion, atMs });
+    return seq;
   }
 
   /** A position marker (end of a list, a bookmark): done at once. */
@@ -53,23 +60,29 @@ export class Watermark {
 
   /** The item has its final outcome. */
   complete(seq: number): void {
-    const slot = this.slots[seq - this.base];
-    if (!slot) return;
-    slot.done = true;
+    const i = seq - this.base;
+    if (i < 0 || i >= this.length) return;
+    this.done[i] = 1;
     this.advance();
   }
 
   private advance(): void {
-    while (this.head < this.slots.length && this.slots[this.head]!.done) {
-      const s = this.slots[this.head]!;
-      if (s.resourceVersion !== undefined) this.committed = { resourceVersion: s.resourceVersion, atMs: s.atMs };
+    while (this.head < this.length && this.done[this.head] === 1) {
+      const seq = this.base + this.head;
+      const p = this.positions.get(seq);
+      if (p !== undefined) {
+        this.committed = p;
+        this.positions.delete(seq);
+      }
       this.head += 1;
     }
     // Drop passed slots now and then, not on every step.
-    if (this.head > 1024 && this.head * 2 > this.slots.length) {
-      this.slots.splice(0, this.head);
+    if (this.head > 1024 && this.head * 2 > this.length) {
+      this.done.copyWithin(0, this.head, this.length);
+      this.length -= this.head;
       this.base += this.head;
       this.head = 0;
+      if (this.done.length > 4096 && this.length * 4 < this.done.length) this.done = this.done.slice(0, Math.max(1024, this.length * 2));
     }
   }
 }

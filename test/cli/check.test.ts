@@ -7,8 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { serializeCheckpoint } from '../../src/checkpoint/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
-import { writeKubeconfig } from './kube-env.js';
-import { cleanEnv, runCliToEnd } from './run-cli.js';
+import { writeKubeconfig } from '../support/kube-env.js';
+import { cleanEnv, runCliToEnd } from '../support/run-cli.js';
 import { closedPort } from '../support/net.js';
 
 interface Line {

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent } from '../fakes/kube-events.js';
-import { writeKubeconfig } from './kube-env.js';
-import { cleanEnv, observePort, startCli } from './run-cli.js';
+import { writeKubeconfig } from '../support/kube-env.js';
+import { cleanEnv, observePort, startCli } from '../support/run-cli.js';
 
 const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 const NO_CHECKPOINT = '"msg":"no checkpoint (--checkpoint-file or --checkpoint-configmap): a restart will not resume where this run stopped"';

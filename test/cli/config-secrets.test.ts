@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runWithConfigFile } from './run-cli.js';
+import { runWithConfigFile } from '../support/run-cli.js';
 
 interface Case {
   readonly name: string;

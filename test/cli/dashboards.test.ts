@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { bundledDashboardsDir, writeDashboards } from '../../src/cli/commands/dashboards.js';
 import { repoRoot } from '../support/fixtures.js';
-import { runCliToEnd } from './run-cli.js';
+import { runCliToEnd } from '../support/run-cli.js';
 
 const fixtureDir = join(repoRoot, 'test', 'cli', 'fixtures', 'dashboards');
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
-import { writeKubeconfig } from './kube-env.js';
-import { cleanEnv, observePort, startCli, type Spawned } from './run-cli.js';
+import { writeKubeconfig } from '../support/kube-env.js';
+import { cleanEnv, observePort, startCli, type Spawned } from '../support/run-cli.js';
 import { waitForReadyz } from '../support/wait.js';
 
 /** A ceiling for a busy machine. */

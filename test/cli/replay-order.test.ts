@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { coreEvent, newEvent } from '../fakes/kube-events.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
-import { cleanEnv, runCliToEnd } from './run-cli.js';
+import { cleanEnv, runCliToEnd } from '../support/run-cli.js';
 
 const HOUR_MS = 3_600_000;
 

@@ -6,7 +6,7 @@ import { createTransformer, eventsInText, resolveTransformOptions } from '../../
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
 import { fixturePath, readFixtureText } from '../support/fixtures.js';
 import { closedPort } from '../support/net.js';
-import { cleanEnv, runCliToEnd, startCli } from './run-cli.js';
+import { cleanEnv, runCliToEnd, startCli } from '../support/run-cli.js';
 
 /** The occurrences a fixture holds, by event uid (what the receiver's `event_uid` metadata must show). */
 function expectedOccurrences(relative: string): string[] {

@@ -6,8 +6,8 @@ import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent } from '../fakes/kube-events.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
 import { readMetrics } from '../support/metrics.js';
-import { writeKubeconfig } from './kube-env.js';
-import { cleanEnv, observePort, startCli } from './run-cli.js';
+import { writeKubeconfig } from '../support/kube-env.js';
+import { cleanEnv, observePort, startCli } from '../support/run-cli.js';
 
 const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 

@@ -4,19 +4,13 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { commandSinkOptions, type SinkCommand } from '../../src/cli/sink-options.js';
 import { loadConfig } from '../../src/config/index.js';
-import type { Clock } from '../../src/core/clock.js';
 import type { DeliveryOutcome, Entry } from '../../src/core/entry.js';
 import { ignoreProgress } from '../../src/core/progress.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import { createLokiSink, resolveLokiSinkOptions } from '../../src/sink/loki/index.js';
 import { startFakeLoki, type FakeLoki } from '../fakes/loki-receiver.js';
+import { fastClock } from '../support/manual-clock.js';
 import { secretVolume } from '../support/secret-volume.js';
-
-/** Backoff sleeps end at once, so dozens of retries take milliseconds; the pushes are real HTTP. */
-const instantClock: Clock = {
-  now: () => Date.now(),
-  sleep: (_ms, signal) => (signal?.aborted ? Promise.reject(signal.reason as Error) : Promise.resolve()),
-};
 
 const entry: Entry = {
   labels: { job: 'kes', namespace: 'shop' },
@@ -33,7 +27,7 @@ async function shipThroughOutage(command: SinkCommand, loki: FakeLoki, failures:
   loki.script(...Array.from({ length: failures }, () => ({ status: 503, body: 'ingester unavailable' })));
   const sink = createLokiSink(
     { ...commandSinkOptions(command, config, loki.url), batchMaxWaitMs: 1 },
-    { metrics: createMetrics({ version: 'test' }), logger: pino({ level: 'silent' }), clock: instantClock, random: () => 0.5, progress: ignoreProgress },
+    { metrics: createMetrics({ version: 'test' }), logger: pino({ level: 'silent' }), clock: fastClock(), random: () => 0.5, progress: ignoreProgress },
   );
   let outcome: DeliveryOutcome | undefined;
   await sink.write(entry, (o) => {
@@ -64,7 +58,7 @@ describe('retry bounds per command', () => {
       const config = loadConfig({ flags: { lokiUrl: fake.url, lokiBearerTokenFile: volume.path('token') }, env: {}, readFile: (path) => readFileSync(path, 'utf8'), hostname: 'test' });
       const sink = createLokiSink(
         { ...commandSinkOptions('run', config, fake.url), batchMaxWaitMs: 1 },
-        { metrics: createMetrics({ version: 'test' }), logger: pino({ level: 'silent' }), clock: instantClock, random: () => 0.5, progress: ignoreProgress },
+        { metrics: createMetrics({ version: 'test' }), logger: pino({ level: 'silent' }), clock: fastClock(), random: () => 0.5, progress: ignoreProgress },
       );
       fake.requireAuthorization('Bearer second');
       let outcome: DeliveryOutcome | undefined;

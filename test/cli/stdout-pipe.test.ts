@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent } from '../fakes/kube-events.js';
-import { writeKubeconfig } from './kube-env.js';
-import { cleanEnv, startCli, type CliResult, type Spawned } from './run-cli.js';
+import { writeKubeconfig } from '../support/kube-env.js';
+import { cleanEnv, startCli, type CliResult, type Spawned } from '../support/run-cli.js';
 
 const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
 

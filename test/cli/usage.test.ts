@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { envName, flagName, OPTION_SPECS } from '../../src/config/index.js';
-import { cleanEnv, runCliToEnd, runWithConfigFile } from './run-cli.js';
+import { cleanEnv, runCliToEnd, runWithConfigFile } from '../support/run-cli.js';
 
 /** Help entries by option, with commander's wrapped continuation lines joined. */
 function optionEntries(help: string): string[] {

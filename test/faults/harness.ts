@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { FakeKubeApiServer, type FakeKubeApiServerOptions } from '../fakes/kube-api-server.js';
 import { coreEvent, newEvent, type EventApi, type KubeObject } from '../fakes/kube-events.js';
 import { startFakeLoki, type FakeLoki, type FakeLokiOptions, type StoredEntry } from '../fakes/loki-receiver.js';
-import { writeKubeconfig } from '../cli/kube-env.js';
-import { cleanEnv, observePort, startCli, type CliResult, type Spawned } from '../cli/run-cli.js';
+import { writeKubeconfig } from '../support/kube-env.js';
+import { cleanEnv, observePort, startCli, type CliResult, type Spawned } from '../support/run-cli.js';
 import { readMetrics, type MetricSamples } from '../support/metrics.js';
 import { sleep } from '../support/wait.js';
 

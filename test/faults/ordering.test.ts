@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { coreEvent, newEvent, type KubeObject } from '../fakes/kube-events.js';
-import { runCliToEnd } from '../cli/run-cli.js';
+import { runCliToEnd } from '../support/run-cli.js';
 import { FaultRig, isoAgo, occurrenceKey } from './harness.js';
 
 const HOUR_MS = 3_600_000;

@@ -12,8 +12,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent } from '../fakes/kube-events.js';
 import { startFakeLoki, type FakeLoki, type StoredEntry } from '../fakes/loki-receiver.js';
-import { writeKubeconfig } from '../cli/kube-env.js';
-import { cleanEnv, startCli, type Spawned } from '../cli/run-cli.js';
+import { writeKubeconfig } from '../support/kube-env.js';
+import { cleanEnv, startCli, type Spawned } from '../support/run-cli.js';
 import { until } from '../support/wait.js';
 
 const LEASE_DURATION_MS = 2000;

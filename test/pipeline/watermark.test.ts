@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Watermark } from '../../src/pipeline/watermark.js';
+import { Watermark, type Position } from '../../src/pipeline/watermark.js';
 
 describe('the low-watermark', () => {
   it('starts at the checkpointed position', () => {
@@ -54,5 +54,30 @@ describe('the low-watermark', () => {
     const next = wm.begin('5001', 5001);
     wm.complete(next);
     assert.deepEqual(wm.position, { resourceVersion: '5001', atMs: 5001 });
+  });
+
+  it('keeps its order over many items as passed ones are dropped (a long list, then a watch)', () => {
+    const wm = new Watermark(undefined);
+    const listed = Array.from({ length: 10_000 }, () => wm.begin(undefined, 1));
+    wm.mark('100', 2);
+    // Outcomes in reverse order: nothing passes until the first listed item is done.
+    for (const seq of listed.slice(1).reverse()) wm.complete(seq);
+    assert.equal(wm.position, undefined);
+    assert.equal(wm.pending, 10_001);
+    wm.complete(listed[0] as number);
+    assert.deepEqual(wm.position, { resourceVersion: '100', atMs: 2 });
+    assert.equal(wm.pending, 0);
+    for (let round = 0; round < 3; round++) {
+      const before: Position | undefined = wm.position;
+      const watched = Array.from({ length: 3_000 }, (_, i) => wm.begin(String(10_000 * (round + 1) + i), 3));
+      wm.complete(watched[1] as number);
+      assert.deepEqual(wm.position, before, 'the first watched item is not done yet');
+      for (const seq of watched) wm.complete(seq);
+      assert.deepEqual(wm.position, { resourceVersion: String(10_000 * (round + 1) + 2_999), atMs: 3 });
+      assert.equal(wm.pending, 0);
+    }
+    // A stale sequence number (passed long ago) changes nothing.
+    wm.complete(listed[5] as number);
+    assert.equal(wm.pending, 0);
   });
 });

@@ -8,12 +8,7 @@ import { createEventSource } from '../../src/source/index.js';
 import type { SourceItem, SourceOptions, StreamStart } from '../../src/source/index.js';
 import type { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { fastClock, type ManualClock } from '../support/manual-clock.js';
-import { metricValue as readMetricValue } from '../support/metrics.js';
 import { BASE_TEST_SOURCE_OPTIONS } from '../support/source-options.js';
-
-// The shared helpers the source tests use, from test/support.
-export { capturingLogger } from '../support/logger.js';
-export { until } from '../support/wait.js';
 
 export interface Recorded {
   readonly stream: string;
@@ -104,9 +99,4 @@ export function startSource(
       await done;
     },
   };
-}
-
-/** A source counter by its short name and label selector (`'reason="gone"'`), through the shared metric reader. */
-export function metricValue(metrics: Metrics, name: string, labels = ''): Promise<number> {
-  return readMetricValue(metrics, `kube_event_shipper_${name}{${labels}}`);
 }

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent } from '../fakes/kube-events.js';
-import { startSource, until } from './harness.js';
+import { until } from '../support/wait.js';
+import { startSource } from './harness.js';
 
 describe('listing 100k events', () => {
   let fake: FakeKubeApiServer;

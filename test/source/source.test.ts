@@ -7,7 +7,10 @@ import { createEventSource } from '../../src/source/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent, newEvent } from '../fakes/kube-events.js';
 import { fastClock } from '../support/manual-clock.js';
-import { capturingLogger, metricValue, startSource, TEST_SOURCE_OPTIONS, until } from './harness.js';
+import { capturingLogger } from '../support/logger.js';
+import { metricValue } from '../support/metrics.js';
+import { until } from '../support/wait.js';
+import { startSource, TEST_SOURCE_OPTIONS } from './harness.js';
 import type { RunningSource } from './harness.js';
 
 const NOW = () => new Date().toISOString();
@@ -33,8 +36,8 @@ describe('the Kubernetes source', () => {
     await until(() => running!.items.length === 2, 'two items');
     assert.deepEqual(running.names(), ['ADDED new', 'MODIFIED old']);
     assert.deepEqual(running.skipped, ['old'], 'the listed event is reported as seen');
-    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="initial"'), 1);
-    assert.equal(await metricValue(running.metrics, 'events_received_total', 'type="LISTED"'), 1);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_relists_total{reason="initial"}'), 1);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_events_received_total{type="LISTED"}'), 1);
     assert.deepEqual(running.watchOpen, [true]);
   });
 
@@ -74,7 +77,7 @@ describe('the Kubernetes source', () => {
     assert.equal(lastRv, watch[0]!.query.get('resourceVersion'), 'every re-watch resumes from the listed resourceVersion');
     assert.equal(watch[0]!.query.get('allowWatchBookmarks'), 'true');
     assert.deepEqual(running.names(), ['ADDED a', 'ADDED b']);
-    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="gone"'), 0);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_relists_total{reason="gone"}'), 0);
   });
 
   it('follows bookmarks and resumes from the bookmarked resourceVersion', async () => {
@@ -88,7 +91,7 @@ describe('the Kubernetes source', () => {
     fake.endWatches();
     await until(() => fake.count('watch') === 2, 're-watch');
     assert.equal(fake.requests.filter((r) => r.endpoint === 'watch')[1]!.query.get('resourceVersion'), String(fake.resourceVersion));
-    assert.equal(await metricValue(running.metrics, 'events_received_total', 'type="BOOKMARK"'), 1);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_events_received_total{type="BOOKMARK"}'), 1);
   });
 
   for (const form of ['gone-in-stream', 'gone'] as const) {
@@ -106,7 +109,7 @@ describe('the Kubernetes source', () => {
       await until(() => running!.items.length === 3, 'relisted');
       assert.deepEqual(running.names(), ['ADDED seen', 'LISTED before', 'LISTED missed']);
       assert.deepEqual(running.skipped, ['before'], 'only the first list reports a skip; the relist skips "seen" as unchanged');
-      assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="gone"'), 1);
+      assert.equal(await metricValue(running.metrics, 'kube_event_shipper_relists_total{reason="gone"}'), 1);
     });
   }
 
@@ -138,7 +141,7 @@ describe('the Kubernetes source', () => {
     fake.injectFault('watch', { kind: 'gone-in-stream' }, 3);
     running = startSource(fake);
     await until(() => fake.openWatches === 1, 'watch open at last');
-    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="gone"'), 3);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_relists_total{reason="gone"}'), 3);
     assert.equal(running.clock.sleeps.length, 2, 'the second and third 410 in a row wait first');
   });
 
@@ -147,7 +150,7 @@ describe('the Kubernetes source', () => {
     running = startSource(fake);
     await until(() => fake.openWatches === 1, 'watch open at last');
     assert.equal(fake.count('list'), 4);
-    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="gone"'), 3);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_relists_total{reason="gone"}'), 3);
     assert.equal(running.clock.sleeps.length, 3, 'each 410 to a list waits first');
   });
 
@@ -156,7 +159,7 @@ describe('the Kubernetes source', () => {
     fake.injectFault('list', { kind: 'expired-continue' }, 3);
     running = startSource(fake, { pageSize: 4, initial: { kind: 'all' } });
     await until(() => fake.openWatches === 1, 'watch open');
-    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="continue_expired"'), 3);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_relists_total{reason="continue_expired"}'), 3);
     assert.deepEqual(running.clock.sleeps, [1_000, 2_000]);
   });
 
@@ -165,7 +168,7 @@ describe('the Kubernetes source', () => {
     fake.injectFault('list', { kind: 'expired-continue' });
     running = startSource(fake, { pageSize: 4, initial: { kind: 'all' } });
     await until(() => fake.openWatches === 1, 'watch open');
-    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="continue_expired"'), 1);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_relists_total{reason="continue_expired"}'), 1);
     const lists = fake.requests.filter((r) => r.endpoint === 'list');
     assert.equal(lists.length, 4);
     assert.equal(lists[2]!.query.get('continue'), null, 'the list starts over');
@@ -180,7 +183,7 @@ describe('the Kubernetes source', () => {
     await until(() => fake.count('watch') === 2 && fake.openWatches === 1, 'second watch', 10_000);
     fake.createEvent(coreEvent({ name: 'after-stall' }));
     await until(() => running!.items.length === 1, 'item after stall');
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 1);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="stall"}'), 1);
   });
 
   it('backs off on consecutive stalls like on errors, instead of re-watching at once each time', async () => {
@@ -188,7 +191,7 @@ describe('the Kubernetes source', () => {
     // 25 trickle periods: a loaded machine delaying a few trickles still sees a stall, not silence.
     running = startSource(fake, { stallTimeoutMs: 500 });
     await until(() => fake.count('watch') === 3 && fake.openWatches === 1, 'third watch', 10_000);
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 2);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="stall"}'), 2);
     // The default backoff (800 ms, doubling, +50 % jitter at random() = 0.5).
     assert.deepEqual(running.clock.sleeps, [1_000, 2_000]);
   });
@@ -201,16 +204,16 @@ describe('the Kubernetes source', () => {
     // with 0 it re-watched hundreds of times. A slow machine only lowers the count.
     const watches = fake.count('watch');
     assert.ok(watches <= 15, `${watches} watch requests in one second`);
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="stall"}'), 0);
   });
 
   it('treats client-node\'s inactivity timeout on a silent watch as a normal re-watch', async () => {
     running = startSource(fake, { requestTimeoutMs: 100, stallTimeoutMs: 10_000 });
     await until(() => fake.count('watch') >= 3, 'three watches');
-    assert.ok((await metricValue(running.metrics, 'watch_restarts_total', 'reason="timeout"')) >= 2);
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
+    assert.ok((await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="timeout"}')) >= 2);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="stall"}'), 0);
     assert.equal(fake.count('list'), 1, 'no relist for a normal re-watch');
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="short_watch"'), 0);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="short_watch"}'), 0);
     assert.deepEqual(running.clock.sleeps, [], 'no backoff for a normal re-watch');
     assert.ok(running.activity() >= 3, 'each re-opened watch counts as progress for the health check');
   });
@@ -218,8 +221,8 @@ describe('the Kubernetes source', () => {
   it('counts a silent watch as a normal timeout, not a stall, even with a stall timeout below 30 s', async () => {
     running = startSource(fake, { requestTimeoutMs: 30_000, stallTimeoutMs: 100 });
     await until(() => fake.count('watch') >= 3, 'three watches');
-    assert.ok((await metricValue(running.metrics, 'watch_restarts_total', 'reason="timeout"')) >= 2);
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
+    assert.ok((await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="timeout"}')) >= 2);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="stall"}'), 0);
   });
 
   it('does not call a quiet watch stalled while a slow consumer is still handing over what it read', async () => {
@@ -230,25 +233,25 @@ describe('the Kubernetes source', () => {
     for (let i = 0; i < 10; i++) fake.createEvent(coreEvent({ name: `q${i}` }));
     await until(() => running!.items.length === 10, 'all handed over');
     await until(() => fake.count('watch') >= 2, 're-watch');
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0);
-    assert.ok((await metricValue(running.metrics, 'watch_restarts_total', 'reason="timeout"')) >= 1);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="stall"}'), 0);
+    assert.ok((await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="timeout"}')) >= 1);
     assert.equal(fake.requests.filter((r) => r.endpoint === 'watch')[1]!.query.get('resourceVersion'), String(fake.resourceVersion), 'resumed after the last item');
   });
 
   it('cuts a watch that runs too far ahead of a slow consumer and resumes it, losing and repeating nothing', async () => {
     running = startSource(fake, { maxQueuedEvents: 10 }, {}, 1);
     await until(() => fake.openWatches === 1, 'watch open');
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="backpressure"'), 0, 'exported before the first cut');
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="backpressure"}'), 0, 'exported before the first cut');
     for (let i = 0; i < 100; i++) fake.createEvent(coreEvent({ name: `burst-${String(i).padStart(3, '0')}` }));
     await until(() => running!.items.length >= 100, 'all handed over');
     await until(() => fake.openWatches === 1, 'watching again');
     assert.deepEqual(running.names(), Array.from({ length: 100 }, (_, i) => `ADDED burst-${String(i).padStart(3, '0')}`));
     assert.ok(fake.count('watch') > 1, 'the watch was resumed');
     // Every resume is counted as backpressure (polled: the last cut may still be on its way).
-    const backpressure = () => metricValue(running!.metrics, 'watch_restarts_total', 'reason="backpressure"');
+    const backpressure = () => metricValue(running!.metrics, 'kube_event_shipper_watch_restarts_total{reason="backpressure"}');
     for (let i = 0; i < 200 && (await backpressure()) !== fake.count('watch') - 1; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(await backpressure(), fake.count('watch') - 1);
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="error"'), 0);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="error"}'), 0);
   });
 
   it('bounds the watch read-ahead in bytes too: large messages behind a slow consumer cut the watch long before the event limit, losing and repeating nothing', async () => {
@@ -259,7 +262,7 @@ describe('the Kubernetes source', () => {
     await until(() => running!.items.length >= 20, 'all handed over');
     assert.deepEqual(running.names(), Array.from({ length: 20 }, (_, i) => `ADDED big-${String(i).padStart(2, '0')}`));
     assert.ok(fake.count('watch') > 1, 'the watch was cut while 20 events are far below the 5 000-event limit');
-    assert.ok((await metricValue(running.metrics, 'watch_restarts_total', 'reason="backpressure"')) >= 1);
+    assert.ok((await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="backpressure"}')) >= 1);
   });
 
   it('asks for fewer items per list page while pages come larger than the page byte budget, and lists everything', async () => {
@@ -294,15 +297,15 @@ describe('the Kubernetes source', () => {
     release!();
     await until(() => running!.items.length === 3 && fake.openWatches === 1, 'resumed');
     assert.deepEqual(running.names(), ['ADDED first', 'ADDED second', 'LISTED during-pause']);
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 0, 'a pause is no stall');
-    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="gone"'), 1);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="stall"}'), 0, 'a pause is no stall');
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_relists_total{reason="gone"}'), 1);
     // The watchdog is armed again on the new watch: a connection that only trickles is caught.
     fake.injectFault('watch', { kind: 'stall', trickle: true, trickleMs: 20 });
     fake.endWatches();
     await until(() => fake.openWatches === 1 && fake.pendingFaults === 0, 'watching again', 10_000);
     fake.createEvent(coreEvent({ name: 'after', time: NOW() }));
     await until(() => running!.items.length === 4, 'the event after the stall');
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="stall"'), 1);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="stall"}'), 1);
   });
 
   it('treats a watch that times out before the server answers as an error, not as contact, so a later relist still ships what happened meanwhile', async () => {
@@ -315,8 +318,8 @@ describe('the Kubernetes source', () => {
     fake.compact();
     await until(() => fake.count('list') === 2 && fake.openWatches === 1, 'relist after the hang');
     assert.deepEqual(running.names(), ['LISTED during-hang']);
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="timeout"'), 0);
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="error"'), 4);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="timeout"}'), 0);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="error"}'), 4);
     assert.equal(running.clock.sleeps.length, 5, 'the short watch and each hang back off');
   });
 
@@ -325,7 +328,7 @@ describe('the Kubernetes source', () => {
     running = startSource(fake, { shortWatchLimit: 3 });
     await until(() => fake.count('watch') === 5 && fake.openWatches === 1, 'fifth watch open');
     assert.equal(fake.count('list'), 1, 'no relist: a list would hold only the newest state of each event');
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="short_watch"'), 4);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="short_watch"}'), 4);
     assert.equal(running.clock.sleeps.length, 4);
     assert.ok(running.clock.sleeps[1]! > running.clock.sleeps[0]!, 'the delay grows');
     // What happened meanwhile still arrives through the watch, every occurrence of it.
@@ -339,7 +342,7 @@ describe('the Kubernetes source', () => {
     await until(() => fake.count('watch') === 4 && fake.openWatches === 1, 'fourth watch');
     // initial 800 ms, doubling, +50 % jitter at random()=0.5 → ×1.25
     assert.deepEqual(running.clock.sleeps, [1000, 2000, 4000]);
-    assert.equal(await metricValue(running.metrics, 'watch_restarts_total', 'reason="error"'), 3);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_watch_restarts_total{reason="error"}'), 3);
   });
 
   it('retries a list that is dropped, answers 500 or stalls, then completes it', async () => {
@@ -352,7 +355,7 @@ describe('the Kubernetes source', () => {
     assert.equal(fake.count('list'), 4);
     assert.equal(running.clock.sleeps.length, 3, 'each failure backs off');
     assert.deepEqual(running.names(), ['LISTED l0', 'LISTED l1', 'LISTED l2']);
-    assert.equal(await metricValue(running.metrics, 'relists_total', 'reason="error"'), 3);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_relists_total{reason="error"}'), 3);
   });
 
   it('logs a 403 with the missing permission and retries slowly until it is granted', async () => {
@@ -474,8 +477,8 @@ describe('the Kubernetes source', () => {
     await until(() => fake.count('list') === 1 && fake.openWatches === 1, 'relisted and watching');
     assert.deepEqual(running.names(), ['LISTED lately']);
     assert.deepEqual(running.skipped, ['long-ago'], 'its occurrence counts as seen');
-    assert.equal(await metricValue(running.metrics, 'events_skipped_total', 'reason="before_lookback"'), 1);
-    assert.equal(await metricValue(running.metrics, 'events_skipped_total', 'reason="unchanged"'), 0);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_events_skipped_total{reason="before_lookback"}'), 1);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_events_skipped_total{reason="unchanged"}'), 0);
     const logged = records.filter((r) => r['msg'] === 'event not handed on');
     assert.deepEqual(
       logged.map((r) => [r['level'], r['reason'], r['name'], r['position']]),
@@ -492,8 +495,8 @@ describe('the Kubernetes source', () => {
     fake.createEvent(coreEvent({ name: 'fine' }));
     await until(() => running!.items.length === 1, 'the good event');
     assert.deepEqual(running.names(), ['ADDED fine']);
-    assert.equal(await metricValue(running.metrics, 'events_skipped_total', 'reason="unknown_watch_type"'), 1);
-    assert.equal(await metricValue(running.metrics, 'events_skipped_total', 'reason="not_an_object"'), 1);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_events_skipped_total{reason="unknown_watch_type"}'), 1);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_events_skipped_total{reason="not_an_object"}'), 1);
     const logged = records.filter((r) => r['msg'] === 'event not handed on').map((r) => [r['reason'], r['watchType'], r['name']]);
     assert.deepEqual(logged, [['unknown_watch_type', 'SURPRISE', 'odd'], ['not_an_object', 'ADDED', undefined]]);
     assert.equal(fake.count('watch'), 1, 'the watch went on');
@@ -503,13 +506,13 @@ describe('the Kubernetes source', () => {
     const { logger, records } = capturingLogger();
     running = startSource(fake, {}, {}, 0, logger);
     await until(() => fake.openWatches === 1, 'watch open');
-    assert.equal(await metricValue(running.metrics, 'events_skipped_total', 'reason="not_json"'), 0, 'exported before the first');
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_events_skipped_total{reason="not_json"}'), 0, 'exported before the first');
     fake.sendWatchLine('this is not JSON {');
     fake.sendWatchLine('42');
     fake.createEvent(coreEvent({ name: 'fine' }));
     await until(() => running!.items.length === 1, 'the good event');
     assert.deepEqual(running.names(), ['ADDED fine']);
-    assert.equal(await metricValue(running.metrics, 'events_skipped_total', 'reason="not_json"'), 2);
+    assert.equal(await metricValue(running.metrics, 'kube_event_shipper_events_skipped_total{reason="not_json"}'), 2);
     const logged = records.filter((r) => r['msg'] === 'watch line is not a JSON object; skipped');
     assert.deepEqual(logged.map((r) => [r['level'], r['excerpt'], r['bytes']]), [[40, 'this is not JSON {', 18], [40, '42', 2]]);
     assert.equal(fake.count('watch'), 1, 'the watch went on');

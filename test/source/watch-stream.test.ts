@@ -9,7 +9,8 @@ import { WatchStream } from '../../src/source/watch-stream.js';
 import type { MalformedLine, WatchItem, WatchStreamOptions } from '../../src/source/watch-stream.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import { coreEvent } from '../fakes/kube-events.js';
-import { until } from './harness.js';
+import { fastClock } from '../support/manual-clock.js';
+import { until } from '../support/wait.js';
 
 const OPTIONS: WatchStreamOptions = {
   pathAndQuery: '/api/v1/events?watch=true&allowWatchBookmarks=true',
@@ -44,7 +45,7 @@ describe('the watch stream', () => {
       { ...OPTIONS, ...options },
       {
         kubeConfig: fake.kubeConfig(),
-        clock: { now: () => Date.now(), sleep: () => Promise.resolve() },
+        clock: fastClock(),
         onOpen: () => (opened += 1),
         onMalformed: (line) => malformed.push(line),
       },

@@ -5,8 +5,6 @@
  * the API server when the outage ends), and after recovery every event must be accepted exactly
  * once (distinct event_uid values at the receiver).
  */
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { BenchApiServer } from '../lib/api-server.js';
 import { sleep, waitUntil } from '../lib/child.js';
 import type { BenchContext } from '../lib/context.js';
@@ -14,23 +12,15 @@ import { BenchLoki } from '../lib/loki.js';
 import { Producer } from '../lib/producer.js';
 import { atLeast, atMost } from '../lib/report.js';
 import { spawnRun } from '../lib/shipper.js';
+import { readMetrics } from '../../support/metrics.js';
+import { closedPort } from '../../support/net.js';
 
 const RATE = 2_000;
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-/** One sample of a Prometheus metric (first line starting with `prefix`), or NaN. */
-async function scrape(port: number, prefix: string): Promise<number> {
+/** One metric's value (summed over the series matching `selector`; 0 before it exists), or NaN when the scrape fails. */
+async function scrape(port: number, selector: string): Promise<number> {
   try {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    const line = text.split('\n').find((l) => l.startsWith(prefix));
-    return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+    return (await readMetrics(`http://127.0.0.1:${port}/metrics`)).sum(selector);
   } catch {
     return NaN;
   }
@@ -42,7 +32,7 @@ export async function outage(ctx: BenchContext): Promise<void> {
   const QUEUE_MAX_MB = ctx.quick ? 16 : 32;
   const server = await BenchApiServer.start();
   const loki = await BenchLoki.start({ collectIds: true });
-  const port = await freePort();
+  const port = await closedPort();
   const child = spawnRun(ctx, server.writeKubeconfig(ctx.tmp), loki.url, ['--queue-max-bytes', `${QUEUE_MAX_MB}MiB`, '--listen', `127.0.0.1:${port}`], undefined, 250);
   try {
     await waitUntil(() => server.openWatches > 0 || child.process.exitCode !== null, 60_000, 'run to open its watch');

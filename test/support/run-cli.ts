@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../support/fixtures.js';
+import { repoRoot } from './fixtures.js';
 
 export const binary = join(repoRoot, 'dist', 'cli', 'main.js');
 
