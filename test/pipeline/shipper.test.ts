@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createConfigMapCheckpointStore, createFileCheckpointStore } from '../../src/checkpoint/index.js';
-import { systemClock } from '../../src/core/clock.js';
-import type { Clock } from '../../src/core/clock.js';
 import { createTransformer, DEFAULT_TRANSFORM_OPTIONS } from '../../src/transform/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import type { KubeObject } from '../fakes/kube-api-server.js';
@@ -13,6 +11,7 @@ import { coreEvent, newEvent } from '../fakes/kube-events.js';
 import { startFakeLoki } from '../fakes/loki-receiver.js';
 import type { FakeLoki } from '../fakes/loki-receiver.js';
 import { readFixtureJsonLines } from '../support/fixtures.js';
+import { ManualClock } from '../support/manual-clock.js';
 import { duplicates, entriesPerEvent, startShipper } from './harness.js';
 import { metricValue } from '../support/metrics.js';
 import { until } from '../support/wait.js';
@@ -344,8 +343,8 @@ describe('the shipper, end to end', () => {
   });
 
   it('never runs the checkpoint timer below 100 ms, so an interval of 0 cannot make a timer loop', async () => {
-    const sleeps: number[] = [];
-    const clock: Clock = { now: () => systemClock.now(), sleep: (ms, signal) => (sleeps.push(ms), systemClock.sleep(ms, signal)) };
+    const clock = new ManualClock({ startMs: 'wall', realSleeps: true });
+    const { sleeps } = clock;
     const checkpoint = createFileCheckpointStore(join(dir, 'checkpoint.json'));
     const shipper = startShipper({ fake, loki, checkpoint, checkpointIntervalMs: 0, clock });
     try {

@@ -137,4 +137,16 @@ describe('the external time sort', () => {
     assert.ok(sorter.peakInMemory <= 60 + 1, `peak ${sorter.peakInMemory} entries in memory (one chain)`);
     await sorter.dispose();
   });
+
+  it('keeps an entry larger than its read buffer whole through a spilled run', async () => {
+    const sorter = new TimeSorter({ budgetBytes: 64 * 1024, dir });
+    const big = { ...entry(3, BASE + 3n), line: `msg="${'é'.repeat(400_000)}"` };
+    const input = [entry(5, BASE + 5n), big, entry(1, BASE + 1n), entry(4, BASE + 4n), entry(2, BASE + 2n)];
+    for (const [i, e] of input.entries()) await sorter.add(e, i);
+    assert.ok(sorter.spilledRuns >= 1);
+    const out: Entry[] = [];
+    for await (const { entry: e } of sorter.drain()) out.push(e);
+    assert.deepEqual(out, [...input].sort((a, b) => (a.timestampNs < b.timestampNs ? -1 : 1)));
+    await sorter.dispose();
+  });
 });

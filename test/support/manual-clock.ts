@@ -1,4 +1,4 @@
-import type { Clock } from '../../src/core/clock.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
 
 interface Timer {
   readonly at: number;
@@ -19,13 +19,15 @@ export interface ManualClockOptions {
   readonly autoAdvance?: boolean;
   /** Every reading of `now()` first moves time on by this much: time passes as the code looks. */
   readonly stepPerReadMs?: number;
+  /** Sleeps last their real duration (still recorded): with `startMs: 'wall'`, the system clock, watched. */
+  readonly realSleeps?: boolean;
 }
 
 /**
  * The one test clock. Time moves only when the test says so (`advance`), or as configured: sleeps
- * ending at once (`autoAdvance`), the wall clock as the base (`startMs: 'wall'`), time moving on
- * at every reading (`stepPerReadMs`); the adapters below name the usual combinations. Every
- * requested sleep is recorded in `sleeps`.
+ * ending at once (`autoAdvance`) or in real time (`realSleeps`), the wall clock as the base
+ * (`startMs: 'wall'`), time moving on at every reading (`stepPerReadMs`); the adapters below name
+ * the usual combinations. Every requested sleep is recorded in `sleeps`.
  */
 export class ManualClock implements Clock {
   readonly sleeps: number[] = [];
@@ -33,6 +35,7 @@ export class ManualClock implements Clock {
   private readonly autoAdvance: boolean;
   private readonly wall: boolean;
   private readonly stepPerReadMs: number;
+  private readonly realSleeps: boolean;
   /** Manual time, or on the wall clock the offset that `advance` added. */
   private ms: number;
 
@@ -41,6 +44,7 @@ export class ManualClock implements Clock {
     this.ms = options.startMs === 'wall' ? 0 : (options.startMs ?? 1_800_000_000_000);
     this.autoAdvance = options.autoAdvance ?? false;
     this.stepPerReadMs = options.stepPerReadMs ?? 0;
+    this.realSleeps = options.realSleeps ?? false;
   }
 
   now(): number {
@@ -50,6 +54,7 @@ export class ManualClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     this.sleeps.push(ms);
+    if (this.realSleeps) return systemClock.sleep(ms, signal);
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) {
         reject(signal.reason as Error);
