@@ -3,7 +3,8 @@
  * API server, then accepts again. RSS is sampled throughout (it must stay under
  * --queue-max-bytes + 50 MiB), the watch must be paused by backpressure (events left unread at
  * the API server when the outage ends), and after recovery every event must be accepted exactly
- * once (distinct event_uid values at the receiver).
+ * once (distinct event_uid values at the receiver). Run with Node's defaults and again under the
+ * Deployment's NODE_OPTIONS.
  */
 import { BenchApiServer } from '../lib/api-server.js';
 import { sleep, waitUntil } from '../lib/child.js';
@@ -11,7 +12,7 @@ import type { BenchContext } from '../lib/context.js';
 import { BenchLoki } from '../lib/loki.js';
 import { Producer } from '../lib/producer.js';
 import { atLeast, atMost } from '../lib/report.js';
-import { spawnRun } from '../lib/shipper.js';
+import { childEnv, spawnRun } from '../lib/shipper.js';
 import { readMetrics } from '../../support/metrics.js';
 import { closedPort } from '../../support/net.js';
 
@@ -26,14 +27,20 @@ async function scrape(port: number, selector: string): Promise<number> {
   }
 }
 
+/** With Node's defaults, then with the Deployment's NODE_OPTIONS (its heap settings decide how much garbage RSS carries). */
 export async function outage(ctx: BenchContext): Promise<void> {
+  await outageOnce(ctx, '', undefined);
+  await outageOnce(ctx, ` (NODE_OPTIONS=${ctx.deploy.nodeOptions})`, childEnv({ NODE_OPTIONS: ctx.deploy.nodeOptions }));
+}
+
+async function outageOnce(ctx: BenchContext, label: string, env: NodeJS.ProcessEnv | undefined): Promise<void> {
   const outageMs = ctx.quick ? 20_000 : 60_000;
   // Small enough that the outage fills it (2,000 events/s × ~0.7 KB per entry is ~1.4 MiB/s).
   const QUEUE_MAX_MB = ctx.quick ? 16 : 32;
   const server = await BenchApiServer.start();
   const loki = await BenchLoki.start({ collectIds: true });
   const port = await closedPort();
-  const child = spawnRun(ctx, server.writeKubeconfig(ctx.tmp), loki.url, ['--queue-max-bytes', `${QUEUE_MAX_MB}MiB`, '--listen', `127.0.0.1:${port}`], undefined, 250);
+  const child = spawnRun(ctx, server.writeKubeconfig(ctx.tmp), loki.url, ['--queue-max-bytes', `${QUEUE_MAX_MB}MiB`, '--listen', `127.0.0.1:${port}`], env, 250);
   try {
     await waitUntil(() => server.openWatches > 0 || child.process.exitCode !== null, 60_000, 'run to open its watch');
     if (child.process.exitCode !== null) throw new Error(`run exited: ${child.stderr.slice(-2000)}`);
@@ -58,7 +65,7 @@ export async function outage(ctx: BenchContext): Promise<void> {
     const distinct = loki.ids.size;
     const duplicates = accepted - distinct;
     const missing = producer.produced - distinct;
-    const scenario = `outage: Loki 503 for ${outageMs / 1000} s at ${RATE} events/s, --queue-max-bytes ${QUEUE_MAX_MB}MiB`;
+    const scenario = `outage: Loki 503 for ${outageMs / 1000} s at ${RATE} events/s, --queue-max-bytes ${QUEUE_MAX_MB}MiB${label}`;
     ctx.report({
       scenario,
       figure: 'largest RSS sampled (outage and recovery)',
