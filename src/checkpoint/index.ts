@@ -4,13 +4,13 @@ import { createConfigMapCheckpointStore } from './configmap-store.js';
 import { createFileCheckpointStore } from './file-store.js';
 import type { CheckpointStore } from './record.js';
 
-export type { CheckpointRecord, CheckpointStore, LoadResult } from './record.js';
+export type { CheckpointRecord, CheckpointStore, LegacyRecords, LoadResult } from './record.js';
 export { parseCheckpoint, serializeCheckpoint } from './record.js';
 export { createFileCheckpointStore } from './file-store.js';
 export { createConfigMapCheckpointStore, CHECKPOINT_KEY } from './configmap-store.js';
 export type { ConfigMapStoreOptions } from './configmap-store.js';
-export { RecentIds, hashOccurrenceId, DEFAULT_RECENT_CAPACITY } from './recent-ids.js';
 export { ShippedCounts, DEFAULT_SHIPPED_COUNTS_CAPACITY } from './shipped-counts.js';
+export { keyOf, legacyKeyOf, type KeyHash } from './id-hash.js';
 export { CheckpointConflictError, CheckpointForeignError, CheckpointReadError, CheckpointWriteError } from './errors.js';
 
 /**

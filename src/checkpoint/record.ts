@@ -2,11 +2,18 @@
  * The persisted checkpoint: per watched stream the resourceVersion up to which every occurrence
  * has an outcome, the wall time that position was reached, the recent occurrence ids, and the count
  * last shipped per event.
+ *
+ * Version 2 hashes ids and uids with MurmurHash3 (id-hash.ts); version 1 hashed them with SHA-256.
+ * A version-1 checkpoint is read with its ids and counts as `legacy`, which the pipeline keeps
+ * (and writes back as `sha256RecentIds`/`sha256ShippedCounts`) until they age out.
  */
+import { isBase64 } from './id-hash.js';
 import { isShippedCounts } from './shipped-counts.js';
 
 const CHECKPOINT_FORMAT = 'kube-event-shipper/checkpoint';
-const CHECKPOINT_VERSION = 1;
+const CHECKPOINT_VERSION = 2;
+/** The version before id hashing moved from SHA-256 to MurmurHash3: still read. */
+const SHA256_CHECKPOINT_VERSION = 1;
 
 export interface CheckpointRecord {
   /** Stream name (`*` or a namespace) → resourceVersion. */
@@ -25,6 +32,16 @@ export interface CheckpointRecord {
    * what Loki's out-of-order window allows. Optional: checkpoints written before it lack it.
    */
   readonly streamTimes?: string;
+  /**
+   * Ids and counts hashed with SHA-256 (`serialize('sha256')`), from a version-1 checkpoint: kept
+   * beside the current ones until they age out. Absent when there are none.
+   */
+  readonly legacy?: LegacyRecords;
+}
+
+export interface LegacyRecords {
+  readonly recentIds: string;
+  readonly shippedCounts?: string | undefined;
 }
 
 export type LoadResult =
@@ -52,6 +69,9 @@ export function serializeCheckpoint(record: CheckpointRecord): string {
     recentIds: record.recentIds,
     ...(record.shippedCounts === undefined ? {} : { shippedCounts: record.shippedCounts }),
     ...(record.streamTimes !== undefined ? { streamTimes: record.streamTimes } : {}),
+    ...(record.legacy === undefined
+      ? {}
+      : { sha256RecentIds: record.legacy.recentIds, ...(record.legacy.shippedCounts === undefined ? {} : { sha256ShippedCounts: record.legacy.shippedCounts }) }),
   });
 }
 
@@ -65,7 +85,8 @@ export function parseCheckpoint(text: string): LoadResult {
   if (typeof v !== 'object' || v === null) return { kind: 'invalid', reason: 'not an object' };
   const o = v as Record<string, unknown>;
   if (o['format'] !== CHECKPOINT_FORMAT) return { kind: 'invalid', reason: 'not a kube-event-shipper checkpoint' };
-  if (o['version'] !== CHECKPOINT_VERSION) return { kind: 'invalid', reason: `unknown checkpoint version ${JSON.stringify(o['version'])}` };
+  const version = o['version'];
+  if (version !== CHECKPOINT_VERSION && version !== SHA256_CHECKPOINT_VERSION) return { kind: 'invalid', reason: `unknown checkpoint version ${JSON.stringify(version)}` };
   const time = typeof o['positionTime'] === 'string' ? Date.parse(o['positionTime']) : Number.NaN;
   if (Number.isNaN(time)) return { kind: 'invalid', reason: 'bad positionTime' };
   const rvs = o['resourceVersions'];
@@ -76,14 +97,29 @@ export function parseCheckpoint(text: string): LoadResult {
     resourceVersions[k] = rv;
   }
   const recentIds = o['recentIds'];
-  if (typeof recentIds !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(recentIds)) return { kind: 'invalid', reason: 'bad recentIds' };
+  if (!isRecentIds(recentIds)) return { kind: 'invalid', reason: 'bad recentIds' };
   const shippedCounts = o['shippedCounts'];
   if (shippedCounts !== undefined && (typeof shippedCounts !== 'string' || !isShippedCounts(shippedCounts))) return { kind: 'invalid', reason: 'bad shippedCounts' };
   // Only a hint for placing entries: a damaged value is left out rather than losing the checkpoint.
   const streamTimes = o['streamTimes'];
-  const validTimes = typeof streamTimes === 'string' && /^[A-Za-z0-9+/]*={0,2}$/.test(streamTimes);
+  const validTimes = typeof streamTimes === 'string' && isBase64(streamTimes);
+  const rest = { ...(validTimes ? { streamTimes } : {}) };
+  if (version === SHA256_CHECKPOINT_VERSION) {
+    // Everything it holds is hashed the old way: the current records start empty.
+    const legacy = { recentIds, ...(shippedCounts === undefined ? {} : { shippedCounts }) };
+    return { kind: 'found', record: { resourceVersions, positionTimeMs: time, recentIds: '', ...(shippedCounts === undefined ? {} : { shippedCounts: '' }), ...rest, legacy } };
+  }
+  const legacyIds = o['sha256RecentIds'];
+  const legacyCounts = o['sha256ShippedCounts'];
+  if (legacyIds !== undefined && !isRecentIds(legacyIds)) return { kind: 'invalid', reason: 'bad sha256RecentIds' };
+  if (legacyCounts !== undefined && (typeof legacyCounts !== 'string' || !isShippedCounts(legacyCounts))) return { kind: 'invalid', reason: 'bad sha256ShippedCounts' };
+  const legacy = legacyIds === undefined && legacyCounts === undefined ? {} : { legacy: { recentIds: legacyIds ?? '', ...(legacyCounts === undefined ? {} : { shippedCounts: legacyCounts }) } };
   return {
     kind: 'found',
-    record: { resourceVersions, positionTimeMs: time, recentIds, ...(shippedCounts === undefined ? {} : { shippedCounts }), ...(validTimes ? { streamTimes } : {}) },
+    record: { resourceVersions, positionTimeMs: time, recentIds, ...(shippedCounts === undefined ? {} : { shippedCounts }), ...rest, ...legacy },
   };
+}
+
+function isRecentIds(v: unknown): v is string {
+  return typeof v === 'string' && isBase64(v);
 }

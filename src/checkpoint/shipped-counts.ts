@@ -1,15 +1,14 @@
 /**
  * The count last shipped for each event (by event uid), bounded: what the pipeline subtracts from an
  * event's cumulative count to say how many occurrences a new entry adds (the `occurrences`
- * structured metadata). Kept as 8-byte uid hashes with a 4-byte count, oldest evicted first, and
- * serialised to one base64 string: 20 000 events take ~320 KB. An evicted or never seen event
- * counts its whole count again (see docs/design.md, "Structured metadata").
+ * structured metadata). Kept as 8-byte uid hashes (see id-hash.ts) with a 4-byte count, oldest
+ * evicted first, and serialised to one base64 string: 20 000 events take ~320 KB. An evicted or
+ * never seen event counts its whole count again (see docs/design.md, "Structured metadata").
  */
-import { hash } from 'node:crypto';
+import { isBase64, KEY_BYTES, keyFromBytes, keyOf, legacyKeyOf, writeKey, type KeyHash } from './id-hash.js';
 
-const HASH_BYTES = 8;
 const COUNT_BYTES = 4;
-const RECORD_BYTES = HASH_BYTES + COUNT_BYTES;
+const RECORD_BYTES = KEY_BYTES + COUNT_BYTES;
 /** Kubernetes counts are int32; anything above this is stored as this. */
 const MAX_STORED_COUNT = 0xffff_ffff;
 /**
@@ -19,9 +18,8 @@ const MAX_STORED_COUNT = 0xffff_ffff;
  */
 export const DEFAULT_SHIPPED_COUNTS_CAPACITY = 20_000;
 
-function hashUid(uid: string): string {
-  return hash('sha256', uid, 'buffer').subarray(0, HASH_BYTES).toString('base64url');
-}
+/** Marks a key read from a version-1 checkpoint (SHA-256); see RecentIds. */
+const LEGACY = '\u0000';
 
 export class ShippedCounts {
   /** Hash → count; insertion-ordered, the first key is the least recently raised. */
@@ -31,6 +29,8 @@ export class ShippedCounts {
    * over every slot deleted since the last rehash, which made a full record slow to update.
    */
   private readonly oldest = this.counts.keys();
+  /** How many keys of the table are legacy ones. */
+  private legacy = 0;
 
   constructor(readonly capacity: number = DEFAULT_SHIPPED_COUNTS_CAPACITY) {}
 
@@ -38,9 +38,10 @@ export class ShippedCounts {
     return this.counts.size;
   }
 
-  /** The count last shipped for this event, or undefined when unknown. */
-  get(uid: string): number | undefined {
-    return this.counts.get(hashUid(uid));
+  /** The count last shipped for this event, or undefined when unknown. `key`: `keyOf(uid)`, when the caller has it. */
+  get(uid: string, key = keyOf(uid)): number | undefined {
+    const count = this.counts.get(key);
+    return count !== undefined || this.legacy === 0 ? count : this.counts.get(LEGACY + legacyKeyOf(uid));
   }
 
   /**
@@ -48,17 +49,28 @@ export class ShippedCounts {
    * shipped, never below 0 (an entry whose count did not rise adds none), or the whole count for
    * an event not in the record.
    */
-  occurrencesOf(uid: string, count: number): number {
-    const last = this.get(uid);
+  occurrencesOf(uid: string, count: number, key = keyOf(uid)): number {
+    const last = this.get(uid, key);
     return last === undefined ? count : Math.max(0, Math.min(count, MAX_STORED_COUNT) - last);
   }
 
   /** Records that `count` was shipped for this event; a lower count than the one known changes nothing. */
-  raise(uid: string, count: number): void {
-    this.raiseHash(hashUid(uid), Math.min(Math.max(0, Math.floor(count)), MAX_STORED_COUNT));
+  raise(uid: string, count: number, key = keyOf(uid)): void {
+    let stored = Math.min(Math.max(0, Math.floor(count)), MAX_STORED_COUNT);
+    if (this.legacy > 0) {
+      // Its legacy entry (if any) becomes a current one.
+      const legacyKey = LEGACY + legacyKeyOf(uid);
+      const legacyCount = this.counts.get(legacyKey);
+      if (legacyCount !== undefined) {
+        this.counts.delete(legacyKey);
+        this.legacy -= 1;
+        stored = Math.max(stored, legacyCount);
+      }
+    }
+    this.raiseKey(key, stored);
   }
 
-  private raiseHash(h: string, count: number): void {
+  private raiseKey(h: string, count: number): void {
     const known = this.counts.get(h);
     this.counts.delete(h); // re-adding refreshes its age
     this.counts.set(h, known === undefined ? count : Math.max(known, count));
@@ -66,27 +78,38 @@ export class ShippedCounts {
       const oldest = this.oldest.next();
       if (oldest.done) break;
       this.counts.delete(oldest.value);
+      if (oldest.value.length > 4) this.legacy -= 1;
     }
   }
 
-  /** Every (hash, count) pair, oldest first, as one base64 string. */
-  serialize(): string {
-    const buf = Buffer.alloc(this.counts.size * RECORD_BYTES);
+  /** Every (hash, count) pair made with `hash` (by default the current one), oldest first, as one base64 string. */
+  serialize(hash: KeyHash = 'murmur3'): string {
+    const buf = Buffer.alloc((hash === 'murmur3' ? this.counts.size - this.legacy : this.legacy) * RECORD_BYTES);
     let off = 0;
     for (const [h, count] of this.counts) {
-      Buffer.from(h, 'base64url').copy(buf, off);
-      buf.writeUInt32BE(count, off + HASH_BYTES);
+      if ((h.length > 4) !== (hash === 'sha256')) continue;
+      writeKey(hash === 'sha256' ? h.slice(1) : h, buf, off);
+      buf.writeUInt32BE(count, off + KEY_BYTES);
       off += RECORD_BYTES;
     }
     return buf.toString('base64');
   }
 
-  /** Adds the pairs of a `serialize()` string; false (and nothing added) when it is not one. */
-  load(serialized: string): boolean {
+  /**
+   * Adds the pairs of a `serialize()` string made with `hash`; false (and nothing added) when it is
+   * not one. Load the legacy (`sha256`) ones first: they are older.
+   */
+  load(serialized: string, hash: KeyHash = 'murmur3'): boolean {
     if (!isShippedCounts(serialized)) return false;
     const buf = Buffer.from(serialized, 'base64');
     for (let off = 0; off < buf.length; off += RECORD_BYTES) {
-      this.raiseHash(buf.subarray(off, off + HASH_BYTES).toString('base64url'), buf.readUInt32BE(off + HASH_BYTES));
+      const key = keyFromBytes(buf, off);
+      const count = buf.readUInt32BE(off + KEY_BYTES);
+      if (hash === 'murmur3') this.raiseKey(key, count);
+      else {
+        if (!this.counts.has(LEGACY + key)) this.legacy += 1;
+        this.raiseKey(LEGACY + key, count);
+      }
     }
     return true;
   }
@@ -94,6 +117,6 @@ export class ShippedCounts {
 
 /** Whether a string has the shape `ShippedCounts.serialize()` makes. */
 export function isShippedCounts(serialized: string): boolean {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(serialized)) return false;
+  if (!isBase64(serialized)) return false;
   return Buffer.from(serialized, 'base64').length % RECORD_BYTES === 0;
 }

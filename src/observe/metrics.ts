@@ -144,6 +144,8 @@ export function createMetrics(options: MetricsOptions): Metrics {
   for (const reason of RELIST_REASONS) metrics.relists.inc({ reason }, 0);
   for (const result of CHECKPOINT_WRITE_RESULTS) metrics.checkpointWrites.inc({ result }, 0);
   metrics.buildInfo.set({ version: options.version, node_version: process.version }, 1);
-  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  // The event-loop lag histogram samples every 100 ms, not prom-client's default 10 ms: 100
+  // wake-ups a second were half of an idle run's CPU (0.2 % of a core against 0.1 %).
+  if (options.processMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 100 });
   return metrics;
 }

@@ -5,7 +5,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { CheckpointConflictError } from '../checkpoint/errors.js';
-import { RecentIds, DEFAULT_RECENT_CAPACITY } from '../checkpoint/recent-ids.js';
+import { keyOf } from '../checkpoint/id-hash.js';
 import type { CheckpointRecord, CheckpointStore } from '../checkpoint/record.js';
 import { ShippedCounts } from '../checkpoint/shipped-counts.js';
 import type { Clock, Random } from '../core/clock.js';
@@ -13,10 +13,12 @@ import type { Entry, EntrySink, SinkDropReason } from '../core/entry.js';
 import type { ProgressListener } from '../core/progress.js';
 import type { Metrics } from '../observe/metrics.js';
 import { Backoff, DEFAULT_BACKOFF } from '../core/backoff.js';
-import { filteredBy } from '../source/filters.js';
-import type { EventFilterOptions } from '../source/filters.js';
 import { createEventSource } from '../source/index.js';
 import type { SourceHandler, SourceItem, SourceOptions, StreamStart } from '../source/index.js';
+import type { Transformer } from '../transform/index.js';
+import { filteredBy } from './filters.js';
+import type { EventFilterOptions } from './filters.js';
+import { RecentIds, DEFAULT_RECENT_CAPACITY } from './recent-ids.js';
 import { Retimer } from './retimer.js';
 import { StreamTimes } from './stream-times.js';
 import { DEFAULT_SORT_BUDGET_BYTES, orderSlackNs, TimeSorter } from './time-sorter.js';
@@ -24,22 +26,6 @@ import { Watermark } from './watermark.js';
 
 /** Loki 3's default out-of-order window per stream (max_chunk_age / 2). */
 export const DEFAULT_OUT_OF_ORDER_WINDOW_MS = 60 * 60_000;
-
-/** What the pipeline reads of a normalized event to know how many occurrences its entry adds. */
-export interface CountedEvent {
-  readonly uid: string;
-  /** Cumulative occurrence count. */
-  readonly count: number;
-}
-
-/** What the pipeline needs of the transform (src/transform's `Transformer` fits). */
-export interface EventTransformer<E extends CountedEvent> {
-  normalize(raw: unknown): { readonly ok: true; readonly event: E } | { readonly ok: false; readonly reason: string; readonly detail: string };
-  /** `occurrences`: how many occurrences the entry adds, computed here from the counts already shipped. */
-  toEntry(event: E, occurrences: number): Entry;
-  /** The entry at another time, its true time kept in the line. */
-  retime(entry: Entry, timestampNs: bigint): Entry;
-}
 
 /** A draining list gives the event loop a turn this often (entries). */
 const YIELD_EVERY = 250;
@@ -66,10 +52,10 @@ export interface ShipperOptions {
   readonly sortDir?: string;
 }
 
-export interface ShipperDeps<E extends CountedEvent> {
+export interface ShipperDeps {
   readonly kubeConfig: KubeConfig;
   readonly sink: EntrySink;
-  readonly transformer: EventTransformer<E>;
+  readonly transformer: Transformer;
   /** Where to resume from and record progress; undefined runs without a checkpoint. */
   readonly checkpoint: CheckpointStore | undefined;
   readonly metrics: Metrics;
@@ -88,11 +74,11 @@ export interface Shipper {
   run(signal: AbortSignal): Promise<void>;
 }
 
-export function createShipper<E extends CountedEvent>(options: ShipperOptions, deps: ShipperDeps<E>): Shipper {
+export function createShipper(options: ShipperOptions, deps: ShipperDeps): Shipper {
   return { run: (signal) => runShipper(options, deps, signal) };
 }
 
-async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps: ShipperDeps<E>, signal: AbortSignal): Promise<void> {
+async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: AbortSignal): Promise<void> {
   const { metrics, logger: log, clock, sink, transformer } = deps;
   const filters: EventFilterOptions = { ...options.filters, excludeNamespaces: options.source.excludeNamespaces };
   const recent = new RecentIds(DEFAULT_RECENT_CAPACITY);
@@ -102,9 +88,10 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
   // flight, so an update that comes before the previous one is acked adds only its own rise.
   const shipped = new ShippedCounts();
   const sent = new ShippedCounts();
-  const raiseBoth = (uid: string, count: number): void => {
-    shipped.raise(uid, count);
-    sent.raise(uid, count);
+  // Ids and uids are hashed once per event (`keyOf`), and the keys passed to every record.
+  const raiseBoth = (uid: string, count: number, uidKey: string): void => {
+    shipped.raise(uid, count, uidKey);
+    sent.raise(uid, count, uidKey);
   };
   const inflight = new Set<string>();
   const watermarks = new Map<string, Watermark>();
@@ -150,18 +137,18 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
   };
 
   /** Places the entry on its stream's timeline and hands it to the sink; `done` once it has a final outcome. */
-  const ship = async (entry: Entry, uid: string, count: number, done: () => void): Promise<void> => {
+  const ship = async (entry: Entry, idKey: string, uid: string, count: number, uidKey: string, done: () => void): Promise<void> => {
     const id = entry.occurrenceId;
     inflight.add(id);
-    sent.raise(uid, count);
+    sent.raise(uid, count, uidKey);
     try {
       await sink.write(retimer.place(entry), (outcome) => {
         inflight.delete(id);
         // Not stored in Loki for a passing reason (shutdown, or Loki down longer than the sink's
         // retries): no final outcome, so the watermark stays before it and the next run sends it.
         if (outcome.kind === 'dropped' && !isFinalDrop(outcome.reason)) return;
-        recent.add(id);
-        shipped.raise(uid, count);
+        recent.add(id, idKey);
+        shipped.raise(uid, count, uidKey);
         done();
       });
     } catch (err) {
@@ -181,14 +168,16 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
         const { seq, uid, count } = tag;
         const done = (): void => wm.complete(seq);
         const id = entry.occurrenceId;
-        if (recent.has(id) || inflight.has(id)) {
-          if (!inflight.has(id)) raiseBoth(uid, count);
+        const idKey = keyOf(id);
+        const uidKey = keyOf(uid);
+        if (recent.has(id, idKey) || inflight.has(id)) {
+          if (!inflight.has(id)) raiseBoth(uid, count, uidKey);
           duplicates += 1;
           metrics.eventsDuplicate.inc();
           done();
           continue;
         }
-        await ship(entry, uid, count, done);
+        await ship(entry, idKey, uid, count, uidKey, done);
         // Let the sink push while the list drains (as it did between list pages), rather than
         // queueing a whole large list first and sending it as one burst.
         if (++handed % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -206,7 +195,9 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
       const wm = watermarks.get(stream);
       if (!wm) return;
       // A list's entries go out before anything that comes after it (a watch, another list).
-      await draining.get(stream);
+      // (Awaited only when there is one: `await undefined` would cost every event a microtask turn.)
+      const listDraining = draining.get(stream);
+      if (listDraining !== undefined) await listDraining;
       // Dated when read, not now: the source may have waited long on a full sink meanwhile.
       const seq = wm.begin(item.resourceVersion, item.receivedAtMs);
       const done = (): void => wm.complete(seq);
@@ -224,11 +215,12 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
         log.warn({ stream, reason: made.reason, detail: made.detail, uid: meta?.uid, namespace: meta?.namespace, name: meta?.name }, 'malformed event dropped');
         return done();
       }
-      const { entry, uid, count } = made;
+      const { entry, uid, count, uidKey } = made;
       const id = entry.occurrenceId;
-      if (recent.has(id) || inflight.has(id)) {
+      const idKey = keyOf(id);
+      if (recent.has(id, idKey) || inflight.has(id)) {
         // Shipped before (maybe by an earlier run): its count is the base for the next update.
-        if (!inflight.has(id)) raiseBoth(uid, count);
+        if (!inflight.has(id)) raiseBoth(uid, count, uidKey);
         metrics.eventsDuplicate.inc();
         if (log.isLevelEnabled('debug')) log.debug({ stream, occurrenceId: id, ...eventRef(item.object) }, 'occurrence already shipped; not shipped again');
         return done();
@@ -238,7 +230,7 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
       // A list comes in key order, its times spread over hours: sorted first (bounded memory).
       // Its `occurrences` was computed just now; a list holds each event once.
       if (item.type === 'LISTED') return addListed(stream, wm, item.receivedAtMs, entry, { seq, uid, count });
-      await ship(entry, uid, count, done);
+      await ship(entry, idKey, uid, count, uidKey, done);
     },
     onSkipped(_stream: string, object: SourceItem['object']): void {
       // Left out by --initial (or too old for a relist): a later metadata-only update must not
@@ -247,7 +239,7 @@ async function runShipper<E extends CountedEvent>(options: ShipperOptions, deps:
       const made = toEntry(transformer, object, sent);
       if (!made.ok) return;
       recent.add(made.entry.occurrenceId);
-      raiseBoth(made.uid, made.count);
+      raiseBoth(made.uid, made.count, made.uidKey);
     },
     onPosition(stream: string, resourceVersion: string, atMs: number): Promise<void> | undefined {
       const wm = watermarks.get(stream);
@@ -354,24 +346,25 @@ function isFinalDrop(reason: SinkDropReason): boolean {
  * was last shipped (read only; the caller raises it once it ships). A throw (a transform bug on odd
  * input) counts as malformed rather than stopping the pipeline.
  */
-function toEntry<E extends CountedEvent>(
-  transformer: EventTransformer<E>,
+function toEntry(
+  transformer: Transformer,
   raw: unknown,
   counts: ShippedCounts,
-): { ok: true; entry: Entry; uid: string; count: number } | { ok: false; reason: string; detail: string } {
+): { ok: true; entry: Entry; uid: string; count: number; uidKey: string } | { ok: false; reason: string; detail: string } {
   try {
     const normalized = transformer.normalize(raw);
     if (!normalized.ok) return normalized;
     const { uid, count } = normalized.event;
-    return { ok: true, entry: transformer.toEntry(normalized.event, counts.occurrencesOf(uid, count)), uid, count };
+    const uidKey = keyOf(uid);
+    return { ok: true, entry: transformer.toEntry(normalized.event, counts.occurrencesOf(uid, count, uidKey)), uid, count, uidKey };
   } catch (err) {
     return { ok: false, reason: 'transform_error', detail: err instanceof Error ? err.message : String(err) };
   }
 }
 
 /** Reads the checkpoint (retrying while the store cannot be reached); undefined if stopped meanwhile. */
-async function loadCheckpoint<E extends CountedEvent>(
-  deps: ShipperDeps<E>,
+async function loadCheckpoint(
+  deps: ShipperDeps,
   streams: readonly string[],
   recent: RecentIds,
   counts: readonly ShippedCounts[],
@@ -405,6 +398,10 @@ async function loadCheckpoint<E extends CountedEvent>(
       const rv = result.record.resourceVersions[stream];
       if (rv !== undefined) starts[stream] = { resourceVersion: rv, sinceMs: result.record.positionTimeMs };
     }
+    // Hashed with SHA-256 by a version before (older than the rest, so loaded first).
+    const legacy = result.record.legacy;
+    if (legacy !== undefined && !recent.load(legacy.recentIds, 'sha256')) log.warn({ store: store.description }, 'checkpoint recent ids (sha256) ignored');
+    if (legacy?.shippedCounts !== undefined) for (const c of counts) c.load(legacy.shippedCounts, 'sha256');
     if (!recent.load(result.record.recentIds)) log.warn({ store: store.description }, 'checkpoint recent ids ignored');
     if (result.record.streamTimes !== undefined && !streamTimes.load(result.record.streamTimes)) log.warn({ store: store.description }, 'checkpoint stream times ignored');
     const shippedCounts = result.record.shippedCounts;
@@ -427,12 +424,12 @@ async function loadCheckpoint<E extends CountedEvent>(
 const MIN_CHECKPOINT_INTERVAL_MS = 100;
 
 /** Writes the checkpoint every interval when it changed, and once more at the end. */
-class CheckpointWriter<E extends CountedEvent> {
+class CheckpointWriter {
   private lastWritten: string | undefined;
 
   constructor(
     private readonly store: CheckpointStore,
-    private readonly deps: ShipperDeps<E>,
+    private readonly deps: ShipperDeps,
     private readonly watermarks: ReadonlyMap<string, Watermark>,
     private readonly recent: RecentIds,
     private readonly shipped: ShippedCounts,
@@ -461,13 +458,16 @@ class CheckpointWriter<E extends CountedEvent> {
       positionTimeMs = Math.min(positionTimeMs, p.atMs);
     }
     if (Object.keys(resourceVersions).length === 0) return undefined;
-    return { resourceVersions, positionTimeMs, recentIds: this.recent.serialize(), shippedCounts: this.shipped.serialize(), streamTimes: this.streamTimes.serialize() };
+    const legacyIds = this.recent.serialize('sha256');
+    const legacyCounts = this.shipped.serialize('sha256');
+    const legacy = legacyIds === '' && legacyCounts === '' ? {} : { legacy: { recentIds: legacyIds, shippedCounts: legacyCounts } };
+    return { resourceVersions, positionTimeMs, recentIds: this.recent.serialize(), shippedCounts: this.shipped.serialize(), streamTimes: this.streamTimes.serialize(), ...legacy };
   }
 
   async saveIfChanged(): Promise<void> {
     const record = this.record();
     if (!record) return;
-    const key = `${JSON.stringify(record.resourceVersions)} ${record.recentIds} ${record.shippedCounts ?? ''} ${record.streamTimes ?? ''}`;
+    const key = `${JSON.stringify(record.resourceVersions)} ${record.recentIds} ${record.shippedCounts ?? ''} ${record.streamTimes ?? ''} ${record.legacy?.recentIds ?? ''} ${record.legacy?.shippedCounts ?? ''}`;
     if (key === this.lastWritten) return;
     const { metrics, logger, clock } = this.deps;
     try {

@@ -20,8 +20,23 @@ const NS_PER_MS = 1_000_000n;
 /** The retime edge moves in steps of window / GRID_STEPS (10 min for 1 h). */
 const GRID_STEPS = 6n;
 
+/**
+ * Keys already made, by label map: the transform hands out one object per label set, so this finds
+ * nearly every entry's key without sorting, stringifying and hashing its labels again.
+ */
+const keysByLabels = new WeakMap<LabelMap, string>();
+
 /** Stable key of a label set, whatever the order of its names. */
 export function streamKeyOf(labels: LabelMap): string {
+  let key = keysByLabels.get(labels);
+  if (key === undefined) {
+    key = makeStreamKey(labels);
+    keysByLabels.set(labels, key);
+  }
+  return key;
+}
+
+function makeStreamKey(labels: LabelMap): string {
   const names = Object.keys(labels).sort();
   const canonical = names.map((n) => `${n}=${JSON.stringify(labels[n])}`).join(',');
   return createHash('sha256').update(canonical).digest().subarray(0, HASH_BYTES).toString('base64url');

@@ -2,6 +2,8 @@
  * The few fields the source and the filters read from a raw Event of either API shape, without
  * the transform: namespace, type, reason, involved kind, resourceVersion and occurrence time.
  */
+import { OCCURRENCE_TIME_FIELDS } from '../core/occurrence-time.js';
+
 export type RawEvent = Record<string, unknown>;
 
 function obj(v: unknown): Record<string, unknown> | undefined {
@@ -36,25 +38,28 @@ export function kindOf(e: RawEvent): string | undefined {
   return str(obj(e['involvedObject'])?.['kind']) ?? str(obj(e['regarding'])?.['kind']);
 }
 
-/** When the occurrence happened, in ms since the epoch: newest of the times the event carries. */
+/** The value at a field path of OCCURRENCE_TIME_FIELDS (one or two levels). */
+function at(e: RawEvent, path: readonly string[]): unknown {
+  return path.length === 1 ? e[path[0]!] : obj(e[path[0]!])?.[path[1]!];
+}
+
+/**
+ * When the occurrence happened, in ms since the epoch: the first time present, in the order the
+ * transform uses (core/occurrence-time.ts), each rank under either API shape's name.
+ */
 export function occurrenceTimeMs(e: RawEvent): number | undefined {
-  const series = obj(e['series']);
-  const candidates = [
-    series?.['lastObservedTime'],
-    e['lastTimestamp'],
-    e['deprecatedLastTimestamp'],
-    e['eventTime'],
-    e['firstTimestamp'],
-    e['deprecatedFirstTimestamp'],
-    obj(e['metadata'])?.['creationTimestamp'],
-  ];
-  for (const c of candidates) {
-    const s = str(c);
-    if (s === undefined) continue;
-    const t = Date.parse(s);
-    if (!Number.isNaN(t)) return t;
+  for (const field of OCCURRENCE_TIME_FIELDS) {
+    const t = timeAt(e, field.core) ?? (field.events[0] === field.core[0] ? undefined : timeAt(e, field.events));
+    if (t !== undefined) return t;
   }
   return undefined;
+}
+
+function timeAt(e: RawEvent, path: readonly string[]): number | undefined {
+  const s = str(at(e, path));
+  if (s === undefined) return undefined;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
 }
 
 /**

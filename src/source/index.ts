@@ -13,8 +13,6 @@ import { Reflector } from './reflector.js';
 import type { EventApi, InitialPolicy, SourceHandler, StreamStart } from './types.js';
 
 export type { EventApi, InitialPolicy, SourceHandler, SourceItem, StreamStart } from './types.js';
-export { parseMatchers, toMatchers, filteredBy } from './filters.js';
-export type { EventFilterOptions, Matcher } from './filters.js';
 
 /** The stream name of the cluster-wide watch; per-namespace streams are named by their namespace. */
 const ALL_NAMESPACES = '*';

@@ -54,17 +54,57 @@ function eventLabelValue(event: NormalizedEvent, label: EventLabel): string {
   }
 }
 
-/** Builds labels for one options set; keys come out sorted so equal maps are equal byte for byte. */
+/** Label sets remembered per builder; label sets are few (streams), so this is rarely reached. */
+const INTERNED_LABEL_SETS = 4096;
+
+/** A trie over label values, in name order; a full path leads to the label set. */
+type ValueTrie = Map<string, ValueTrie | LabelMap>;
+
+/**
+ * Builds labels for one options set; keys come out sorted so equal maps are equal byte for byte.
+ * Equal label sets come out as the same (shared, never modified) object, so that what is derived
+ * from a stream's labels per entry (its Loki label string, its stream key) is made once per stream
+ * and then found by identity.
+ */
 export function labelBuilder(options: TransformOptions): (event: NormalizedEvent) => LabelMap {
   const names = [...options.labels, ...Object.keys(options.staticLabels)].sort();
   const eventLabels = new Set<string>(options.labels);
+  const valueOf = (event: NormalizedEvent, name: string): string =>
+    eventLabels.has(name) ? eventLabelValue(event, name as EventLabel) : (options.staticLabels[name] ?? '');
+  let root: ValueTrie = new Map();
+  let interned = 0;
   return (event) => {
-    const labels: Record<string, string> = {};
-    for (const name of names) {
-      labels[name] = eventLabels.has(name) ? eventLabelValue(event, name as EventLabel) : (options.staticLabels[name] ?? '');
+    // Walk the trie by value; only a label set not seen before is built (and remembered).
+    let node = root;
+    for (let i = 0; i < names.length; i++) {
+      const value = valueOf(event, names[i]!);
+      const next = node.get(value);
+      if (next === undefined) return remember(event, i, node);
+      if (i === names.length - 1) return next as LabelMap;
+      node = next as ValueTrie;
     }
-    return labels;
+    return remember(event, 0, root); // no labels at all
   };
+
+  function remember(event: NormalizedEvent, from: number, at: ValueTrie): LabelMap {
+    const labels: Record<string, string> = {};
+    for (const name of names) labels[name] = valueOf(event, name);
+    if (interned >= INTERNED_LABEL_SETS) {
+      root = new Map();
+      interned = 0;
+      from = 0;
+      at = root;
+    }
+    interned += 1;
+    let node = at;
+    for (let i = from; i < names.length - 1; i++) {
+      const next: ValueTrie = new Map();
+      node.set(labels[names[i]!]!, next);
+      node = next;
+    }
+    if (names.length > 0) node.set(labels[names[names.length - 1]!]!, labels);
+    return labels;
+  }
 }
 
 /** The node an event happened on: the reporting host, or the object itself when it is a Node. */

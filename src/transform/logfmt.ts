@@ -6,17 +6,27 @@
 
 export type LineField = readonly [key: string, value: string | number];
 
-// Control characters are exactly what these two patterns are about.
-// eslint-disable-next-line no-control-regex
-const NEEDS_QUOTES = /[\u0000-\u0020="]/;
+// Control characters are exactly what this pattern is about.
 // eslint-disable-next-line no-control-regex
 const TO_ESCAPE = /[\\"\u0000-\u001f]/g;
 const ESCAPES: Readonly<Record<string, string>> = { '\\': '\\\\', '"': '\\"', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 export function encodeLogfmtValue(value: string): string {
   if (value === '') return '""';
-  if (!NEEDS_QUOTES.test(value)) return value;
-  return `"${value.replace(TO_ESCAPE, escapeChar)}"`;
+  // One pass over the value instead of two regular expressions (this runs for every field of
+  // every line): quoted when it holds a byte <= ' ', '=' or '"'; escaped when it also holds one of
+  // TO_ESCAPE.
+  let quote = false;
+  let escape = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c > 0x22 && c !== 0x3d && c !== 0x5c) continue;
+    if (c <= 0x20 || c === 0x22 || c === 0x3d) quote = true;
+    if (c < 0x20 || c === 0x22 || c === 0x5c) escape = true;
+    if (quote && escape) break;
+  }
+  if (!quote) return value;
+  return escape ? `"${value.replace(TO_ESCAPE, escapeChar)}"` : `"${value}"`;
 }
 
 /** Keys must be bare words (our keys are fixed snake_case names). */

@@ -4,6 +4,7 @@
  * does not depend on which API the source watched.
  */
 import { ShipperError } from '../core/errors.js';
+import { OCCURRENCE_TIME_FIELDS, type OccurrenceTimeSource } from '../core/occurrence-time.js';
 import { parseRfc3339Ns } from './time.js';
 import { isBinaryText, utf8Length, withoutReplacementChar } from './text.js';
 
@@ -28,8 +29,8 @@ export type NormalizeResult =
 
 export type EventApi = 'core/v1' | 'events.k8s.io/v1';
 
-/** Which field gave the occurrence time (the first one present, in this order). */
-export type OccurrenceTimeSource = 'series.lastObservedTime' | 'lastTimestamp' | 'eventTime' | 'firstTimestamp' | 'metadata.creationTimestamp';
+/** Which field gave the occurrence time (the first one present, in the order of OCCURRENCE_TIME_FIELDS). */
+export type { OccurrenceTimeSource };
 
 /** One event, validated. Strings are '' when the event leaves them out. */
 export interface NormalizedEvent {
@@ -117,23 +118,19 @@ function read(raw: unknown): NormalizedEvent {
   const source = optionalObject(raw, f.source, f.source);
   const series = optionalObject(raw, 'series', 'series');
 
-  const seriesLast = optionalTime(series, 'lastObservedTime', 'series.lastObservedTime');
-  const last = optionalTime(raw, f.lastTimestamp, f.lastTimestamp);
-  const eventTime = optionalTime(raw, 'eventTime', 'eventTime');
-  const first = optionalTime(raw, f.firstTimestamp, f.firstTimestamp);
-  const created = optionalTime(metadata, 'creationTimestamp', 'metadata.creationTimestamp');
-  // The first present, in this order (no candidate list: this runs for every event).
-  const occurredAtSource: OccurrenceTimeSource | undefined =
-    seriesLast !== undefined ? 'series.lastObservedTime'
-    : last !== undefined ? 'lastTimestamp'
-    : eventTime !== undefined ? 'eventTime'
-    : first !== undefined ? 'firstTimestamp'
-    : created !== undefined ? 'metadata.creationTimestamp'
-    : undefined;
-  const occurredAtNs = seriesLast ?? last ?? eventTime ?? first ?? created;
-  if (occurredAtSource === undefined || occurredAtNs === undefined) {
+  // Every time field, read (and checked) in the order of OCCURRENCE_TIME_FIELDS.
+  const times = OCCURRENCE_TIME_FIELDS.map((field) => {
+    const path = api === 'core/v1' ? field.core : field.events;
+    return path.length === 1 ? optionalTime(raw, path[0], path[0]) : optionalTime(path[0] === 'series' ? series : metadata, path[1], path.join('.'));
+  });
+  const [seriesLast, last, eventTime, first] = times;
+  // The first present.
+  const rank = times.findIndex((t) => t !== undefined);
+  const occurredAtNs = times[rank];
+  if (occurredAtNs === undefined) {
     throw new Malformed('missing_timestamp', 'no series.lastObservedTime, lastTimestamp, eventTime, firstTimestamp or metadata.creationTimestamp');
   }
+  const occurredAtSource = OCCURRENCE_TIME_FIELDS[rank]!.source;
 
   const seriesCount = optionalCount(series, 'count', 'series.count');
   const plainCount = optionalCount(raw, f.count, f.count);
@@ -171,8 +168,6 @@ const CORE_FIELDS = {
   object: 'involvedObject',
   message: 'message',
   source: 'source',
-  firstTimestamp: 'firstTimestamp',
-  lastTimestamp: 'lastTimestamp',
   count: 'count',
   reporter: 'reportingComponent',
 } as const;
@@ -181,8 +176,6 @@ const EVENTS_FIELDS = {
   object: 'regarding',
   message: 'note',
   source: 'deprecatedSource',
-  firstTimestamp: 'deprecatedFirstTimestamp',
-  lastTimestamp: 'deprecatedLastTimestamp',
   count: 'deprecatedCount',
   reporter: 'reportingController',
 } as const;
@@ -208,9 +201,15 @@ function optionalString(
   if (value.length * 3 > maxBytes && utf8Length(value) > maxBytes) {
     throw new Malformed(tooLarge, `${path} has ${utf8Length(value)} bytes, more than ${maxBytes}`);
   }
+  // One scan for the common case (nothing to refuse or replace) instead of three.
+  if (!SUSPECT_CHARS.test(value)) return value;
   if (isBinaryText(value)) throw new Malformed('binary_text', `${path} holds NUL bytes or invalid UTF-16`);
   return withoutReplacementChar(value);
 }
+
+/** NUL, any surrogate (paired or not) and U+FFFD: what `isBinaryText` and `withoutReplacementChar` look for, and more. */
+// eslint-disable-next-line no-control-regex
+const SUSPECT_CHARS = /[\u0000\uD800-\uDFFF\uFFFD]/;
 
 function optionalObject(from: Json | undefined, key: string, path: string): Json | undefined {
   const value = from?.[key];

@@ -9,19 +9,75 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9
 const NS_PER_SECOND = 1_000_000_000n;
 
 /**
- * The last time parsed: an event's timestamps are mostly one and the same string (first, last and
- * creation time), so one entry catches most repeats.
+ * The last two times parsed: an event's timestamps are mostly one or two strings (first, last and
+ * creation time) and the next event's often repeat them, so two entries catch most repeats.
  */
 let lastText = '';
 let lastNs: bigint | undefined;
+let otherText = '';
+let otherNs: bigint | undefined;
 
 /** Nanoseconds since the epoch, or undefined when `text` is not a valid RFC 3339 time. */
 export function parseRfc3339Ns(text: string): bigint | undefined {
   if (text === lastText) return lastNs;
-  const ns = parse(text);
+  if (text === otherText) {
+    const ns = otherNs;
+    otherText = lastText;
+    otherNs = lastNs;
+    lastText = text;
+    lastNs = ns;
+    return ns;
+  }
+  const ns = parseUtc(text);
+  otherText = lastText;
+  otherNs = lastNs;
   lastText = text;
   lastNs = ns;
   return ns;
+}
+
+const ZERO = 48;
+
+/** Digits `at`…`at + n - 1` as a number; -1 if any is not a digit. */
+function digits(text: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const d = text.charCodeAt(i) - ZERO;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/**
+ * What Kubernetes writes (`2026-11-26T10:58:39Z`, `…39.907656Z`) read without the regular
+ * expression; anything else (an offset, a malformed time) goes through `parse`.
+ */
+function parseUtc(text: string): bigint | undefined {
+  const len = text.length;
+  const zone = text.charCodeAt(len - 1);
+  if (len < 20 || (zone !== 90 && zone !== 122) || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58 || text.charCodeAt(16) !== 58) return parse(text);
+  const t = text.charCodeAt(10);
+  if (t !== 84 && t !== 116) return parse(text);
+  let fraction = 0;
+  if (len > 20) {
+    // `.` then 1 to 9 digits, then the zone.
+    const n = len - 21;
+    if (text.charCodeAt(19) !== 46 || n < 1 || n > 9) return parse(text);
+    fraction = digits(text, 20, n);
+    if (fraction < 0) return parse(text);
+    for (let i = n; i < 9; i++) fraction *= 10;
+  }
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return undefined;
+  if (day > daysInMonth(year, month)) return undefined;
+  const seconds = daysFromCivil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+  return BigInt(seconds) * NS_PER_SECOND + BigInt(fraction);
 }
 
 function parse(text: string): bigint | undefined {
@@ -51,14 +107,20 @@ function parse(text: string): bigint | undefined {
 
 let lastFormattedNs: bigint | undefined;
 let lastFormatted = '';
+let otherFormattedNs: bigint | undefined;
+let otherFormatted = '';
 
 /** Canonical UTC form: `2026-11-26T10:58:39.907656Z`, fraction without trailing zeros. */
 export function formatRfc3339Ns(ns: bigint): string {
-  // A line carries first_seen and last_seen, mostly the same time: format it once.
+  // A line carries first_seen and last_seen, often the same time, and the next event's often
+  // repeat them: the last two are kept.
   if (ns === lastFormattedNs) return lastFormatted;
-  lastFormatted = format(ns);
+  const text = ns === otherFormattedNs ? otherFormatted : format(ns);
+  otherFormattedNs = lastFormattedNs;
+  otherFormatted = lastFormatted;
   lastFormattedNs = ns;
-  return lastFormatted;
+  lastFormatted = text;
+  return text;
 }
 
 function format(ns: bigint): string {

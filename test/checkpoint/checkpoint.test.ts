@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   CHECKPOINT_KEY,
-  RecentIds,
   ShippedCounts,
   createCheckpointStore,
   createConfigMapCheckpointStore,
@@ -13,6 +13,7 @@ import {
   parseCheckpoint,
   serializeCheckpoint,
 } from '../../src/checkpoint/index.js';
+import { RecentIds } from '../../src/pipeline/recent-ids.js';
 import { DEFAULT_STREAM_CAPACITY, StreamTimes, streamKeyOf } from '../../src/pipeline/stream-times.js';
 import type { CheckpointRecord } from '../../src/checkpoint/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
@@ -27,29 +28,7 @@ function record(n: number, rv = '123', withCounts = true): CheckpointRecord {
   return { resourceVersions: { '*': rv }, positionTimeMs: Date.parse('2026-11-26T10:00:00.000Z'), recentIds: ids.serialize(), ...(withCounts ? { shippedCounts: counts.serialize() } : {}) };
 }
 
-describe('recent occurrence ids', () => {
-  it('remembers ids and evicts the oldest beyond capacity', () => {
-    const ids = new RecentIds(3);
-    for (const id of ['a', 'b', 'c', 'd']) ids.add(id);
-    assert.equal(ids.size, 3);
-    assert.equal(ids.has('a'), false);
-    assert.ok(ids.has('b') && ids.has('c') && ids.has('d'));
-    ids.add('b'); // refreshed: now the newest
-    ids.add('e');
-    assert.equal(ids.has('c'), false);
-    assert.ok(ids.has('b'));
-  });
-
-  it('round-trips through its serialised form, keeping the order', () => {
-    const ids = new RecentIds(10);
-    for (let i = 0; i < 10; i++) ids.add(`id-${i}`);
-    const copy = new RecentIds(5);
-    assert.ok(copy.load(ids.serialize()));
-    assert.equal(copy.size, 5);
-    assert.ok(copy.has('id-9') && copy.has('id-5') && !copy.has('id-4'));
-    assert.equal(new RecentIds().load('not base64!'), false);
-  });
-
+describe('the recent ids in the checkpoint', () => {
   it('keeps a full checkpoint well under the 1 MiB ConfigMap limit', () => {
     const full = record(20_000, '123', false);
     const bytes = Buffer.byteLength(serializeCheckpoint(full));
@@ -76,7 +55,7 @@ describe('the stream times in the checkpoint', () => {
   });
 
   it('are optional: a checkpoint written before them is read as before', () => {
-    const old = JSON.stringify({ format: 'kube-event-shipper/checkpoint', version: 1, positionTime: '2026-11-26T10:00:00.000Z', resourceVersions: { '*': '123' }, recentIds: record(3).recentIds });
+    const old = JSON.stringify({ format: 'kube-event-shipper/checkpoint', version: 2, positionTime: '2026-11-26T10:00:00.000Z', resourceVersions: { '*': '123' }, recentIds: record(3).recentIds });
     assert.deepEqual(parseCheckpoint(old), { kind: 'found', record: record(3, '123', false) });
   });
 
@@ -151,17 +130,112 @@ describe('the checkpoint record', () => {
     assert.equal(loaded.get('00000000-0000-4000-8000-000000019999'), 2_000_019_999);
   });
 
-  it('reads a checkpoint written before the shipped counts existed', () => {
-    const old = JSON.stringify({ format: 'kube-event-shipper/checkpoint', version: 1, positionTime: '2026-11-26T10:00:00.000Z', resourceVersions: { '*': '7' }, recentIds: '' });
-    const parsed = parseCheckpoint(old);
-    assert.equal(parsed.kind, 'found');
-    assert.equal(parsed.kind === 'found' && parsed.record.shippedCounts, undefined);
-    assert.equal(serializeCheckpoint(parsed.kind === 'found' ? parsed.record : record(0)), old, 'and writes it back unchanged');
-  });
+  // Version 1 (SHA-256 hashes) had no shipped counts at first; version 2 may lack them too.
+  for (const version of [1, 2]) {
+    it(`reads a checkpoint written before the shipped counts existed (version ${version})`, () => {
+      const old = JSON.stringify({ format: 'kube-event-shipper/checkpoint', version, positionTime: '2026-11-26T10:00:00.000Z', resourceVersions: { '*': '7' }, recentIds: '' });
+      const parsed = parseCheckpoint(old);
+      assert.equal(parsed.kind, 'found');
+      assert.equal(parsed.kind === 'found' && parsed.record.shippedCounts, undefined);
+      const rewritten = serializeCheckpoint(parsed.kind === 'found' ? parsed.record : record(0));
+      if (version === 2) assert.equal(rewritten, old, 'and writes it back unchanged');
+      assert.deepEqual(parseCheckpoint(rewritten), parsed, 'and writes it back as it read it');
+    });
+  }
 
   it('refuses a checkpoint whose shipped counts are not whole records', () => {
     const bad = JSON.stringify({ format: 'kube-event-shipper/checkpoint', version: 1, positionTime: '2026-11-26T10:00:00.000Z', resourceVersions: { '*': '7' }, recentIds: '', shippedCounts: 'AAAA' });
     assert.deepEqual(parseCheckpoint(bad), { kind: 'invalid', reason: 'bad shippedCounts' });
+  });
+});
+
+describe('a version-1 checkpoint (ids and uids hashed with SHA-256)', () => {
+  const sha8 = (s: string): Buffer => createHash('sha256').update(s).digest().subarray(0, 8);
+  const u32 = (n: number): Buffer => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32BE(n);
+    return b;
+  };
+  /** Written here as version 1 wrote it, independently of src/. */
+  const v1 = JSON.stringify({
+    format: 'kube-event-shipper/checkpoint',
+    version: 1,
+    positionTime: '2026-11-26T10:00:00.000Z',
+    resourceVersions: { '*': '42' },
+    recentIds: Buffer.concat([sha8('uid-a:3:100'), sha8('uid-b:1:200')]).toString('base64'),
+    shippedCounts: Buffer.concat([sha8('uid-a'), u32(3), sha8('uid-b'), u32(1)]).toString('base64'),
+  });
+
+  it('loads with its ids and counts as legacy records that mean what they meant', () => {
+    const parsed = parseCheckpoint(v1);
+    assert.equal(parsed.kind, 'found');
+    const rec = parsed.kind === 'found' ? parsed.record : record(0);
+    assert.deepEqual(rec.resourceVersions, { '*': '42' });
+    assert.equal(rec.recentIds, '');
+    const ids = new RecentIds();
+    const counts = new ShippedCounts();
+    assert.ok(rec.legacy !== undefined && ids.load(rec.legacy.recentIds, 'sha256') && counts.load(rec.legacy.shippedCounts ?? '', 'sha256'));
+    assert.ok(ids.load(rec.recentIds) && counts.load(rec.shippedCounts ?? ''));
+    assert.ok(ids.has('uid-a:3:100') && ids.has('uid-b:1:200'), 'shipped occurrences are not shipped again');
+    assert.equal(ids.has('uid-a:4:150'), false, 'a new occurrence is');
+    assert.equal(counts.get('uid-a'), 3);
+    assert.equal(counts.occurrencesOf('uid-a', 23), 20, 'a jump adds its rise over the count version 1 shipped');
+    assert.equal(counts.get('uid-c'), undefined);
+  });
+
+  it('is written back as version 2 holding the legacy records beside the current ones, which read the same', () => {
+    const parsed = parseCheckpoint(v1);
+    assert.ok(parsed.kind === 'found');
+    const ids = new RecentIds();
+    const counts = new ShippedCounts();
+    ids.load(parsed.record.legacy?.recentIds ?? '', 'sha256');
+    counts.load(parsed.record.legacy?.shippedCounts ?? '', 'sha256');
+    ids.add('uid-c:1:300');
+    counts.raise('uid-a', 23); // its legacy count becomes a current one
+    counts.raise('uid-c', 1);
+    const text = serializeCheckpoint({
+      ...parsed.record,
+      recentIds: ids.serialize(),
+      shippedCounts: counts.serialize(),
+      legacy: { recentIds: ids.serialize('sha256'), shippedCounts: counts.serialize('sha256') },
+    });
+    assert.equal((JSON.parse(text) as { version: unknown }).version, 2);
+    const again = parseCheckpoint(text);
+    assert.ok(again.kind === 'found' && again.record.legacy !== undefined);
+    const ids2 = new RecentIds();
+    const counts2 = new ShippedCounts();
+    assert.ok(ids2.load(again.record.legacy.recentIds, 'sha256') && ids2.load(again.record.recentIds));
+    assert.ok(counts2.load(again.record.legacy.shippedCounts ?? '', 'sha256') && counts2.load(again.record.shippedCounts ?? ''));
+    assert.ok(ids2.has('uid-a:3:100') && ids2.has('uid-b:1:200') && ids2.has('uid-c:1:300'));
+    assert.equal(counts2.get('uid-a'), 23);
+    assert.equal(counts2.get('uid-b'), 1);
+    assert.equal(counts2.get('uid-c'), 1);
+    assert.equal(counts2.serialize('sha256'), Buffer.concat([sha8('uid-b'), u32(1)]).toString('base64'), 'only uid-b is still legacy');
+  });
+
+  it('keeps its legacy counts from lowering: a lower count raised after the upgrade changes nothing', () => {
+    const counts = new ShippedCounts(10);
+    assert.ok(counts.load(Buffer.concat([sha8('uid-a'), u32(7)]).toString('base64'), 'sha256'));
+    counts.raise('uid-a', 2);
+    assert.equal(counts.get('uid-a'), 7);
+    assert.equal(counts.serialize('sha256'), '');
+  });
+
+  it('ages out oldest first, legacy counts before current ones', () => {
+    const counts = new ShippedCounts(2);
+    assert.ok(counts.load(Buffer.concat([sha8('old-1'), u32(1), sha8('old-2'), u32(2)]).toString('base64'), 'sha256'));
+    counts.raise('new-1', 5);
+    assert.equal(counts.get('old-1'), undefined);
+    assert.equal(counts.get('old-2'), 2);
+    counts.raise('new-2', 5);
+    assert.equal(counts.get('old-2'), undefined);
+    assert.equal(counts.size, 2);
+    assert.equal(counts.serialize('sha256'), '');
+  });
+
+  it('refuses damaged legacy records in a version-2 checkpoint', () => {
+    const bad = JSON.stringify({ format: 'kube-event-shipper/checkpoint', version: 2, positionTime: '2026-11-26T10:00:00.000Z', resourceVersions: { '*': '7' }, recentIds: '', sha256ShippedCounts: 'AAAA' });
+    assert.deepEqual(parseCheckpoint(bad), { kind: 'invalid', reason: 'bad sha256ShippedCounts' });
   });
 });
 

@@ -6,6 +6,7 @@
  * copies sent again say the same.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ import { systemClock } from '../../src/core/clock.js';
 import { ignoreProgress } from '../../src/core/progress.js';
 import { createMetrics } from '../../src/observe/metrics.js';
 import { createLokiSink } from '../../src/sink/loki/index.js';
-import { createTransformer, DEFAULT_TRANSFORM_OPTIONS } from '../../src/transform/index.js';
+import { createTransformer, DEFAULT_TRANSFORM_OPTIONS, normalizeEvent, occurrenceIdOf } from '../../src/transform/index.js';
 import { FakeKubeApiServer } from '../fakes/kube-api-server.js';
 import type { KubeObject } from '../fakes/kube-api-server.js';
 import { coreEvent, newEvent } from '../fakes/kube-events.js';
@@ -224,6 +225,70 @@ describe('how many occurrences an entry adds', () => {
       [21, 21],
       [22, 1],
     ]);
+  });
+
+  it('an upgrade from a version-1 checkpoint (ids and uids hashed with SHA-256) ships nothing again and keeps the counts, also over the next restart', async () => {
+    const file = join(dir, 'checkpoint.json');
+    const checkpoint = createFileCheckpointStore(file);
+    let run = start({ checkpoint });
+    await until(() => fake.openWatches === 1, 'run 1 watching');
+    const flapping = fake.createEvent(coreEvent({ name: 'flapping', time: now() }));
+    const steady = fake.createEvent(coreEvent({ name: 'steady', time: now() }));
+    const uid = uidOf(flapping);
+    const steadyUid = uidOf(steady);
+    await until(() => entriesOf(uid) === 1 && entriesOf(steadyUid) === 1, 'first seen');
+    await stop(run);
+    // The same state as version 1 wrote it (written here independently of src/): SHA-256 hashes.
+    const written = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const sha8 = (s: string): Buffer => createHash('sha256').update(s).digest().subarray(0, 8);
+    const one = Buffer.alloc(4);
+    one.writeUInt32BE(1);
+    const idOf = (o: KubeObject): string => {
+      const n = normalizeEvent(o);
+      assert.ok(n.ok);
+      return occurrenceIdOf(n.event);
+    };
+    writeFileSync(
+      file,
+      JSON.stringify({
+        format: written['format'],
+        version: 1,
+        positionTime: written['positionTime'],
+        resourceVersions: written['resourceVersions'],
+        recentIds: Buffer.concat([sha8(idOf(flapping)), sha8(idOf(steady))]).toString('base64'),
+        shippedCounts: Buffer.concat([sha8(uid), one, sha8(steadyUid), one]).toString('base64'),
+      }),
+    );
+
+    // While down: metadata-only updates of both (the same occurrences, newer resourceVersions), a
+    // third event, then compaction: the upgraded shipper relists all three.
+    fake.touchMetadata('default/flapping');
+    fake.touchMetadata('default/steady');
+    const third = uidOf(fake.createEvent(coreEvent({ name: 'third', time: now(500) })));
+    fake.compact();
+    run = start({ checkpoint });
+    await until(() => entriesOf(third) === 1, 'the relist shipped');
+    fake.bumpCount('default/flapping', now(1_000), 20);
+    await until(() => entriesOf(uid) === 2, 'the jump');
+    await stop(run);
+    const upgraded = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    assert.equal(upgraded['version'], 2);
+    assert.equal(typeof upgraded['sha256RecentIds'], 'string', 'the ids it read are kept until they age out');
+
+    // The next restart reads the legacy records back from version 2.
+    fake.touchMetadata('default/steady');
+    const fourth = uidOf(fake.createEvent(coreEvent({ name: 'fourth', time: now(1_500) })));
+    fake.compact();
+    run = start({ checkpoint });
+    await until(() => entriesOf(fourth) === 1, 'the second relist shipped');
+    await stop(run);
+
+    assert.deepEqual(countsOf(loki.received(), uid), [
+      [1, 1],
+      [21, 20],
+    ], 'not sent again after the upgrade; the jump adds its rise over what version 1 shipped');
+    assert.deepEqual(countsOf(loki.received(), steadyUid), [[1, 1]], 'the unchanged event is not sent again');
+    assert.deepEqual(countsOf(loki.received(), third), [[1, 1]]);
   });
 
   it('a relist ships the same occurrence again with the same field, and counts what happened while down', async () => {

@@ -21,15 +21,23 @@ export function escapeLabelValue(value: string): string {
  * one, the first in sorted order of the original names wins, so the result stays deterministic.
  */
 export function formatLabels(labels: LabelMap): string {
+  // The transform hands out one object per label set: most entries are answered by identity.
+  const same = formattedByMap.get(labels);
+  if (same !== undefined) return same;
   // Streams are few and repeat with every entry: the same map (in the same order) gives the same string.
   const key = JSON.stringify(labels);
-  const known = formatted.get(key);
-  if (known !== undefined) return known;
-  const result = format(labels);
-  if (formatted.size >= FORMATTED_CACHE_SIZE) formatted.clear();
-  formatted.set(key, result);
+  let result = formatted.get(key);
+  if (result === undefined) {
+    result = format(labels);
+    if (formatted.size >= FORMATTED_CACHE_SIZE) formatted.clear();
+    formatted.set(key, result);
+  }
+  formattedByMap.set(labels, result);
   return result;
 }
+
+/** Label strings already made, by the label map itself. */
+const formattedByMap = new WeakMap<LabelMap, string>();
 
 /** Label strings already made, by the label map's JSON; cleared when full (label sets are few). */
 const formatted = new Map<string, string>();

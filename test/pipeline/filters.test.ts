@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { filteredBy, parseMatchers, toMatchers } from '../../src/source/filters.js';
+import { filteredBy, parseMatchers, toMatchers } from '../../src/pipeline/filters.js';
 import { coreEvent, newEvent } from '../fakes/kube-events.js';
 
 describe('client-side filters', () => {

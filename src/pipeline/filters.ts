@@ -1,10 +1,11 @@
 /**
- * Client-side filters on type, reason, involved kind and namespace. Each filter is a list of
+ * Client-side filters on type, reason, involved kind and namespace, run by the pipeline on what
+ * the source delivers. Each filter is a list of
  * exact values or regular expressions; an empty list lets everything through.
  */
 import type { FilterKind } from '../observe/metrics.js';
-import { kindOf, namespaceOf, reasonOf, typeOf } from './event-fields.js';
-import type { RawEvent } from './event-fields.js';
+import { kindOf, namespaceOf, reasonOf, typeOf } from '../source/event-fields.js';
+import type { RawEvent } from '../source/event-fields.js';
 
 export type Matcher = string | RegExp;
 
