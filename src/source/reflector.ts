@@ -14,7 +14,7 @@ import type { ListScope } from './hand-over.js';
 import { ListPager } from './list-pager.js';
 import type { ListEnd } from './list-pager.js';
 import type { EventApi, ReflectorDeps, ReflectorOptions, StreamStart } from './types.js';
-import { WatchStream } from './watch-stream.js';
+import { WatchStream, watchPathAndQuery } from './watch-stream.js';
 import type { WatchEnd } from './watch-stream.js';
 
 export type { EventApi, InitialPolicy, ReflectorDeps, ReflectorOptions, SourceHandler, SourceItem, StreamStart } from './types.js';
@@ -106,19 +106,11 @@ export class Reflector {
               log.warn({ stream: this.stream, shortWatches: this.shortWatches }, 'watch keeps ending at once; still watching from the last position');
             }
             await this.sleep(this.backoff.next(), signal);
-          } else {
-            this.shortWatches = 0;
-            this.gonesInARow = 0;
-            this.lastContactMs = end.endedAtMs;
-            restart('server_closed');
-          }
+          } else restart(this.healthy('server_closed', end.endedAtMs));
           break;
         case 'timeout':
-          // client-node's inactivity timeout: on a quiet cluster without bookmarks this is normal.
-          this.shortWatches = 0;
-          this.gonesInARow = 0;
-          this.lastContactMs = end.endedAtMs;
-          restart('timeout');
+          // The inactivity timeout: on a quiet cluster without bookmarks this is normal.
+          restart(this.healthy('timeout', end.endedAtMs));
           break;
         case 'stall': {
           // Backed off like an error: a server or proxy that keeps stalling is not hit again at once.
@@ -150,6 +142,14 @@ export class Reflector {
         }
       }
     }
+  }
+
+  /** A watch that ended normally: the stream was complete when it ended. */
+  private healthy(reason: 'server_closed' | 'timeout', endedAtMs: number): WatchRestartReason {
+    this.shortWatches = 0;
+    this.gonesInARow = 0;
+    this.lastContactMs = endedAtMs;
+    return reason;
   }
 
   private stallTimeoutMs(): number {
@@ -255,12 +255,10 @@ export class Reflector {
     // than the stall timeout); the watchdog fires only when bytes keep coming without events.
     const stallMs = this.stallTimeoutMs();
     const { min, max } = this.options.watchTimeoutSeconds;
-    const query = new URLSearchParams({ watch: 'true', allowWatchBookmarks: 'true', timeoutSeconds: String(Math.floor(min + this.deps.random() * (max - min + 1))) });
-    if (rv !== '') query.set('resourceVersion', rv);
-    if (this.options.fieldSelector) query.set('fieldSelector', this.options.fieldSelector);
+    const timeoutSeconds = Math.floor(min + this.deps.random() * (max - min + 1));
     const stream = new WatchStream(
       {
-        pathAndQuery: `${this.path()}?${query.toString()}`,
+        pathAndQuery: watchPathAndQuery(this.path(), rv, this.options.fieldSelector, timeoutSeconds),
         inactivityMs: Math.max(MIN_WATCH_TIMER_MS, Math.min(this.options.requestTimeoutMs, stallMs)),
         stallMs,
         maxQueuedEvents: this.options.maxQueuedEvents,

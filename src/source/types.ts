@@ -60,7 +60,7 @@ export interface ReflectorOptions {
   readonly initial: InitialPolicy;
   /** The watch's `timeoutSeconds` is drawn from this range, so many shippers do not re-watch in step. */
   readonly watchTimeoutSeconds: { readonly min: number; readonly max: number };
-  /** client-node's inactivity timeout: a watch silent this long ends (a normal re-watch on a quiet cluster). */
+  /** The inactivity timeout: a watch silent this long ends (a normal re-watch on a quiet cluster). */
   readonly requestTimeoutMs: number;
   /** A watch that delivers no event or bookmark this long (while bytes may still trickle) is aborted. */
   readonly stallTimeoutMs: number;

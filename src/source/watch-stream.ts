@@ -72,6 +72,14 @@ const MAX_ERROR_BODY_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 const EXCERPT_CHARS = 120;
 
+/** A watch request from `rv` (none: from now), with bookmarks and the server's own end after `timeoutSeconds`. */
+export function watchPathAndQuery(path: string, rv: string, fieldSelector: string | undefined, timeoutSeconds: number): string {
+  const query = new URLSearchParams({ watch: 'true', allowWatchBookmarks: 'true', timeoutSeconds: String(timeoutSeconds) });
+  if (rv !== '') query.set('resourceVersion', rv);
+  if (fieldSelector) query.set('fieldSelector', fieldSelector);
+  return `${path}?${query.toString()}`;
+}
+
 export class WatchStream {
   private readonly queue: (WatchItem | undefined)[] = [];
   private head = 0;
