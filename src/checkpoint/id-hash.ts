@@ -37,11 +37,32 @@ function word(s: string, w: number): number {
   return s.charCodeAt(2 * w) | (s.charCodeAt(2 * w + 1) << 16);
 }
 
+/** Where `hash64` leaves its result: [h1, h2]. */
+const words = new Uint32Array(2);
+
 /**
  * The key of a string: the first 8 bytes of MurmurHash3_x86_128(UTF-16LE bytes of `s`, seed 0),
  * as 4 code units (bytes 0-1, 2-3, 4-5, 6-7, each pair read big-endian).
  */
 export function keyOf(s: string): string {
+  hash64(s, words);
+  const h1 = words[0]!;
+  const h2 = words[1]!;
+  // Output bytes 0-7 are h1 then h2, each little-endian.
+  return String.fromCharCode(
+    ((h1 & 0xff) << 8) | ((h1 >>> 8) & 0xff),
+    (((h1 >>> 16) & 0xff) << 8) | (h1 >>> 24),
+    ((h2 & 0xff) << 8) | ((h2 >>> 8) & 0xff),
+    (((h2 >>> 16) & 0xff) << 8) | (h2 >>> 24),
+  );
+}
+
+/**
+ * The first 64 bits of MurmurHash3_x86_128(UTF-16LE bytes of `s`, seed 0) as its two 32-bit
+ * words h1 and h2, written to `out[0]` and `out[1]` (no allocation): for tables that hold hashes
+ * as numbers (the replay's IdSet).
+ */
+export function hash64(s: string, out: Uint32Array): void {
   const len = s.length * 2;
   const blocks = len >>> 4;
   let h1 = 0;
@@ -102,13 +123,8 @@ export function keyOf(s: string): string {
   h4 = fmix(h4);
   h1 = (h1 + h2 + h3 + h4) | 0;
   h2 = (h2 + h1) | 0;
-  // Output bytes 0-7 are h1 then h2, each little-endian.
-  return String.fromCharCode(
-    ((h1 & 0xff) << 8) | ((h1 >>> 8) & 0xff),
-    (((h1 >>> 16) & 0xff) << 8) | (h1 >>> 24),
-    ((h2 & 0xff) << 8) | ((h2 >>> 8) & 0xff),
-    (((h2 >>> 16) & 0xff) << 8) | (h2 >>> 24),
-  );
+  out[0] = h1;
+  out[1] = h2;
 }
 
 /** The key a version-1 checkpoint stored: the first 8 bytes of SHA-256 of the UTF-8 string. */

@@ -2,21 +2,14 @@
  * A set of strings kept as 64-bit hashes in flat typed arrays (open addressing), for the ids a
  * replay has seen: 16–32 bytes per id instead of a JS string and a Set slot (~100 bytes each), so
  * a replay of a million events holds ~25 MB here, not ~100 MB. Two different ids share a hash
- * with odds ~n²/2⁶⁵ (nil for millions); such an id would be counted as a duplicate.
+ * with odds ~n²/2⁶⁵ (nil for millions); such an id would be counted as a duplicate. The hash is
+ * the checkpoint's (MurmurHash3, checkpoint/id-hash.ts): two FNV-1a lanes share their low bits'
+ * information (bit 0 of both is the parity of the same input bits), so they held fewer than 64.
  */
+import { hash64 } from '../checkpoint/id-hash.js';
 
-/** FNV-1a over UTF-16 code units, 32 bits, from a given basis. */
-function fnv1a(text: string, basis: number): number {
-  let h = basis;
-  for (let i = 0; i < text.length; i++) {
-    h ^= text.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return h >>> 0;
-}
-
-const BASIS_A = 0x811c9dc5;
-const BASIS_B = 0x2f6f5a3d;
+/** Where the hash of the id at hand is written (see hash64). */
+const words = new Uint32Array(2);
 
 export class IdSet {
   private hi = new Uint32Array(1024);
@@ -32,12 +25,14 @@ export class IdSet {
   /** Adds `id`; false when it was there already. */
   add(id: string): boolean {
     if ((this.count + 1) * 2 > this.used.length) this.grow();
-    return this.insert(fnv1a(id, BASIS_A), fnv1a(id, BASIS_B));
+    hash64(id, words);
+    return this.insert(words[0]!, words[1]!);
   }
 
   has(id: string): boolean {
-    const a = fnv1a(id, BASIS_A);
-    const b = fnv1a(id, BASIS_B);
+    hash64(id, words);
+    const a = words[0]!;
+    const b = words[1]!;
     const mask = this.used.length - 1;
     for (let i = (a ^ Math.imul(b, 0x9e3779b1)) & mask; this.used[i] === 1; i = (i + 1) & mask) {
       if (this.hi[i] === a && this.lo[i] === b) return true;
