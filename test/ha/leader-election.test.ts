@@ -305,13 +305,13 @@ async function driveUntil(clock: ManualClock, what: string, cond: () => boolean,
 }
 
 /**
- * Like `driveUntil`, but time stands still while any of `sent` is unanswered: requests take no time
+ * Like `driveUntil`, but time stands still while any request in `sent` is unanswered: requests take no time
  * by this clock. Only for cases without a hanging request.
  */
-async function driveQuietly(clock: ManualClock, what: string, sent: readonly { settled: boolean }[], cond: () => boolean, maxFakeMs = 20_000): Promise<void> {
+async function driveQuietly(clock: ManualClock, what: string, sent: readonly (readonly { settled: boolean }[])[], cond: () => boolean, maxFakeMs = 20_000): Promise<void> {
   for (let spent = 0; ; spent += STEP_MS) {
     const realDeadline = Date.now() + 5000;
-    while (!sent.every((r) => r.settled)) {
+    while (!sent.every((requests) => requests.every((r) => r.settled))) {
       if (Date.now() > realDeadline) assert.fail(`a request did not settle while waiting for: ${what}`);
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -402,7 +402,11 @@ function clockedCandidate(api: FakeKubeApiServer, identity: string, clock: Manua
     await done;
   };
   unstopped.add(stop);
-  return { state, sent, stop };
+  /** Cuts it off from the API server for good, like a killed pod (no release). */
+  const kill = (): void => {
+    cutOff = true;
+  };
+  return { state, sent, stop, kill };
 }
 
 /** The renewTime the API server holds, in ms: when the holder began its last successful renewal. */
@@ -493,12 +497,30 @@ describe('leader election: the renew deadline, on a manual clock', () => {
     const clock = new ManualClock({ startMs: Date.UTC(2026, 10, 26, 22, 0, 0) });
     const options = { ...tight, leaseDurationMs: 1000, renewDeadlineMs: 550, retryPeriodMs: 500 };
     const a = clockedCandidate(api, 'a', clock, { options, random: () => 0.999, requestsTakeNoTime: true });
-    await driveQuietly(clock, 'a leads', a.sent, () => a.state.working);
+    await driveQuietly(clock, 'a leads', [a.sent], () => a.state.working);
     const startedAt = clock.now();
-    await driveQuietly(clock, 'five renew periods', a.sent, () => clock.now() - startedAt >= 5 * options.retryPeriodMs);
+    await driveQuietly(clock, 'five renew periods', [a.sent], () => clock.now() - startedAt >= 5 * options.retryPeriodMs);
     assert.ok(a.sent.filter((r) => r.method === 'PUT').length >= 5, 'renewed all along');
     assert.deepEqual(a.state.abortedAt, [], 'still leading');
     await a.stop();
+  });
+
+  it('a standby takes over a dead leader\'s lease once it expired, within a retry period of its own polling after', async () => {
+    const clock = new ManualClock({ startMs: Date.UTC(2026, 10, 26, 22, 0, 0) });
+    const a = clockedCandidate(api, 'a', clock, { requestsTakeNoTime: true });
+    const b = clockedCandidate(api, 'b', clock, { requestsTakeNoTime: true });
+    const both = [a.sent, b.sent];
+    await driveQuietly(clock, 'a or b leads', both, () => a.state.working || b.state.working);
+    const [leader, standby] = a.state.working ? [a, b] : [b, a];
+    await driveQuietly(clock, 'the standby has looked at the lease twice', both, () => standby.sent.length >= 2);
+    leader.kill();
+    const renewedAt = storedRenewMs(api);
+    await driveQuietly(clock, 'the standby takes over', both, () => standby.state.working);
+    const tookOverAt = standby.state.startedAt[0] ?? Number.NaN;
+    assert.ok(tookOverAt >= renewedAt + tight.leaseDurationMs, `not before the lease expired (${tookOverAt - renewedAt} ms after the last renewal)`);
+    // It sees the last renewal within one poll, and the lease expired by that sighting within another.
+    assert.ok(tookOverAt <= renewedAt + tight.leaseDurationMs + 2 * tight.retryPeriodMs, `took over ${tookOverAt - renewedAt} ms after the last renewal`);
+    await Promise.all([a.stop(), b.stop()]);
   });
 
   it('a leader whose renewals fail and then hang has stopped before the standby takes over', async () => {
