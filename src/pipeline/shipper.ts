@@ -4,20 +4,21 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { CheckpointConflictError } from '../checkpoint/errors.js';
 import { keyOf } from '../checkpoint/id-hash.js';
-import type { CheckpointRecord, CheckpointStore } from '../checkpoint/record.js';
+import type { CheckpointStore } from '../checkpoint/record.js';
 import { ShippedCounts } from '../checkpoint/shipped-counts.js';
 import type { Clock, Random } from '../core/clock.js';
-import type { Entry, EntrySink, SinkDropReason } from '../core/entry.js';
+import type { Entry, EntrySink } from '../core/entry.js';
 import type { ProgressListener } from '../core/progress.js';
 import type { Metrics } from '../observe/metrics.js';
-import { Backoff, DEFAULT_BACKOFF } from '../core/backoff.js';
 import { createEventSource } from '../source/index.js';
-import type { SourceHandler, SourceItem, SourceOptions, StreamStart } from '../source/index.js';
+import type { SourceHandler, SourceItem, SourceOptions } from '../source/index.js';
 import type { Transformer } from '../transform/index.js';
+import { CheckpointWriter, loadCheckpoint } from './checkpoint-io.js';
+import { eventRef, toEntry } from './event-entry.js';
 import { filteredBy } from './filters.js';
 import type { EventFilterOptions } from './filters.js';
+import { isFinalDrop } from './final-drop.js';
 import { RecentIds, DEFAULT_RECENT_CAPACITY } from './recent-ids.js';
 import { Retimer } from './retimer.js';
 import { StreamTimes } from './stream-times.js';
@@ -309,182 +310,5 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
     await writing;
     if (writer) await writer.saveIfChanged();
     log.info({ report, inflight: inflight.size }, 'stopped');
-  }
-}
-
-/** Names an event in a log record. */
-function eventRef(object: SourceItem['object']): { namespace: unknown; name: unknown; resourceVersion: unknown } {
-  const meta = object['metadata'] as { namespace?: unknown; name?: unknown; resourceVersion?: unknown } | undefined;
-  return { namespace: meta?.namespace, name: meta?.name, resourceVersion: meta?.resourceVersion };
-}
-
-/**
- * Whether a drop is the occurrence's final outcome. Loki refusing it (a 400: `loki_rejected` or a
- * named reason) or it being too large will not change on a re-send; `shutdown` and
- * `retries_exhausted` only mean Loki did not take it yet, so the checkpoint must not pass it.
- */
-function isFinalDrop(reason: SinkDropReason): boolean {
-  switch (reason) {
-    case 'too_far_behind':
-    case 'too_old':
-    case 'too_new':
-    case 'line_too_long':
-    case 'too_many_labels':
-    case 'invalid_labels':
-    case 'structured_metadata':
-    case 'loki_rejected':
-    case 'too_large':
-      return true;
-    case 'retries_exhausted':
-    case 'shutdown':
-      return false;
-  }
-}
-
-/**
- * normalize + toEntry, with `occurrences` = the rise of the event's count over what `counts` says
- * was last shipped (read only; the caller raises it once it ships). A throw (a transform bug on odd
- * input) counts as malformed rather than stopping the pipeline.
- */
-function toEntry(
-  transformer: Transformer,
-  raw: unknown,
-  counts: ShippedCounts,
-): { ok: true; entry: Entry; uid: string; count: number; uidKey: string } | { ok: false; reason: string; detail: string } {
-  try {
-    const normalized = transformer.normalize(raw);
-    if (!normalized.ok) return normalized;
-    const { uid, count } = normalized.event;
-    const uidKey = keyOf(uid);
-    return { ok: true, entry: transformer.toEntry(normalized.event, counts.occurrencesOf(uid, count, uidKey)), uid, count, uidKey };
-  } catch (err) {
-    return { ok: false, reason: 'transform_error', detail: err instanceof Error ? err.message : String(err) };
-  }
-}
-
-/** Reads the checkpoint (retrying while the store cannot be reached); undefined if stopped meanwhile. */
-async function loadCheckpoint(
-  deps: ShipperDeps,
-  streams: readonly string[],
-  recent: RecentIds,
-  counts: readonly ShippedCounts[],
-  streamTimes: StreamTimes,
-  signal: AbortSignal,
-): Promise<Record<string, StreamStart> | undefined> {
-  const store = deps.checkpoint;
-  const log = deps.logger;
-  if (!store) return {};
-  const backoff = new Backoff(DEFAULT_BACKOFF, deps.clock, deps.random);
-  while (!signal.aborted) {
-    let result;
-    try {
-      result = await store.load();
-    } catch (err) {
-      const delay = backoff.next();
-      log.warn({ err, store: store.description, retryInMs: delay }, 'cannot read the checkpoint; retrying');
-      await deps.clock.sleep(delay, signal).catch(() => undefined);
-      continue;
-    }
-    if (result.kind === 'missing') {
-      log.info({ store: store.description }, 'no checkpoint yet; first start');
-      return {};
-    }
-    if (result.kind === 'invalid') {
-      log.warn({ store: store.description, reason: result.reason }, 'checkpoint ignored');
-      return {};
-    }
-    const starts: Record<string, StreamStart> = {};
-    for (const stream of streams) {
-      const rv = result.record.resourceVersions[stream];
-      if (rv !== undefined) starts[stream] = { resourceVersion: rv, sinceMs: result.record.positionTimeMs };
-    }
-    // Hashed with SHA-256 by a version before (older than the rest, so loaded first).
-    const legacy = result.record.legacy;
-    if (legacy !== undefined && !recent.load(legacy.recentIds, 'sha256')) log.warn({ store: store.description }, 'checkpoint recent ids (sha256) ignored');
-    if (legacy?.shippedCounts !== undefined) for (const c of counts) c.load(legacy.shippedCounts, 'sha256');
-    if (!recent.load(result.record.recentIds)) log.warn({ store: store.description }, 'checkpoint recent ids ignored');
-    if (result.record.streamTimes !== undefined && !streamTimes.load(result.record.streamTimes)) log.warn({ store: store.description }, 'checkpoint stream times ignored');
-    const shippedCounts = result.record.shippedCounts;
-    // Written before the record existed: every event counts its whole count once more.
-    if (shippedCounts === undefined) log.info({ store: store.description }, 'checkpoint has no shipped counts');
-    else for (const c of counts) c.load(shippedCounts);
-    log.info(
-      { store: store.description, resourceVersions: result.record.resourceVersions, recentIds: recent.size, shippedCounts: counts[0]?.size ?? 0 },
-      'resuming from checkpoint',
-    );
-    return starts;
-  }
-  return undefined;
-}
-
-/**
- * Floor under the checkpoint interval. The config refuses such values; this is the second line of
- * defence against a 0 ms timer loop.
- */
-const MIN_CHECKPOINT_INTERVAL_MS = 100;
-
-/** Writes the checkpoint every interval when it changed, and once more at the end. */
-class CheckpointWriter {
-  private lastWritten: string | undefined;
-
-  constructor(
-    private readonly store: CheckpointStore,
-    private readonly deps: ShipperDeps,
-    private readonly watermarks: ReadonlyMap<string, Watermark>,
-    private readonly recent: RecentIds,
-    private readonly shipped: ShippedCounts,
-    private readonly streamTimes: StreamTimes,
-  ) {}
-
-  async loop(intervalMs: number, signal: AbortSignal): Promise<void> {
-    const every = Math.max(MIN_CHECKPOINT_INTERVAL_MS, intervalMs);
-    while (!signal.aborted) {
-      try {
-        await this.deps.clock.sleep(every, signal);
-      } catch {
-        return;
-      }
-      await this.saveIfChanged();
-    }
-  }
-
-  private record(): CheckpointRecord | undefined {
-    const resourceVersions: Record<string, string> = {};
-    let positionTimeMs = Number.POSITIVE_INFINITY;
-    for (const [stream, wm] of this.watermarks) {
-      const p = wm.position;
-      if (!p) continue;
-      resourceVersions[stream] = p.resourceVersion;
-      positionTimeMs = Math.min(positionTimeMs, p.atMs);
-    }
-    if (Object.keys(resourceVersions).length === 0) return undefined;
-    const legacyIds = this.recent.serialize('sha256');
-    const legacyCounts = this.shipped.serialize('sha256');
-    const legacy = legacyIds === '' && legacyCounts === '' ? {} : { legacy: { recentIds: legacyIds, shippedCounts: legacyCounts } };
-    return { resourceVersions, positionTimeMs, recentIds: this.recent.serialize(), shippedCounts: this.shipped.serialize(), streamTimes: this.streamTimes.serialize(), ...legacy };
-  }
-
-  async saveIfChanged(): Promise<void> {
-    const record = this.record();
-    if (!record) return;
-    const key = `${JSON.stringify(record.resourceVersions)} ${record.recentIds} ${record.shippedCounts ?? ''} ${record.streamTimes ?? ''} ${record.legacy?.recentIds ?? ''} ${record.legacy?.shippedCounts ?? ''}`;
-    if (key === this.lastWritten) return;
-    const { metrics, logger, clock } = this.deps;
-    try {
-      await this.store.save(record);
-      this.lastWritten = key;
-      metrics.checkpointWrites.inc({ result: 'success' });
-      metrics.checkpointLastWrite.set(clock.now() / 1000);
-    } catch (err) {
-      if (err instanceof CheckpointConflictError) {
-        // A new leader wrote since we read: its checkpoint stays. Tried again next interval, and
-        // written then only while this term still holds the Lease.
-        metrics.checkpointWrites.inc({ result: 'conflict' });
-        logger.warn({ err, store: this.store.description }, 'checkpoint not written: another writer changed it since we read it');
-        return;
-      }
-      metrics.checkpointWrites.inc({ result: 'error' });
-      logger.warn({ err, store: this.store.description }, 'checkpoint write failed');
-    }
   }
 }
