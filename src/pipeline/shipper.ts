@@ -19,20 +19,14 @@ import { eventRef, toEntry } from './event-entry.js';
 import { filteredBy } from './filters.js';
 import type { EventFilterOptions } from './filters.js';
 import { isFinalDrop } from './final-drop.js';
+import { ListedOrder, type ShipListed } from './listed-order.js';
 import { RecentIds, DEFAULT_RECENT_CAPACITY } from './recent-ids.js';
 import { Retimer } from './retimer.js';
 import { StreamTimes } from './stream-times.js';
-import { DEFAULT_SORT_BUDGET_BYTES, orderSlackNs, TimeSorter } from './time-sorter.js';
 import { Watermark } from './watermark.js';
 
 /** Loki 3's default out-of-order window per stream (max_chunk_age / 2). */
 export const DEFAULT_OUT_OF_ORDER_WINDOW_MS = 60 * 60_000;
-
-/** A draining list gives the event loop a turn this often (entries). */
-const YIELD_EVERY = 250;
-
-/** What a listed entry waiting in the time sort carries: its watermark slot and its event's count. */
-type ListedTag = { readonly seq: number; readonly uid: string; readonly count: number };
 
 export interface ShipperOptions {
   readonly source: SourceOptions;
@@ -97,45 +91,7 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
   const inflight = new Set<string>();
   const watermarks = new Map<string, Watermark>();
   const retimer = new Retimer(new StreamTimes(options.outOfOrderWindowMs ?? DEFAULT_OUT_OF_ORDER_WINDOW_MS), (e, ts) => transformer.retime(e, ts), metrics);
-  // Listed items, per stream, held until the list ends and then shipped in time order.
-  const sorters = new Map<string, TimeSorter<ListedTag>>();
-  const draining = new Map<string, Promise<void>>();
-  // Per stream, the list attempt whose items the sorter holds (its start) and their slots.
-  const listing = new Map<string, { readonly startedMs: number; readonly firstId: string; readonly first: number; last: number }>();
   let closing = false;
-
-  /**
-   * A listed entry joins its stream's sort. A list that failed part-way is listed again from the
-   * start (a new attempt: a new start time, or its first item again): what the failed attempt left in the sorter is
-   * dropped, not shipped twice or kept on disk on every retry, and its slots are passed (they
-   * carry no position; the new attempt's items and its position come after them).
-   */
-  const addListed = async (stream: string, wm: Watermark, startedMs: number, entry: Entry, tag: ListedTag): Promise<void> => {
-    const sorter = sorterOf(stream);
-    const attempt = listing.get(stream);
-    if (attempt === undefined || attempt.startedMs !== startedMs || attempt.firstId === entry.occurrenceId) {
-      if (attempt !== undefined && sorter.size > 0) {
-        log.info({ stream, entries: sorter.size }, 'list started again; what the unfinished list left to sort is dropped');
-        await sorter.clear();
-        for (let seq = attempt.first; seq <= attempt.last; seq++) wm.complete(seq);
-      }
-      listing.set(stream, { startedMs, firstId: entry.occurrenceId, first: tag.seq, last: tag.seq });
-    } else attempt.last = tag.seq;
-    await sorter.add(entry, tag);
-  };
-
-  const sorterOf = (stream: string): TimeSorter<ListedTag> => {
-    let sorter = sorters.get(stream);
-    if (!sorter) {
-      sorter = new TimeSorter<ListedTag>({
-        budgetBytes: options.sortBudgetBytes ?? DEFAULT_SORT_BUDGET_BYTES,
-        orderSlackNs: orderSlackNs(options.outOfOrderWindowMs ?? DEFAULT_OUT_OF_ORDER_WINDOW_MS),
-        ...(options.sortDir !== undefined ? { dir: options.sortDir } : {}),
-      });
-      sorters.set(stream, sorter);
-    }
-    return sorter;
-  };
 
   /** Places the entry on its stream's timeline and hands it to the sink; `done` once it has a final outcome. */
   const ship = async (entry: Entry, idKey: string, uid: string, count: number, uidKey: string, done: () => void): Promise<void> => {
@@ -158,38 +114,27 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
     }
   };
 
-  /** Ships a finished list oldest first, so Loki's per-stream out-of-order window refuses nothing. */
-  const shipSorted = async (stream: string, wm: Watermark, sorter: TimeSorter<ListedTag>): Promise<void> => {
-    const entries = sorter.size;
-    let duplicates = 0;
-    let handed = 0;
-    try {
-      for await (const { entry, tag } of sorter.drain()) {
-        if (closing) break; // left without an outcome: the next run lists them again
-        const { seq, uid, count } = tag;
-        const done = (): void => wm.complete(seq);
-        const id = entry.occurrenceId;
-        const idKey = keyOf(id);
-        const uidKey = keyOf(uid);
-        if (recent.has(id, idKey) || inflight.has(id)) {
-          if (!inflight.has(id)) raiseBoth(uid, count, uidKey);
-          duplicates += 1;
-          metrics.eventsDuplicate.inc();
-          done();
-          continue;
-        }
-        await ship(entry, idKey, uid, count, uidKey, done);
-        // Let the sink push while the list drains (as it did between list pages), rather than
-        // queueing a whole large list first and sending it as one burst.
-        if (++handed % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-    } catch (err) {
-      // The list's position stays unconfirmed, so a restart lists again.
-      if (!closing) log.error({ err, stream }, 'shipping a listed batch in time order failed');
-      return;
+  /** A listed entry, once its list is sorted: skipped as a duplicate when shipped before (see onItem). */
+  const shipListed: ShipListed = async (entry, { seq, uid, count }, wm) => {
+    const done = (): void => wm.complete(seq);
+    const id = entry.occurrenceId;
+    const idKey = keyOf(id);
+    const uidKey = keyOf(uid);
+    if (recent.has(id, idKey) || inflight.has(id)) {
+      if (!inflight.has(id)) raiseBoth(uid, count, uidKey);
+      metrics.eventsDuplicate.inc();
+      done();
+      return 'duplicate';
     }
-    log.info({ stream, entries, duplicates, spilledRuns: sorter.spilledRuns, peakInMemory: sorter.peakInMemory }, 'list shipped in time order');
+    await ship(entry, idKey, uid, count, uidKey, done);
+    return 'handed';
   };
+  const listed = new ListedOrder(
+    { outOfOrderWindowMs: options.outOfOrderWindowMs ?? DEFAULT_OUT_OF_ORDER_WINDOW_MS, sortBudgetBytes: options.sortBudgetBytes, sortDir: options.sortDir },
+    log,
+    shipListed,
+    () => closing,
+  );
 
   const handler: SourceHandler = {
     async onItem(stream: string, item: SourceItem): Promise<void> {
@@ -197,7 +142,7 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
       if (!wm) return;
       // A list's entries go out before anything that comes after it (a watch, another list).
       // (Awaited only when there is one: `await undefined` would cost every event a microtask turn.)
-      const listDraining = draining.get(stream);
+      const listDraining = listed.drainingOf(stream);
       if (listDraining !== undefined) await listDraining;
       // Dated when read, not now: the source may have waited long on a full sink meanwhile.
       const seq = wm.begin(item.resourceVersion, item.receivedAtMs);
@@ -230,7 +175,7 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
       if (closing) return;
       // A list comes in key order, its times spread over hours: sorted first (bounded memory).
       // Its `occurrences` was computed just now; a list holds each event once.
-      if (item.type === 'LISTED') return addListed(stream, wm, item.receivedAtMs, entry, { seq, uid, count });
+      if (item.type === 'LISTED') return listed.add(stream, wm, item.receivedAtMs, entry, { seq, uid, count });
       await ship(entry, idKey, uid, count, uidKey, done);
     },
     onSkipped(_stream: string, object: SourceItem['object']): void {
@@ -245,18 +190,7 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
     onPosition(stream: string, resourceVersion: string, atMs: number): Promise<void> | undefined {
       const wm = watermarks.get(stream);
       if (!wm) return undefined;
-      const sorter = sorters.get(stream);
-      listing.delete(stream);
-      let shipped: Promise<void> | undefined;
-      if (sorter && sorter.size > 0) {
-        const shipping: Promise<void> = (draining.get(stream) ?? Promise.resolve())
-          .then(() => shipSorted(stream, wm, sorter))
-          .finally(() => {
-            if (draining.get(stream) === shipping) draining.delete(stream);
-          });
-        draining.set(stream, shipping);
-        shipped = shipping;
-      }
+      const shipped = listed.listEnded(stream, wm);
       // After the listed items' slots: the list's position counts only once they all have an outcome.
       wm.mark(resourceVersion, atMs);
       // The source awaits this before it watches (the watch would only wait for it in onItem).
@@ -304,8 +238,7 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
   } finally {
     signal.removeEventListener('abort', onAbort);
     const report = await close();
-    await Promise.all(draining.values());
-    await Promise.all([...sorters.values()].map((s) => s.dispose()));
+    await listed.dispose();
     stopWriter.abort();
     await writing;
     if (writer) await writer.saveIfChanged();
