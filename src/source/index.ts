@@ -2,15 +2,11 @@
  * The Kubernetes source: one reflector per watched collection (cluster-wide, or one per included
  * namespace), each a list-then-watch loop that resumes from a resourceVersion. See reflector.ts.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
-import type { Clock, Random } from '../core/clock.js';
 import type { ProgressListener } from '../core/progress.js';
-import type { Metrics } from '../observe/metrics.js';
 import { DEFAULT_BACKOFF } from '../core/backoff.js';
 import type { BackoffOptions } from '../core/backoff.js';
 import { Reflector } from './reflector.js';
-import type { EventApi, InitialPolicy, SourceHandler, StreamStart } from './types.js';
+import type { EventApi, InitialPolicy, SourceServices, StreamStart } from './types.js';
 
 export type { EventApi, InitialPolicy, SourceHandler, SourceItem, StreamStart } from './types.js';
 
@@ -55,13 +51,7 @@ const SOURCE_DEFAULTS = {
   maxPageBytes: 8 * 1024 * 1024,
 } as const;
 
-export interface SourceDeps {
-  readonly kubeConfig: KubeConfig;
-  readonly handler: SourceHandler;
-  readonly metrics: Metrics;
-  readonly logger: Logger;
-  readonly clock: Clock;
-  readonly random: Random;
+export interface SourceDeps extends SourceServices {
   readonly progress: ProgressListener;
 }
 

@@ -88,13 +88,17 @@ export interface ReflectorOptions {
   readonly maxPageBytes: number;
 }
 
-export interface ReflectorDeps {
+/** What the source and each of its reflectors are built with. */
+export interface SourceServices {
   readonly kubeConfig: KubeConfig;
   readonly handler: SourceHandler;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly random: Random;
+}
+
+export interface ReflectorDeps extends SourceServices {
   /** A page, a watch event or a bookmark arrived. */
   readonly onActivity: () => void;
   /** An event carrying this occurrence time (ms) was received. */
