@@ -19,6 +19,29 @@ const fast: Omit<LeaderElectionOptions, 'identity'> = {
   retryPeriodMs: 100,
 };
 
+/** Resolves once `signal` aborted, also when it already had (a listener added then would never fire). */
+function aborted(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+/**
+ * Candidates not stopped yet. A case that fails half-way leaves its electors campaigning and
+ * renewing on real timers, which keep this file's test process alive after its last case: the run
+ * then hangs, past every test timeout. Each case's afterEach stops what is left.
+ */
+const unstopped = new Set<() => Promise<void>>();
+
+async function stopUnstopped(): Promise<void> {
+  const stops = [...unstopped];
+  unstopped.clear();
+  let timer: NodeJS.Timeout | undefined;
+  const giveUp = new Promise<'stuck'>((resolve) => (timer = setTimeout(() => resolve('stuck'), 10_000)));
+  const ended = await Promise.race([Promise.all(stops.map((stop) => stop())).then(() => 'stopped' as const), giveUp]);
+  clearTimeout(timer);
+  if (ended === 'stuck') assert.fail('a candidate left running by its case did not stop within 10 s');
+}
+
 /** The Lease's spec as the API server holds it now. */
 function leaseSpec(api: FakeKubeApiServer): Record<string, unknown> | undefined {
   return api.getObject('leases', 'monitoring', 'kes')?.['spec'] as Record<string, unknown> | undefined;
@@ -41,7 +64,7 @@ function candidate(api: FakeKubeApiServer, identity: string, drainMs = 0) {
   const done = elector.runWhileLeader(async (signal, term) => {
     state.working = true;
     state.starts += 1;
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await aborted(signal);
     state.aborts += 1;
     // A slow drain (flush, final checkpoint) after the stop signal.
     if (drainMs > 0) {
@@ -52,6 +75,12 @@ function candidate(api: FakeKubeApiServer, identity: string, drainMs = 0) {
     }
     state.working = false;
   }, shutdown.signal);
+  const stop = async (): Promise<void> => {
+    unstopped.delete(stop);
+    shutdown.abort();
+    await done;
+  };
+  unstopped.add(stop);
   return {
     state,
     writes,
@@ -60,10 +89,7 @@ function candidate(api: FakeKubeApiServer, identity: string, drainMs = 0) {
     kill: () => {
       dead = true;
     },
-    stop: async () => {
-      shutdown.abort();
-      await done;
-    },
+    stop,
     leaderGauge: () => metricValue(metrics, 'kube_event_shipper_leader'),
   };
 }
@@ -75,7 +101,11 @@ describe('leader election', () => {
     api = await FakeKubeApiServer.start();
   });
   afterEach(async () => {
-    await api.close();
+    try {
+      await stopUnstopped();
+    } finally {
+      await api.close();
+    }
   });
 
   it('MicroTime has exactly six fractional digits', () => {
@@ -165,8 +195,14 @@ describe('leader election', () => {
     let working = false;
     const done = elector.runWhileLeader(async (signal) => {
       working = true;
-      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      await aborted(signal);
     }, shutdown.signal);
+    const stop = async (): Promise<void> => {
+      unstopped.delete(stop);
+      shutdown.abort();
+      await done;
+    };
+    unstopped.add(stop);
     await until(() => working, 'a leads');
     shutdown.abort();
     await done;
@@ -308,6 +344,13 @@ function clockedCandidate(api: FakeKubeApiServer, identity: string, clock: Manua
     beforeRequest?: (method: string) => void;
     options?: Omit<LeaderElectionOptions, 'identity'>;
     random?: () => number;
+    /**
+     * Send requests without their timeouts (still noted in `sent`): for driveQuietly, where
+     * requests take no time by the manual clock. A timeout is real time, but its length is taken
+     * from the manual clock: what was left of a renew deadline (50 ms in the no-jitter case) must
+     * not cut a request that a busy machine answers in 60 ms of real time.
+     */
+    requestsTakeNoTime?: boolean;
   } = {},
 ) {
   const real = createKubeRequest(api.kubeConfig());
@@ -318,7 +361,8 @@ function clockedCandidate(api: FakeKubeApiServer, identity: string, clock: Manua
     how.beforeRequest?.(method);
     const entry: SentRequest = { method, at: clock.now(), timeoutMs: options?.timeoutMs, settled: false };
     sent.push(entry);
-    const p = real(method, path, options);
+    const { timeoutMs: _timeoutMs, ...untimed } = options ?? {};
+    const p = real(method, path, how.requestsTakeNoTime === true ? untimed : options);
     const settle = (): void => {
       entry.settled = true;
     };
@@ -342,7 +386,7 @@ function clockedCandidate(api: FakeKubeApiServer, identity: string, clock: Manua
     state.working = true;
     state.startedAt.push(clock.now());
     state.renewTimeAtStart.push(storedRenewMs(api));
-    await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await aborted(signal);
     state.abortedAt.push(clock.now());
     state.lostTheLease.push(lostTheLease(signal));
     // A pod cut off from the API server stays so, or it would simply renew its own lease again.
@@ -350,16 +394,15 @@ function clockedCandidate(api: FakeKubeApiServer, identity: string, clock: Manua
     state.hangingAtAbort.push(sent.filter((r) => !r.settled));
     state.working = false;
   }, shutdown.signal);
-  return {
-    state,
-    sent,
-    stop: async () => {
-      shutdown.abort();
-      // Release and stop without waiting on the manual clock.
-      for (let i = 0; i < 200 && !(await Promise.race([done.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5))])); i++) clock.advance(STEP_MS);
-      await done;
-    },
+  const stop = async (): Promise<void> => {
+    unstopped.delete(stop);
+    shutdown.abort();
+    // Release and stop without waiting on the manual clock.
+    for (let i = 0; i < 200 && !(await Promise.race([done.then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5))])); i++) clock.advance(STEP_MS);
+    await done;
   };
+  unstopped.add(stop);
+  return { state, sent, stop };
 }
 
 /** The renewTime the API server holds, in ms: when the holder began its last successful renewal. */
@@ -373,7 +416,11 @@ describe('leader election: the renew deadline, on a manual clock', () => {
     api = await FakeKubeApiServer.start();
   });
   afterEach(async () => {
-    await api.close();
+    try {
+      await stopUnstopped();
+    } finally {
+      await api.close();
+    }
   });
 
   it('a renewal that hangs stops the work at the renew deadline, before anyone else could take the lease', async () => {
@@ -445,7 +492,7 @@ describe('leader election: the renew deadline, on a manual clock', () => {
   it('a leader renews every retry period without jitter, so a renew deadline just above it is kept', async () => {
     const clock = new ManualClock({ startMs: Date.UTC(2026, 10, 26, 22, 0, 0) });
     const options = { ...tight, leaseDurationMs: 1000, renewDeadlineMs: 550, retryPeriodMs: 500 };
-    const a = clockedCandidate(api, 'a', clock, { options, random: () => 0.999 });
+    const a = clockedCandidate(api, 'a', clock, { options, random: () => 0.999, requestsTakeNoTime: true });
     await driveQuietly(clock, 'a leads', a.sent, () => a.state.working);
     const startedAt = clock.now();
     await driveQuietly(clock, 'five renew periods', a.sent, () => clock.now() - startedAt >= 5 * options.retryPeriodMs);

@@ -9,7 +9,7 @@ import { coreEvent, newEvent } from '../fakes/kube-events.js';
 import { startFakeLoki } from '../fakes/loki-receiver.js';
 import type { FakeLoki } from '../fakes/loki-receiver.js';
 import { duplicates, entriesPerEvent, startShipper } from './harness.js';
-import { metricValue } from '../support/metrics.js';
+import { metricValue, readMetrics } from '../support/metrics.js';
 import { until } from '../support/wait.js';
 import type { RunningShipper, ShipperSetup } from './harness.js';
 
@@ -46,14 +46,20 @@ describe('done when', () => {
       }
     };
     const arrived = (): number => entriesPerEvent(loki.entries()).size;
+    // The watch timers run on real time, in the process that also runs the fake API server and the
+    // shipper: a short stall timeout (it bounds the wait for a watch's answer and the silence within
+    // it too) lets a busy event loop turn a slow answer into an extra "error" restart, or a watch
+    // into a "timeout" that swallows the fault it took. Only run 2, which needs a stall, gets a
+    // short one, and only while nothing else is running.
     const setup: ShipperSetup = {
       fake,
       loki,
       checkpoint: createFileCheckpointStore(join(dir, 'checkpoint.json')),
-      source: { stallTimeoutMs: 300, shortWatchLimit: 2 },
+      source: { stallTimeoutMs: 5_000, shortWatchLimit: 2 },
       drainTimeoutMs: 200,
     };
     let run: RunningShipper;
+    const restarts = async (reason: string): Promise<number> => (await readMetrics(run.metrics)).sum('kube_event_shipper_watch_restarts_total', { reason });
 
     // Run 1: live watch, a connection drop mid-stream, 500s, an in-stream 410, Loki 500 and 429.
     run = startShipper(setup);
@@ -63,9 +69,12 @@ describe('done when', () => {
     fake.endWatches();
     loki.script({ status: 500 }, { status: 429 });
     create(1000);
+    // Each fault is met before the next is scripted: the restarts they cause are counted one by one.
+    await until(async () => (await restarts('error')) >= 1, 'run 1 met the drop', 20_000);
     fake.injectFault('watch', { kind: 'status', code: 500 }, 2);
     fake.endWatches();
     create(1000);
+    await until(async () => (await restarts('error')) >= 3, 'run 1 met the two 500s', 20_000);
     fake.injectFault('watch', { kind: 'gone-in-stream' });
     fake.endWatches();
     create(500);
@@ -81,11 +90,13 @@ describe('done when', () => {
     fake.compact();
 
     // Run 2: 410 on resume → relist; a stalled watch; empty 200s; Loki hangs at shutdown.
-    run = startShipper(setup);
+    run = startShipper({ ...setup, source: { stallTimeoutMs: 1_000, shortWatchLimit: 2 } });
     await until(() => arrived() === 5500, 'run 2 relisted', 20_000);
+    await until(() => fake.openWatches === 1, 'run 2 watching');
     fake.injectFault('watch', { kind: 'stall', trickle: true, trickleMs: 20 });
     fake.endWatches();
     create(1000);
+    await until(async () => (await restarts('stall')) >= 1, 'run 2 met the stall', 20_000);
     fake.injectFault('watch', { kind: 'empty-200' }, 3);
     fake.endWatches();
     create(1000);
