@@ -4,34 +4,29 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { CheckpointConflictError } from '../checkpoint/errors.js';
 import { keyOf } from '../checkpoint/id-hash.js';
-import type { CheckpointRecord, CheckpointStore } from '../checkpoint/record.js';
+import type { CheckpointStore } from '../checkpoint/record.js';
 import { ShippedCounts } from '../checkpoint/shipped-counts.js';
 import type { Clock, Random } from '../core/clock.js';
-import type { Entry, EntrySink, SinkDropReason } from '../core/entry.js';
+import type { Entry, EntrySink } from '../core/entry.js';
 import type { ProgressListener } from '../core/progress.js';
 import type { Metrics } from '../observe/metrics.js';
-import { Backoff, DEFAULT_BACKOFF } from '../core/backoff.js';
 import { createEventSource } from '../source/index.js';
-import type { SourceHandler, SourceItem, SourceOptions, StreamStart } from '../source/index.js';
+import type { SourceHandler, SourceItem, SourceOptions } from '../source/index.js';
 import type { Transformer } from '../transform/index.js';
+import { CheckpointWriter, loadCheckpoint } from './checkpoint-io.js';
+import { eventRef, toEntry } from './event-entry.js';
 import { filteredBy } from './filters.js';
 import type { EventFilterOptions } from './filters.js';
+import { isFinalDrop } from './final-drop.js';
+import { ListedOrder, type ShipListed } from './listed-order.js';
 import { RecentIds, DEFAULT_RECENT_CAPACITY } from './recent-ids.js';
 import { Retimer } from './retimer.js';
 import { StreamTimes } from './stream-times.js';
-import { DEFAULT_SORT_BUDGET_BYTES, orderSlackNs, TimeSorter } from './time-sorter.js';
 import { Watermark } from './watermark.js';
 
 /** Loki 3's default out-of-order window per stream (max_chunk_age / 2). */
 export const DEFAULT_OUT_OF_ORDER_WINDOW_MS = 60 * 60_000;
-
-/** A draining list gives the event loop a turn this often (entries). */
-const YIELD_EVERY = 250;
-
-/** What a listed entry waiting in the time sort carries: its watermark slot and its event's count. */
-type ListedTag = { readonly seq: number; readonly uid: string; readonly count: number };
 
 export interface ShipperOptions {
   readonly source: SourceOptions;
@@ -96,45 +91,7 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
   const inflight = new Set<string>();
   const watermarks = new Map<string, Watermark>();
   const retimer = new Retimer(new StreamTimes(options.outOfOrderWindowMs ?? DEFAULT_OUT_OF_ORDER_WINDOW_MS), (e, ts) => transformer.retime(e, ts), metrics);
-  // Listed items, per stream, held until the list ends and then shipped in time order.
-  const sorters = new Map<string, TimeSorter<ListedTag>>();
-  const draining = new Map<string, Promise<void>>();
-  // Per stream, the list attempt whose items the sorter holds (its start) and their slots.
-  const listing = new Map<string, { readonly startedMs: number; readonly firstId: string; readonly first: number; last: number }>();
   let closing = false;
-
-  /**
-   * A listed entry joins its stream's sort. A list that failed part-way is listed again from the
-   * start (a new attempt: a new start time, or its first item again): what the failed attempt left in the sorter is
-   * dropped, not shipped twice or kept on disk on every retry, and its slots are passed (they
-   * carry no position; the new attempt's items and its position come after them).
-   */
-  const addListed = async (stream: string, wm: Watermark, startedMs: number, entry: Entry, tag: ListedTag): Promise<void> => {
-    const sorter = sorterOf(stream);
-    const attempt = listing.get(stream);
-    if (attempt === undefined || attempt.startedMs !== startedMs || attempt.firstId === entry.occurrenceId) {
-      if (attempt !== undefined && sorter.size > 0) {
-        log.info({ stream, entries: sorter.size }, 'list started again; what the unfinished list left to sort is dropped');
-        await sorter.clear();
-        for (let seq = attempt.first; seq <= attempt.last; seq++) wm.complete(seq);
-      }
-      listing.set(stream, { startedMs, firstId: entry.occurrenceId, first: tag.seq, last: tag.seq });
-    } else attempt.last = tag.seq;
-    await sorter.add(entry, tag);
-  };
-
-  const sorterOf = (stream: string): TimeSorter<ListedTag> => {
-    let sorter = sorters.get(stream);
-    if (!sorter) {
-      sorter = new TimeSorter<ListedTag>({
-        budgetBytes: options.sortBudgetBytes ?? DEFAULT_SORT_BUDGET_BYTES,
-        orderSlackNs: orderSlackNs(options.outOfOrderWindowMs ?? DEFAULT_OUT_OF_ORDER_WINDOW_MS),
-        ...(options.sortDir !== undefined ? { dir: options.sortDir } : {}),
-      });
-      sorters.set(stream, sorter);
-    }
-    return sorter;
-  };
 
   /** Places the entry on its stream's timeline and hands it to the sink; `done` once it has a final outcome. */
   const ship = async (entry: Entry, idKey: string, uid: string, count: number, uidKey: string, done: () => void): Promise<void> => {
@@ -157,38 +114,27 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
     }
   };
 
-  /** Ships a finished list oldest first, so Loki's per-stream out-of-order window refuses nothing. */
-  const shipSorted = async (stream: string, wm: Watermark, sorter: TimeSorter<ListedTag>): Promise<void> => {
-    const entries = sorter.size;
-    let duplicates = 0;
-    let handed = 0;
-    try {
-      for await (const { entry, tag } of sorter.drain()) {
-        if (closing) break; // left without an outcome: the next run lists them again
-        const { seq, uid, count } = tag;
-        const done = (): void => wm.complete(seq);
-        const id = entry.occurrenceId;
-        const idKey = keyOf(id);
-        const uidKey = keyOf(uid);
-        if (recent.has(id, idKey) || inflight.has(id)) {
-          if (!inflight.has(id)) raiseBoth(uid, count, uidKey);
-          duplicates += 1;
-          metrics.eventsDuplicate.inc();
-          done();
-          continue;
-        }
-        await ship(entry, idKey, uid, count, uidKey, done);
-        // Let the sink push while the list drains (as it did between list pages), rather than
-        // queueing a whole large list first and sending it as one burst.
-        if (++handed % YIELD_EVERY === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-    } catch (err) {
-      // The list's position stays unconfirmed, so a restart lists again.
-      if (!closing) log.error({ err, stream }, 'shipping a listed batch in time order failed');
-      return;
+  /** A listed entry, once its list is sorted: skipped as a duplicate when shipped before (see onItem). */
+  const shipListed: ShipListed = async (entry, { seq, uid, count }, wm) => {
+    const done = (): void => wm.complete(seq);
+    const id = entry.occurrenceId;
+    const idKey = keyOf(id);
+    const uidKey = keyOf(uid);
+    if (recent.has(id, idKey) || inflight.has(id)) {
+      if (!inflight.has(id)) raiseBoth(uid, count, uidKey);
+      metrics.eventsDuplicate.inc();
+      done();
+      return 'duplicate';
     }
-    log.info({ stream, entries, duplicates, spilledRuns: sorter.spilledRuns, peakInMemory: sorter.peakInMemory }, 'list shipped in time order');
+    await ship(entry, idKey, uid, count, uidKey, done);
+    return 'handed';
   };
+  const listed = new ListedOrder(
+    { outOfOrderWindowMs: options.outOfOrderWindowMs ?? DEFAULT_OUT_OF_ORDER_WINDOW_MS, sortBudgetBytes: options.sortBudgetBytes, sortDir: options.sortDir },
+    log,
+    shipListed,
+    () => closing,
+  );
 
   const handler: SourceHandler = {
     async onItem(stream: string, item: SourceItem): Promise<void> {
@@ -196,7 +142,7 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
       if (!wm) return;
       // A list's entries go out before anything that comes after it (a watch, another list).
       // (Awaited only when there is one: `await undefined` would cost every event a microtask turn.)
-      const listDraining = draining.get(stream);
+      const listDraining = listed.drainingOf(stream);
       if (listDraining !== undefined) await listDraining;
       // Dated when read, not now: the source may have waited long on a full sink meanwhile.
       const seq = wm.begin(item.resourceVersion, item.receivedAtMs);
@@ -229,7 +175,7 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
       if (closing) return;
       // A list comes in key order, its times spread over hours: sorted first (bounded memory).
       // Its `occurrences` was computed just now; a list holds each event once.
-      if (item.type === 'LISTED') return addListed(stream, wm, item.receivedAtMs, entry, { seq, uid, count });
+      if (item.type === 'LISTED') return listed.add(stream, wm, item.receivedAtMs, entry, { seq, uid, count });
       await ship(entry, idKey, uid, count, uidKey, done);
     },
     onSkipped(_stream: string, object: SourceItem['object']): void {
@@ -244,18 +190,7 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
     onPosition(stream: string, resourceVersion: string, atMs: number): Promise<void> | undefined {
       const wm = watermarks.get(stream);
       if (!wm) return undefined;
-      const sorter = sorters.get(stream);
-      listing.delete(stream);
-      let shipped: Promise<void> | undefined;
-      if (sorter && sorter.size > 0) {
-        const shipping: Promise<void> = (draining.get(stream) ?? Promise.resolve())
-          .then(() => shipSorted(stream, wm, sorter))
-          .finally(() => {
-            if (draining.get(stream) === shipping) draining.delete(stream);
-          });
-        draining.set(stream, shipping);
-        shipped = shipping;
-      }
+      const shipped = listed.listEnded(stream, wm);
       // After the listed items' slots: the list's position counts only once they all have an outcome.
       wm.mark(resourceVersion, atMs);
       // The source awaits this before it watches (the watch would only wait for it in onItem).
@@ -303,188 +238,10 @@ async function runShipper(options: ShipperOptions, deps: ShipperDeps, signal: Ab
   } finally {
     signal.removeEventListener('abort', onAbort);
     const report = await close();
-    await Promise.all(draining.values());
-    await Promise.all([...sorters.values()].map((s) => s.dispose()));
+    await listed.dispose();
     stopWriter.abort();
     await writing;
     if (writer) await writer.saveIfChanged();
     log.info({ report, inflight: inflight.size }, 'stopped');
-  }
-}
-
-/** Names an event in a log record. */
-function eventRef(object: SourceItem['object']): { namespace: unknown; name: unknown; resourceVersion: unknown } {
-  const meta = object['metadata'] as { namespace?: unknown; name?: unknown; resourceVersion?: unknown } | undefined;
-  return { namespace: meta?.namespace, name: meta?.name, resourceVersion: meta?.resourceVersion };
-}
-
-/**
- * Whether a drop is the occurrence's final outcome. Loki refusing it (a 400: `loki_rejected` or a
- * named reason) or it being too large will not change on a re-send; `shutdown` and
- * `retries_exhausted` only mean Loki did not take it yet, so the checkpoint must not pass it.
- */
-function isFinalDrop(reason: SinkDropReason): boolean {
-  switch (reason) {
-    case 'too_far_behind':
-    case 'too_old':
-    case 'too_new':
-    case 'line_too_long':
-    case 'too_many_labels':
-    case 'invalid_labels':
-    case 'structured_metadata':
-    case 'loki_rejected':
-    case 'too_large':
-      return true;
-    case 'retries_exhausted':
-    case 'shutdown':
-      return false;
-  }
-}
-
-/**
- * normalize + toEntry, with `occurrences` = the rise of the event's count over what `counts` says
- * was last shipped (read only; the caller raises it once it ships). A throw (a transform bug on odd
- * input) counts as malformed rather than stopping the pipeline.
- */
-function toEntry(
-  transformer: Transformer,
-  raw: unknown,
-  counts: ShippedCounts,
-): { ok: true; entry: Entry; uid: string; count: number; uidKey: string } | { ok: false; reason: string; detail: string } {
-  try {
-    const normalized = transformer.normalize(raw);
-    if (!normalized.ok) return normalized;
-    const { uid, count } = normalized.event;
-    const uidKey = keyOf(uid);
-    return { ok: true, entry: transformer.toEntry(normalized.event, counts.occurrencesOf(uid, count, uidKey)), uid, count, uidKey };
-  } catch (err) {
-    return { ok: false, reason: 'transform_error', detail: err instanceof Error ? err.message : String(err) };
-  }
-}
-
-/** Reads the checkpoint (retrying while the store cannot be reached); undefined if stopped meanwhile. */
-async function loadCheckpoint(
-  deps: ShipperDeps,
-  streams: readonly string[],
-  recent: RecentIds,
-  counts: readonly ShippedCounts[],
-  streamTimes: StreamTimes,
-  signal: AbortSignal,
-): Promise<Record<string, StreamStart> | undefined> {
-  const store = deps.checkpoint;
-  const log = deps.logger;
-  if (!store) return {};
-  const backoff = new Backoff(DEFAULT_BACKOFF, deps.clock, deps.random);
-  while (!signal.aborted) {
-    let result;
-    try {
-      result = await store.load();
-    } catch (err) {
-      const delay = backoff.next();
-      log.warn({ err, store: store.description, retryInMs: delay }, 'cannot read the checkpoint; retrying');
-      await deps.clock.sleep(delay, signal).catch(() => undefined);
-      continue;
-    }
-    if (result.kind === 'missing') {
-      log.info({ store: store.description }, 'no checkpoint yet; first start');
-      return {};
-    }
-    if (result.kind === 'invalid') {
-      log.warn({ store: store.description, reason: result.reason }, 'checkpoint ignored');
-      return {};
-    }
-    const starts: Record<string, StreamStart> = {};
-    for (const stream of streams) {
-      const rv = result.record.resourceVersions[stream];
-      if (rv !== undefined) starts[stream] = { resourceVersion: rv, sinceMs: result.record.positionTimeMs };
-    }
-    // Hashed with SHA-256 by a version before (older than the rest, so loaded first).
-    const legacy = result.record.legacy;
-    if (legacy !== undefined && !recent.load(legacy.recentIds, 'sha256')) log.warn({ store: store.description }, 'checkpoint recent ids (sha256) ignored');
-    if (legacy?.shippedCounts !== undefined) for (const c of counts) c.load(legacy.shippedCounts, 'sha256');
-    if (!recent.load(result.record.recentIds)) log.warn({ store: store.description }, 'checkpoint recent ids ignored');
-    if (result.record.streamTimes !== undefined && !streamTimes.load(result.record.streamTimes)) log.warn({ store: store.description }, 'checkpoint stream times ignored');
-    const shippedCounts = result.record.shippedCounts;
-    // Written before the record existed: every event counts its whole count once more.
-    if (shippedCounts === undefined) log.info({ store: store.description }, 'checkpoint has no shipped counts');
-    else for (const c of counts) c.load(shippedCounts);
-    log.info(
-      { store: store.description, resourceVersions: result.record.resourceVersions, recentIds: recent.size, shippedCounts: counts[0]?.size ?? 0 },
-      'resuming from checkpoint',
-    );
-    return starts;
-  }
-  return undefined;
-}
-
-/**
- * Floor under the checkpoint interval. The config refuses such values; this is the second line of
- * defence against a 0 ms timer loop.
- */
-const MIN_CHECKPOINT_INTERVAL_MS = 100;
-
-/** Writes the checkpoint every interval when it changed, and once more at the end. */
-class CheckpointWriter {
-  private lastWritten: string | undefined;
-
-  constructor(
-    private readonly store: CheckpointStore,
-    private readonly deps: ShipperDeps,
-    private readonly watermarks: ReadonlyMap<string, Watermark>,
-    private readonly recent: RecentIds,
-    private readonly shipped: ShippedCounts,
-    private readonly streamTimes: StreamTimes,
-  ) {}
-
-  async loop(intervalMs: number, signal: AbortSignal): Promise<void> {
-    const every = Math.max(MIN_CHECKPOINT_INTERVAL_MS, intervalMs);
-    while (!signal.aborted) {
-      try {
-        await this.deps.clock.sleep(every, signal);
-      } catch {
-        return;
-      }
-      await this.saveIfChanged();
-    }
-  }
-
-  private record(): CheckpointRecord | undefined {
-    const resourceVersions: Record<string, string> = {};
-    let positionTimeMs = Number.POSITIVE_INFINITY;
-    for (const [stream, wm] of this.watermarks) {
-      const p = wm.position;
-      if (!p) continue;
-      resourceVersions[stream] = p.resourceVersion;
-      positionTimeMs = Math.min(positionTimeMs, p.atMs);
-    }
-    if (Object.keys(resourceVersions).length === 0) return undefined;
-    const legacyIds = this.recent.serialize('sha256');
-    const legacyCounts = this.shipped.serialize('sha256');
-    const legacy = legacyIds === '' && legacyCounts === '' ? {} : { legacy: { recentIds: legacyIds, shippedCounts: legacyCounts } };
-    return { resourceVersions, positionTimeMs, recentIds: this.recent.serialize(), shippedCounts: this.shipped.serialize(), streamTimes: this.streamTimes.serialize(), ...legacy };
-  }
-
-  async saveIfChanged(): Promise<void> {
-    const record = this.record();
-    if (!record) return;
-    const key = `${JSON.stringify(record.resourceVersions)} ${record.recentIds} ${record.shippedCounts ?? ''} ${record.streamTimes ?? ''} ${record.legacy?.recentIds ?? ''} ${record.legacy?.shippedCounts ?? ''}`;
-    if (key === this.lastWritten) return;
-    const { metrics, logger, clock } = this.deps;
-    try {
-      await this.store.save(record);
-      this.lastWritten = key;
-      metrics.checkpointWrites.inc({ result: 'success' });
-      metrics.checkpointLastWrite.set(clock.now() / 1000);
-    } catch (err) {
-      if (err instanceof CheckpointConflictError) {
-        // A new leader wrote since we read: its checkpoint stays. Tried again next interval, and
-        // written then only while this term still holds the Lease.
-        metrics.checkpointWrites.inc({ result: 'conflict' });
-        logger.warn({ err, store: this.store.description }, 'checkpoint not written: another writer changed it since we read it');
-        return;
-      }
-      metrics.checkpointWrites.inc({ result: 'error' });
-      logger.warn({ err, store: this.store.description }, 'checkpoint write failed');
-    }
   }
 }
