@@ -16,9 +16,14 @@
  */
 import type { Logger } from 'pino';
 import type { Clock, Random } from '../core/clock.js';
-import { ShipperError } from '../core/errors.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { KubeRequest } from '../kube/request.js';
+import { isLease, leaseSpecFor, microTime, recordKey, type Lease, type LeaseSpec } from './lease-object.js';
+import { LeaseLostError, type LeaderWork } from './leader-term.js';
+
+// The term's contract and the Lease's MicroTime, re-exported: callers import them from here.
+export { microTime } from './lease-object.js';
+export { LeaseLostError, lostTheLease, UNCONTESTED_TERM, type LeaderTerm, type LeaderWork } from './leader-term.js';
 
 export interface LeaderElectionOptions {
   readonly namespace: string;
@@ -39,36 +44,6 @@ export interface LeaderElectionDeps {
   readonly onLeading?: (leading: boolean) => void;
 }
 
-/** The abort reason the work sees when its term ended because the Lease was lost (not a shutdown). */
-export class LeaseLostError extends ShipperError {
-  readonly code = 'E_LEASE_LOST';
-}
-
-/** True once `signal` (a work signal) was aborted because this term lost the Lease. */
-export function lostTheLease(signal: AbortSignal): boolean {
-  const reason: unknown = signal.reason;
-  return signal.aborted && reason instanceof ShipperError && reason.code === 'E_LEASE_LOST';
-}
-
-/** What the work knows of its leadership term beyond its stop signal. */
-export interface LeaderTerm {
-  /**
-   * Aborted with a `LeaseLostError` once this term lost the Lease — also after a shutdown began,
-   * while the work drains: from then on the checkpoint belongs to the next leader.
-   */
-  readonly lost: AbortSignal;
-}
-
-/** A term that cannot be lost: work run without leader election. */
-export const UNCONTESTED_TERM: LeaderTerm = { lost: new AbortController().signal };
-
-/**
- * The work to run while leading; it must stop promptly when `signal` aborts. The abort reason is a
- * `LeaseLostError` when the Lease was lost (see `lostTheLease`), the shutdown's reason otherwise.
- * The Lease is renewed until the work has finished (drain and final checkpoint included).
- */
-export type LeaderWork = (signal: AbortSignal, term: LeaderTerm) => Promise<void>;
-
 export interface LeaderElector {
   /**
    * Campaigns until `signal` aborts: runs `work` while holding the Lease, aborts it on losing the
@@ -76,30 +51,6 @@ export interface LeaderElector {
    * work fails on its own (after releasing the Lease).
    */
   runWhileLeader(work: LeaderWork, signal: AbortSignal): Promise<void>;
-}
-
-interface LeaseSpec {
-  holderIdentity?: string | null;
-  leaseDurationSeconds?: number | null;
-  acquireTime?: string | null;
-  renewTime?: string | null;
-  leaseTransitions?: number | null;
-}
-
-interface Lease {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: { name?: string; namespace?: string; resourceVersion?: string; [k: string]: unknown };
-  spec?: LeaseSpec;
-}
-
-/** Kubernetes MicroTime: RFC 3339 with exactly six fractional digits. */
-export function microTime(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
-function isLease(value: unknown): value is Lease {
-  return typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'Lease';
 }
 
 type Attempt = 'acquired' | 'held-by-other' | 'failed';
@@ -135,22 +86,12 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
   };
 
   const observe = (lease: Lease): void => {
-    const spec = lease.spec ?? {};
-    const key = JSON.stringify([spec.holderIdentity ?? '', spec.renewTime ?? '', spec.leaseTransitions ?? 0, spec.acquireTime ?? '']);
+    const key = recordKey(lease);
     if (observed?.key !== key) observed = { key, at: clock.now(), lease };
     else observed = { ...observed, lease };
   };
 
-  const desiredSpec = (previous: LeaseSpec | undefined, now: number): LeaseSpec => {
-    const holdsAlready = previous?.holderIdentity === options.identity;
-    return {
-      holderIdentity: options.identity,
-      leaseDurationSeconds: Math.max(1, Math.ceil(options.leaseDurationMs / 1000)),
-      acquireTime: holdsAlready && previous?.acquireTime ? previous.acquireTime : microTime(now),
-      renewTime: microTime(now),
-      leaseTransitions: (previous?.leaseTransitions ?? 0) + (holdsAlready ? 0 : 1),
-    };
-  };
+  const desiredSpec = (previous: LeaseSpec | undefined, now: number): LeaseSpec => leaseSpecFor(options.identity, options.leaseDurationMs, previous, now);
 
   /** Every request of an attempt gets only the time left until `deadline`. */
   async function tryAcquireOrRenew(signal: AbortSignal, now: number, deadline: number): Promise<Attempt> {
