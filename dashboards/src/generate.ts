@@ -5,10 +5,11 @@
  *   --job NAME --out DIR
  *                    writes only loki-rules.yaml for another job label into DIR
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { writeOrCheckGenerated } from '../../src/build/generated-files.js';
 import { generatedFiles } from './render.js';
 import { lokiRulesYaml } from './rules.js';
 
@@ -25,24 +26,6 @@ if (values.job !== undefined) {
   writeFileSync(target, lokiRulesYaml(values.job));
   process.stdout.write(`${target}\n`);
 } else {
-  let stale = 0;
-  for (const [path, text] of generatedFiles()) {
-    const target = resolve(repoRoot, path);
-    if (values.check) {
-      let current = '';
-      try {
-        current = readFileSync(target, 'utf8');
-      } catch {
-        // a missing file is stale too
-      }
-      if (current !== text) {
-        stale += 1;
-        process.stderr.write(`${path} differs from what the generator makes\n`);
-      }
-    } else {
-      writeFileSync(target, text);
-      process.stdout.write(`${path}\n`);
-    }
-  }
+  const stale = writeOrCheckGenerated(repoRoot, generatedFiles(), values.check, '');
   if (stale > 0) process.exitCode = 1;
 }
