@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -33,6 +33,32 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     await rm(dir, { recursive: true, force: true });
   });
 
+  /**
+   * Lists every event with `--initial all` through the time sort (spilling to dir/sort past
+   * `sortBudgetBytes`) and waits until Loki holds `n` entries and the list's summary is logged.
+   */
+  const shipListSorted = async (n: number, sortBudgetBytes: number) => {
+    const sortDir = join(dir, 'sort');
+    await mkdir(sortDir);
+    const log = capturingLogger('info');
+    const shipper = startShipper({
+      fake,
+      loki,
+      checkpoint: undefined,
+      source: { initial: { kind: 'all' }, pageSize: 100 },
+      ordering: { sortBudgetBytes, sortDir },
+      logger: log.logger,
+    });
+    try {
+      await loki.waitForEntries(n, 20_000);
+      await until(() => log.records.some((l) => l['msg'] === 'list shipped in time order'), 'list shipped');
+    } finally {
+      await shipper.stop();
+    }
+    const summary = log.records.find((l) => l['msg'] === 'list shipped in time order') ?? {};
+    return { shipper, summary, sortDir, log };
+  };
+
   it('--initial all over a list whose times span 6 h in key order: sorted through spilled runs with bounded memory, nothing refused, nothing lost', async () => {
     const n = 1_200;
     const times = new Map<string, string>();
@@ -53,30 +79,13 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     }).length;
     assert.ok(wouldRefuse > n / 2, `${wouldRefuse} would be refused in key order`);
 
-    const sortDir = join(dir, 'sort');
-    await import('node:fs/promises').then((fs) => fs.mkdir(sortDir));
-    const log = capturingLogger('info');
-    const shipper = startShipper({
-      fake,
-      loki,
-      checkpoint: undefined,
-      source: { initial: { kind: 'all' }, pageSize: 100 },
-      // ~1 KB per entry by the sorter's estimate: runs of ~100 entries.
-      ordering: { sortBudgetBytes: 100 * 1024, sortDir },
-      logger: log.logger,
-    });
-    try {
-      await loki.waitForEntries(n, 20_000);
-      await until(() => log.records.some((l) => l['msg'] === 'list shipped in time order'), 'list shipped');
-    } finally {
-      await shipper.stop();
-    }
+    // ~1 KB per entry by the sorter's estimate: runs of ~100 entries.
+    const { shipper, summary, sortDir } = await shipListSorted(n, 100 * 1024);
     const stored = loki.entries();
     assert.deepEqual(loki.refusals(), [], 'the fake Loki (stock rules) refused nothing');
     assert.equal(stored.length, n);
     assert.deepEqual(eventNames(stored).sort(), [...times.keys()].sort(), 'every event once');
     assert.equal(await metricValue(shipper.metrics, 'kube_event_shipper_entries_retimed_total{reason="out_of_order"}'), 0, 'time order needs no retiming');
-    const summary = log.records.find((l) => l['msg'] === 'list shipped in time order') ?? {};
     assert.equal(summary['entries'], n);
     assert.ok((summary['spilledRuns'] as number) >= 5, `spilled ${String(summary['spilledRuns'])} runs`);
     // The structural memory bound: one run's worth in memory plus one head per run, never the whole list.
@@ -92,24 +101,7 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     }
     // The second page fails three times (continue token expired): each time the list starts over.
     fake.injectFault('list', { kind: 'expired-continue' }, 3);
-    const sortDir = join(dir, 'sort');
-    await import('node:fs/promises').then((fs) => fs.mkdir(sortDir));
-    const log = capturingLogger('info');
-    const shipper = startShipper({
-      fake,
-      loki,
-      checkpoint: undefined,
-      source: { initial: { kind: 'all' }, pageSize: 100 },
-      ordering: { sortBudgetBytes: 16 * 1024, sortDir },
-      logger: log.logger,
-    });
-    try {
-      await loki.waitForEntries(n, 20_000);
-      await until(() => log.records.some((l) => l['msg'] === 'list shipped in time order'), 'list shipped');
-    } finally {
-      await shipper.stop();
-    }
-    const summary = log.records.find((l) => l['msg'] === 'list shipped in time order') ?? {};
+    const { summary, sortDir, log } = await shipListSorted(n, 16 * 1024);
     assert.equal(summary['entries'], n, "only the last attempt's items were left to ship");
     assert.equal(summary['duplicates'], 0);
     assert.equal(log.records.filter((l) => l['msg'] === 'list started again; what the unfinished list left to sort is dropped').length, 3);
