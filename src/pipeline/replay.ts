@@ -12,6 +12,7 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from 'pino';
+import { keyOf } from '../checkpoint/id-hash.js';
 import { ShippedCounts } from '../checkpoint/shipped-counts.js';
 import type { Clock } from '../core/clock.js';
 import type { Entry, EntrySink } from '../core/entry.js';
@@ -126,14 +127,15 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
           continue;
         }
         const { uid, count } = normalized.event;
-        const entry = transformer.toEntry(normalized.event, lastCounts.occurrencesOf(uid, count));
+        const uidKey = keyOf(uid);
+        const entry = transformer.toEntry(normalized.event, lastCounts.occurrencesOf(uid, count, uidKey));
         if (!seen.add(entry.occurrenceId)) {
           counts.duplicates += 1;
           metrics.eventsDuplicate.inc();
           continue;
         }
         // In input order: an event's first state counts its whole count, each later one its rise.
-        lastCounts.raise(uid, count);
+        lastCounts.raise(uid, count, uidKey);
         if (deps.sortByTime) await sorter.add(entry, 0);
         else await write(entry);
         tick();
