@@ -72,8 +72,11 @@ export class ShippedCounts {
 
   private raiseKey(h: string, count: number): void {
     const known = this.counts.get(h);
-    this.counts.delete(h); // re-adding refreshes its age
-    this.counts.set(h, known === undefined ? count : Math.max(known, count));
+    if (known === undefined) this.counts.set(h, count);
+    else {
+      this.counts.delete(h); // re-adding refreshes its age
+      this.counts.set(h, Math.max(known, count));
+    }
     while (this.counts.size > this.capacity) {
       const oldest = this.oldest.next();
       if (oldest.done) break;

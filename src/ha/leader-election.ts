@@ -279,6 +279,12 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
         const { result, startedAt } = await attempt(signal);
         // An acquisition that took the whole renew deadline is already due for renewal: renew first.
         if (result === 'acquired') {
+          // A shutdown that came while the Lease was being taken: hand it straight back, no term
+          // (lead() would miss it, since an abort listener added afterwards never fires).
+          if (signal.aborted) {
+            await release();
+            return;
+          }
           if (clock.now() - startedAt < options.renewDeadlineMs) {
             const ended = await lead(work, signal, startedAt);
             if (ended === 'shutdown') return;

@@ -1,7 +1,9 @@
 /**
  * Health and readiness from what the pipeline reports (`ProgressListener`). Liveness fails when an
- * active pipeline made no progress — no list page, watch event or bookmark, no successful push — for
- * `stallTimeoutMs`, so a stuck watch gets the pod restarted. Readiness needs an open watch and a
+ * active pipeline made no progress — no list page, watch event or bookmark, no push answered or
+ * failed — for `stallTimeoutMs`, so a stuck watch gets the pod restarted. A failed push is progress:
+ * during a long Loki outage the watch is paused by backpressure and only the sink's retries move,
+ * and a restart would not bring Loki back (it would only relist and resend). Readiness needs an open watch and a
  * destination seen reachable: by a push it accepted or by a probe of it (`destinationProbed`).
  * Until either happened the destination is "unknown" and the replica is not ready. A push answered
  * 404/3xx (misrouted) or 401/403 (credentials) keeps the replica unready until a push is accepted:
@@ -67,6 +69,7 @@ export function createHealthTracker(options: HealthOptions): HealthTracker {
       if (options.destinationAlwaysReachable === true) return;
       destination = 'unreachable';
       pushRefused = failure !== undefined && failure.cause !== 'unavailable' ? failure : undefined;
+      progressed();
     },
     sinkPending(isPending) {
       pending = isPending;

@@ -6,8 +6,15 @@
  * collector never has to trace.
  *
  * Record (little-endian): u32 size of the rest | i64 time (ns) | u8 retime reason (0: none) |
- * u8 tag kind (0: f64 number, 1: JSON) | tag (f64, or u32 length + UTF-8) | then four strings
- * as u32 length + UTF-8: occurrence id, line, labels JSON, structured metadata JSON.
+ * u8 tag kind (0: f64 number, 1: JSON) | tag (f64, or u32 length + UTF-8) | u32 bytes of the
+ * occurrence id | u32 bytes of the text | the text: UTF-8 of the occurrence id, the line and the
+ * structured metadata values, one after the other | u32 UTF-16 length of the id | u32 of the line
+ * | labels: u32 number in the label-set table (LABELS_INLINE: then JSON as u32 length + UTF-8) |
+ * structured metadata: u8 pair count, then per pair the name as u8 number in the name table
+ * (NAME_INLINE: then u32 length + UTF-8) and the UTF-16 length of its value.
+ * The strings are decoded with one call and cut apart (a call per string cost more than the
+ * decoding). Records never leave the process that wrote them, so label sets and metadata names (a
+ * handful, repeated by every entry) are written as their numbers in tables the process keeps.
  */
 import { open, writeFile, type FileHandle } from 'node:fs/promises';
 import { RETIME_REASONS, type Entry, type LabelMap } from '../core/entry.js';
@@ -61,11 +68,19 @@ export class RecordBuffer {
   /** Appends the record of `entry` and `tag`; returns its offset. */
   append(entry: Entry, tag: SortTag): number {
     const tagJson = typeof tag === 'number' ? undefined : JSON.stringify(tag);
-    const labels = JSON.stringify(entry.labels);
-    const metadata = JSON.stringify(entry.structuredMetadata);
+    const labelSet = labelSetNumber(entry.labels);
+    const labelsJson = labelSet === LABELS_INLINE ? JSON.stringify(entry.labels) : '';
+    const metadata = entry.structuredMetadata;
     const id = entry.occurrenceId;
     const line = entry.line;
-    const most = FIXED_BYTES + 8 + 4 * 5 + UTF8_MAX * (id.length + line.length + labels.length + metadata.length + (tagJson?.length ?? 0));
+    let metadataChars = 0;
+    let pairs = 0;
+    for (const name in metadata) {
+      metadataChars += name.length + (metadata[name] as string).length;
+      pairs += 1;
+    }
+    if (pairs > MAX_PAIRS) throw new RangeError(`structured metadata of ${pairs} pairs: at most ${MAX_PAIRS} can be sorted`);
+    const most = FIXED_BYTES + 8 + 4 * 6 + 1 + 9 * pairs + UTF8_MAX * (id.length + line.length + labelsJson.length + metadataChars + (tagJson?.length ?? 0));
     this.ensure(most);
     const b = this.buf;
     const start = this.end;
@@ -81,11 +96,28 @@ export class RecordBuffer {
       b[o++] = 1;
       o = putString(b, o, tagJson);
     }
-    o = putString(b, o, id);
-    o = putString(b, o, line);
-    o = putString(b, o, labels);
-    o = putString(b, o, metadata);
-    b.writeUInt32LE(o - start - 4, start);
+    const sizes = o;
+    const text = o + 8;
+    const idBytes = b.write(id, text, 'utf8');
+    o = text + idBytes;
+    o += b.write(line, o, 'utf8');
+    for (const name in metadata) o += b.write(metadata[name] as string, o, 'utf8');
+    putU32(b, sizes, idBytes);
+    putU32(b, sizes + 4, o - text);
+    putU32(b, o, id.length);
+    putU32(b, o + 4, line.length);
+    putU32(b, o + 8, labelSet);
+    o += 12;
+    if (labelSet === LABELS_INLINE) o = putString(b, o, labelsJson);
+    b[o++] = pairs;
+    for (const name in metadata) {
+      const nameNumber = metadataNameNumber(name);
+      b[o++] = nameNumber;
+      if (nameNumber === NAME_INLINE) o = putString(b, o, name);
+      putU32(b, o, (metadata[name] as string).length);
+      o += 4;
+    }
+    putU32(b, start, o - start - 4);
     this.end = o;
     return start;
   }
@@ -108,22 +140,68 @@ export class RecordBuffer {
 
 function putString(b: Buffer, o: number, s: string): number {
   const n = b.write(s, o + 4, 'utf8');
-  b.writeUInt32LE(n, o);
+  putU32(b, o, n);
   return o + 4 + n;
 }
 
-/** Labels repeat (a stream's label set): decoded once per distinct JSON, shared afterwards. */
-const MAX_SHARED_LABELS = 4_096;
-const sharedLabels = new Map<string, LabelMap>();
+/** Little-endian u32 at `o`, without the checks of Buffer's methods (this runs several times per record). */
+function putU32(b: Buffer, o: number, v: number): void {
+  b[o] = v;
+  b[o + 1] = v >>> 8;
+  b[o + 2] = v >>> 16;
+  b[o + 3] = v >>> 24;
+}
 
-function labelsOf(json: string): LabelMap {
-  let labels = sharedLabels.get(json);
-  if (labels === undefined) {
-    labels = JSON.parse(json) as LabelMap;
-    if (sharedLabels.size >= MAX_SHARED_LABELS) sharedLabels.clear();
-    sharedLabels.set(json, labels);
+function u32(b: Buffer, o: number): number {
+  return ((b[o] as number) | ((b[o + 1] as number) << 8) | ((b[o + 2] as number) << 16)) + (b[o + 3] as number) * 0x100_0000;
+}
+
+/**
+ * Label sets repeat (one per stream, and the transform hands out one shared object per set): each
+ * distinct set gets a number once, found by identity (or, for an equal set in another object, by
+ * its JSON), and a decoded entry gets that same object back. The table only grows (records on
+ * disk may name any set), up to MAX_LABEL_SETS (a stream each, as many as Loki allows a tenant by
+ * default); sets beyond are written inline as JSON. The identity cache is only a shortcut: cleared
+ * when full (the transform makes new objects for the same sets once it holds too many).
+ */
+const MAX_LABEL_SETS = 5_000;
+const LABELS_INLINE = 0xffff_ffff;
+const labelSetsByObject = new Map<LabelMap, number>();
+const labelSetsByJson = new Map<string, number>();
+const labelSets: LabelMap[] = [];
+
+function labelSetNumber(labels: LabelMap): number {
+  const known = labelSetsByObject.get(labels);
+  if (known !== undefined) return known;
+  const json = JSON.stringify(labels);
+  let n = labelSetsByJson.get(json);
+  if (n === undefined) {
+    if (labelSets.length >= MAX_LABEL_SETS) return LABELS_INLINE;
+    n = labelSets.length;
+    // A copy: the caller's object could be changed later.
+    labelSets.push(JSON.parse(json) as LabelMap);
+    labelSetsByJson.set(json, n);
   }
-  return labels;
+  if (labelSetsByObject.size >= MAX_LABEL_SETS) labelSetsByObject.clear();
+  labelSetsByObject.set(labels, n);
+  return n;
+}
+
+/** Structured metadata names: a few fixed ones in practice; beyond the table they are written inline. */
+const NAME_INLINE = 0xff;
+const MAX_PAIRS = 0xff;
+const metadataNumbers = new Map<string, number>();
+const metadataNames: string[] = [];
+
+function metadataNameNumber(name: string): number {
+  let n = metadataNumbers.get(name);
+  if (n === undefined) {
+    if (metadataNames.length >= NAME_INLINE) return NAME_INLINE;
+    n = metadataNames.length;
+    metadataNames.push(name);
+    metadataNumbers.set(name, n);
+  }
+  return n;
 }
 
 /** The time of the record at `offset`. */
@@ -131,39 +209,61 @@ export function timeAt(b: Buffer, offset: number): bigint {
   return b.readBigInt64LE(offset + 4);
 }
 
+/** Where the sizes of the record at `offset` start (after its tag). */
+function sizesAt(b: Buffer, offset: number): number {
+  const o = offset + FIXED_BYTES;
+  return b[offset + 13] === 0 ? o + 8 : o + 4 + u32(b, o);
+}
+
 /** The occurrence id of the record at `offset` (for ties on time). */
 export function idAt(b: Buffer, offset: number): string {
-  let o = offset + FIXED_BYTES;
-  o = b[offset + 13] === 0 ? o + 8 : o + 4 + b.readUInt32LE(o);
-  const n = b.readUInt32LE(o);
-  return b.toString('utf8', o + 4, o + 4 + n);
+  const o = sizesAt(b, offset);
+  return b.toString('utf8', o + 8, o + 8 + u32(b, o));
 }
 
 /** Decodes the record at `offset`. */
 export function decodeRecord<T extends SortTag>(b: Buffer, offset: number): Sorted<T> {
   const timestampNs = b.readBigInt64LE(offset + 4);
   const reason = b[offset + 12] ?? 0;
-  let o = offset + FIXED_BYTES;
   let tag: SortTag;
-  if (b[offset + 13] === 0) {
-    tag = b.readDoubleLE(o);
-    o += 8;
-  } else {
-    const n = b.readUInt32LE(o);
-    tag = JSON.parse(b.toString('utf8', o + 4, o + 4 + n)) as SortTag;
-    o += 4 + n;
+  if (b[offset + 13] === 0) tag = b.readDoubleLE(offset + FIXED_BYTES);
+  else {
+    const o = offset + FIXED_BYTES;
+    tag = JSON.parse(b.toString('utf8', o + 4, o + 4 + u32(b, o))) as SortTag;
   }
-  let n = b.readUInt32LE(o);
-  const occurrenceId = b.toString('utf8', o + 4, o + 4 + n);
-  o += 4 + n;
-  n = b.readUInt32LE(o);
-  const line = b.toString('utf8', o + 4, o + 4 + n);
-  o += 4 + n;
-  n = b.readUInt32LE(o);
-  const labels = labelsOf(b.toString('utf8', o + 4, o + 4 + n));
-  o += 4 + n;
-  n = b.readUInt32LE(o);
-  const structuredMetadata = JSON.parse(b.toString('utf8', o + 4, o + 4 + n)) as LabelMap;
+  const sizes = sizesAt(b, offset);
+  const textStart = sizes + 8;
+  const textEnd = textStart + u32(b, sizes + 4);
+  const text = b.toString('utf8', textStart, textEnd);
+  let o = textEnd;
+  const idChars = u32(b, o);
+  const lineChars = u32(b, o + 4);
+  const labelSet = u32(b, o + 8);
+  o += 12;
+  const occurrenceId = text.slice(0, idChars);
+  let at = idChars + lineChars;
+  const line = text.slice(idChars, at);
+  let labels: LabelMap;
+  if (labelSet === LABELS_INLINE) {
+    const n = u32(b, o);
+    labels = JSON.parse(b.toString('utf8', o + 4, o + 4 + n)) as LabelMap;
+    o += 4 + n;
+  } else labels = labelSets[labelSet] as LabelMap;
+  const pairs = b[o++] as number;
+  const structuredMetadata: Record<string, string> = {};
+  for (let p = 0; p < pairs; p++) {
+    const nameNumber = b[o++] as number;
+    let name: string;
+    if (nameNumber === NAME_INLINE) {
+      const n = u32(b, o);
+      name = b.toString('utf8', o + 4, o + 4 + n);
+      o += 4 + n;
+    } else name = metadataNames[nameNumber] as string;
+    const chars = u32(b, o);
+    o += 4;
+    structuredMetadata[name] = text.slice(at, at + chars);
+    at += chars;
+  }
   const retimed = reason === 0 ? undefined : RETIME_REASONS[reason - 1];
   const entry: Entry = retimed === undefined ? { labels, timestampNs, line, structuredMetadata, occurrenceId } : { labels, timestampNs, line, structuredMetadata, occurrenceId, retimed };
   return { entry, tag: tag as T };

@@ -11,9 +11,10 @@ export interface Position {
 }
 
 /**
- * Items are kept as one done flag each (a byte), plus a position for the few that carry one (list
+ * Items are kept as one done flag each (a byte), plus a position for those that carry one (list
  * ends, watch events): a 100k-event list waiting in the time sort holds 100 KB here, not an object
- * per item.
+ * per item. Positions come in sequence order and pass in that order, so they wait in a queue of
+ * plain values; a Position object is made only for the one the watermark stops at.
  */
 export class Watermark {
   /** Done flags of the items from `base` on (slot i is item base + i); the first `head` are passed. */
@@ -22,8 +23,11 @@ export class Watermark {
   /** Sequence number of slot 0. */
   private base = 0;
   private head = 0;
-  /** Positions of items that carry one, by sequence number. */
-  private readonly positions = new Map<number, Position>();
+  /** Items that carry a position, in sequence order, from `positionHead` on: their numbers, resourceVersions and times. */
+  private positionSeqs: number[] = [];
+  private positionVersions: string[] = [];
+  private positionTimes: number[] = [];
+  private positionHead = 0;
   private committed: Position | undefined;
 
   constructor(start: Position | undefined) {
@@ -49,7 +53,11 @@ export class Watermark {
     }
     const seq = this.base + this.length;
     this.done[this.length++] = 0;
-    if (resourceVersion !== undefined) this.positions.set(seq, { resourceVersion, atMs });
+    if (resourceVersion !== undefined) {
+      this.positionSeqs.push(seq);
+      this.positionVersions.push(resourceVersion);
+      this.positionTimes.push(atMs);
+    }
     return seq;
   }
 
@@ -67,14 +75,19 @@ export class Watermark {
   }
 
   private advance(): void {
-    while (this.head < this.length && this.done[this.head] === 1) {
-      const seq = this.base + this.head;
-      const p = this.positions.get(seq);
-      if (p !== undefined) {
-        this.committed = p;
-        this.positions.delete(seq);
+    while (this.head < this.length && this.done[this.head] === 1) this.head += 1;
+    // The last position among the items just passed becomes the committed one.
+    const passed = this.base + this.head;
+    let last = -1;
+    while (this.positionHead < this.positionSeqs.length && this.positionSeqs[this.positionHead]! < passed) last = this.positionHead++;
+    if (last >= 0) {
+      this.committed = { resourceVersion: this.positionVersions[last]!, atMs: this.positionTimes[last]! };
+      if (this.positionHead > 1024 && this.positionHead * 2 > this.positionSeqs.length) {
+        this.positionSeqs = this.positionSeqs.slice(this.positionHead);
+        this.positionVersions = this.positionVersions.slice(this.positionHead);
+        this.positionTimes = this.positionTimes.slice(this.positionHead);
+        this.positionHead = 0;
       }
-      this.head += 1;
     }
     // Drop passed slots now and then, not on every step.
     if (this.head > 1024 && this.head * 2 > this.length) {

@@ -68,16 +68,21 @@ type ValueTrie = Map<string, ValueTrie | LabelMap>;
  */
 export function labelBuilder(options: TransformOptions): (event: NormalizedEvent) => LabelMap {
   const names = [...options.labels, ...Object.keys(options.staticLabels)].sort();
+  // Per name, in order: the event field it comes from, or else its static value.
   const eventLabels = new Set<string>(options.labels);
-  const valueOf = (event: NormalizedEvent, name: string): string =>
-    eventLabels.has(name) ? eventLabelValue(event, name as EventLabel) : (options.staticLabels[name] ?? '');
+  const fromEvent = names.map((name) => (eventLabels.has(name) ? (name as EventLabel) : undefined));
+  const staticValues = names.map((name) => options.staticLabels[name] ?? '');
+  const valueAt = (event: NormalizedEvent, i: number): string => {
+    const label = fromEvent[i];
+    return label !== undefined ? eventLabelValue(event, label) : staticValues[i]!;
+  };
   let root: ValueTrie = new Map();
   let interned = 0;
   return (event) => {
     // Walk the trie by value; only a label set not seen before is built (and remembered).
     let node = root;
     for (let i = 0; i < names.length; i++) {
-      const value = valueOf(event, names[i]!);
+      const value = valueAt(event, i);
       const next = node.get(value);
       if (next === undefined) return remember(event, i, node);
       if (i === names.length - 1) return next as LabelMap;
@@ -88,7 +93,7 @@ export function labelBuilder(options: TransformOptions): (event: NormalizedEvent
 
   function remember(event: NormalizedEvent, from: number, at: ValueTrie): LabelMap {
     const labels: Record<string, string> = {};
-    for (const name of names) labels[name] = valueOf(event, name);
+    for (let i = 0; i < names.length; i++) labels[names[i]!] = valueAt(event, i);
     if (interned >= INTERNED_LABEL_SETS) {
       root = new Map();
       interned = 0;
@@ -120,15 +125,19 @@ function nodeOf(event: NormalizedEvent): string {
  */
 export function structuredMetadataOf(event: NormalizedEvent, occurrences: number): LabelMap {
   if (!Number.isSafeInteger(occurrences) || occurrences < 0) throw new RangeError(`occurrences must be a whole number >= 0, got ${occurrences}`);
+  // Set in the order of STRUCTURED_METADATA_NAMES, each only when not empty (written out: this
+  // runs for every event).
   const metadata: Record<string, string> = {};
-  const put = (name: (typeof STRUCTURED_METADATA_NAMES)[number], value: string): void => {
-    if (value !== '') metadata[name] = cutUtf8(value, MAX_LABEL_VALUE_BYTES, VALUE_CUT_MARKER);
-  };
-  put('object_name', event.objectName);
-  put('object_uid', event.objectUid);
-  put('node', nodeOf(event));
-  put('event_uid', event.uid);
-  put('level', levelOf(event.type));
-  put('occurrences', String(occurrences));
+  if (event.objectName !== '') metadata['object_name'] = metadataValue(event.objectName);
+  if (event.objectUid !== '') metadata['object_uid'] = metadataValue(event.objectUid);
+  const node = nodeOf(event);
+  if (node !== '') metadata['node'] = metadataValue(node);
+  if (event.uid !== '') metadata['event_uid'] = metadataValue(event.uid);
+  metadata['level'] = metadataValue(levelOf(event.type));
+  metadata['occurrences'] = String(occurrences);
   return metadata;
+}
+
+function metadataValue(value: string): string {
+  return cutUtf8(value, MAX_LABEL_VALUE_BYTES, VALUE_CUT_MARKER);
 }

@@ -1,6 +1,6 @@
 /** The log line: every field a user needs, in a fixed key order, as logfmt or JSON. */
 import type { NormalizedEvent } from './normalize.js';
-import { encodeLogfmt, type LineField } from './logfmt.js';
+import { encodeLogfmtValue, type LineField } from './logfmt.js';
 import { LOKI_MAX_LINE_BYTES, MAX_LABEL_VALUE_BYTES, type LineFormat } from './options.js';
 import { cutUtf8, utf8Length } from './text.js';
 import { formatRfc3339Ns } from './time.js';
@@ -24,7 +24,7 @@ export function cutMessage(message: string, maxBytes: number): string {
   return bytes <= maxBytes ? message : cutUtf8(message, maxBytes, messageCutMarker(bytes));
 }
 
-/** The fields of the line in order; `originalNs` only when the entry time was clamped. */
+/** The fields of the line in order (the JSON line; the logfmt line holds the same); `originalNs` only when the entry time was clamped. */
 export function lineFields(event: NormalizedEvent, message: string, originalNs: bigint | undefined): LineField[] {
   const fields: LineField[] = [];
   const put = (key: LineKey, value: string): void => {
@@ -61,11 +61,44 @@ export function withOriginalTime(line: string, format: LineFormat, originalNs: b
   return `${line.slice(0, -1)},${JSON.stringify('original_ts')}:${JSON.stringify(time)}}`;
 }
 
-function formatLine(fields: readonly LineField[], format: LineFormat): string {
-  if (format === 'logfmt') return encodeLogfmt(fields);
+function formatLine(event: NormalizedEvent, message: string, originalNs: bigint | undefined, format: LineFormat): string {
+  if (format === 'logfmt') return logfmtLine(event, message, originalNs);
   const record: Record<string, string | number> = {};
-  for (const [key, value] of fields) record[key] = value;
+  for (const [key, value] of lineFields(event, message, originalNs)) record[key] = value;
   return JSON.stringify(record);
+}
+
+/**
+ * `encodeLogfmt(lineFields(event, message, originalNs))`, written straight into the line: no list
+ * of fields per event (this runs for every event; the list and its pairs were most of the cost).
+ */
+function logfmtLine(event: NormalizedEvent, message: string, originalNs: bigint | undefined): string {
+  let line = withField('', 'kind=', event.objectKind);
+  line = withField(line, 'namespace=', event.objectNamespace);
+  line = withField(line, 'name=', event.objectName);
+  line = withField(line, 'reason=', event.reason);
+  line = withField(line, 'type=', event.type);
+  line = line === '' ? `count=${event.count}` : `${line} count=${event.count}`;
+  if (message !== '') line = `${line} msg=${encodeLogfmtValue(message)}`;
+  if (event.firstSeenNs !== undefined) line = withField(line, 'first_seen=', formatRfc3339Ns(event.firstSeenNs));
+  if (event.lastSeenNs !== undefined) line = withField(line, 'last_seen=', formatRfc3339Ns(event.lastSeenNs));
+  line = withField(line, 'source=', event.reporter);
+  line = withField(line, 'instance=', event.reportingInstance);
+  line = withField(line, 'host=', event.sourceHost);
+  line = withField(line, 'action=', event.action);
+  line = withField(line, 'related=', event.related);
+  line = withField(line, 'event=', event.name);
+  line = withField(line, 'event_uid=', event.uid);
+  line = withField(line, 'object_uid=', event.objectUid);
+  if (originalNs !== undefined) line = withField(line, 'original_ts=', formatRfc3339Ns(originalNs));
+  return line;
+}
+
+/** `line` with `keyIs` and `value` (cut like every field but the message) appended; as it was when `value` is empty. */
+function withField(line: string, keyIs: string, value: string): string {
+  if (value === '') return line;
+  const encoded = encodeLogfmtValue(cutUtf8(value, MAX_LABEL_VALUE_BYTES, VALUE_CUT_MARKER));
+  return line === '' ? keyIs + encoded : `${line} ${keyIs}${encoded}`;
 }
 
 /**
@@ -80,7 +113,7 @@ export function buildLine(
 ): string {
   let budget = maxMessageBytes;
   for (;;) {
-    const line = formatLine(lineFields(event, cutMessage(event.message, budget), originalNs), format);
+    const line = formatLine(event, cutMessage(event.message, budget), originalNs, format);
     if (line.length <= LOKI_MAX_LINE_BYTES / 3 || utf8Length(line) <= LOKI_MAX_LINE_BYTES || budget < 64) return line;
     budget = Math.floor(budget / 2);
   }

@@ -97,9 +97,9 @@ export function normalizeEvent(raw: unknown): NormalizeResult {
 
 function read(raw: unknown): NormalizedEvent {
   if (!isObject(raw)) throw new Malformed('not_an_object', `expected an Event object, got ${describe(raw)}`);
-  const kind = optionalString(raw, 'kind', 'kind');
+  const kind = optionalString(raw, 'kind', '');
   if (kind !== '' && kind !== 'Event') throw new Malformed('not_an_event', `kind is "${cutForDetail(kind)}", not Event`);
-  const apiVersion = optionalString(raw, 'apiVersion', 'apiVersion');
+  const apiVersion = optionalString(raw, 'apiVersion', '');
   const api: EventApi =
     apiVersion.startsWith('events.k8s.io/') || (apiVersion === '' && 'regarding' in raw && !('involvedObject' in raw))
       ? 'events.k8s.io/v1'
@@ -108,55 +108,55 @@ function read(raw: unknown): NormalizedEvent {
 
   const metadata = raw.metadata;
   if (!isObject(metadata)) throw new Malformed('missing_metadata', 'metadata is missing or not an object');
-  const uid = optionalString(metadata, 'uid', 'metadata.uid');
+  const uid = optionalString(metadata, 'uid', 'metadata');
   if (uid === '') throw new Malformed('missing_metadata', 'metadata.uid is missing');
-  const name = optionalString(metadata, 'name', 'metadata.name');
+  const name = optionalString(metadata, 'name', 'metadata');
   if (name === '') throw new Malformed('missing_metadata', 'metadata.name is missing');
 
   const object = raw[f.object];
   if (!isObject(object)) throw new Malformed('missing_involved_object', `${f.object} is missing or not an object`);
-  const source = optionalObject(raw, f.source, f.source);
-  const series = optionalObject(raw, 'series', 'series');
+  const source = optionalObject(raw, f.source, '');
+  const series = optionalObject(raw, 'series', '');
 
-  // Every time field, read (and checked) in the order of OCCURRENCE_TIME_FIELDS.
-  const times = OCCURRENCE_TIME_FIELDS.map((field) => {
-    const path = api === 'core/v1' ? field.core : field.events;
-    return path.length === 1 ? optionalTime(raw, path[0], path[0]) : optionalTime(path[0] === 'series' ? series : metadata, path[1], path.join('.'));
-  });
-  const [seriesLast, last, eventTime, first] = times;
-  // The first present.
-  const rank = times.findIndex((t) => t !== undefined);
-  const occurredAtNs = times[rank];
+  // Every time field, read (and checked) in the order of OCCURRENCE_TIME_FIELDS (written out:
+  // this runs for every event, and a list of paths mapped per event cost more than reading them).
+  const seriesLast = optionalTime(series, 'lastObservedTime', 'series');
+  const last = optionalTime(raw, f.lastTimestamp, '');
+  const eventTime = optionalTime(raw, 'eventTime', '');
+  const first = optionalTime(raw, f.firstTimestamp, '');
+  const created = optionalTime(metadata, 'creationTimestamp', 'metadata');
+  const rank = seriesLast !== undefined ? 0 : last !== undefined ? 1 : eventTime !== undefined ? 2 : first !== undefined ? 3 : 4;
+  const occurredAtNs = seriesLast ?? last ?? eventTime ?? first ?? created;
   if (occurredAtNs === undefined) {
     throw new Malformed('missing_timestamp', 'no series.lastObservedTime, lastTimestamp, eventTime, firstTimestamp or metadata.creationTimestamp');
   }
-  const occurredAtSource = OCCURRENCE_TIME_FIELDS[rank]!.source;
+  const occurredAtSource = OCCURRENCE_TIME_FIELDS[rank].source;
 
-  const seriesCount = optionalCount(series, 'count', 'series.count');
-  const plainCount = optionalCount(raw, f.count, f.count);
+  const seriesCount = optionalCount(series, 'count', 'series');
+  const plainCount = optionalCount(raw, f.count, '');
 
-  const message = optionalString(raw, f.message, f.message, MAX_RAW_MESSAGE_BYTES, 'message_too_large');
+  const message = optionalString(raw, f.message, '', MAX_RAW_MESSAGE_BYTES, 'message_too_large');
 
   return {
     api,
     uid,
     name,
-    eventNamespace: optionalString(metadata, 'namespace', 'metadata.namespace'),
-    resourceVersion: optionalString(metadata, 'resourceVersion', 'metadata.resourceVersion'),
-    objectKind: optionalString(object, 'kind', `${f.object}.kind`),
-    objectNamespace: optionalString(object, 'namespace', `${f.object}.namespace`),
-    objectName: optionalString(object, 'name', `${f.object}.name`),
-    objectUid: optionalString(object, 'uid', `${f.object}.uid`),
-    objectFieldPath: optionalString(object, 'fieldPath', `${f.object}.fieldPath`),
-    reason: optionalString(raw, 'reason', 'reason'),
-    type: optionalString(raw, 'type', 'type'),
+    eventNamespace: optionalString(metadata, 'namespace', 'metadata'),
+    resourceVersion: optionalString(metadata, 'resourceVersion', 'metadata'),
+    objectKind: optionalString(object, 'kind', f.object),
+    objectNamespace: optionalString(object, 'namespace', f.object),
+    objectName: optionalString(object, 'name', f.object),
+    objectUid: optionalString(object, 'uid', f.object),
+    objectFieldPath: optionalString(object, 'fieldPath', f.object),
+    reason: optionalString(raw, 'reason', ''),
+    type: optionalString(raw, 'type', ''),
     message,
     count: seriesCount ?? plainCount ?? 1,
-    reporter: optionalString(raw, f.reporter, f.reporter) || optionalString(source, 'component', `${f.source}.component`),
-    reportingInstance: optionalString(raw, 'reportingInstance', 'reportingInstance'),
-    sourceHost: optionalString(source, 'host', `${f.source}.host`),
-    action: optionalString(raw, 'action', 'action'),
-    related: relatedRef(optionalObject(raw, 'related', 'related')),
+    reporter: optionalString(raw, f.reporter, '') || optionalString(source, 'component', f.source),
+    reportingInstance: optionalString(raw, 'reportingInstance', ''),
+    sourceHost: optionalString(source, 'host', f.source),
+    action: optionalString(raw, 'action', ''),
+    related: relatedRef(optionalObject(raw, 'related', '')),
     firstSeenNs: first ?? eventTime,
     lastSeenNs: seriesLast ?? last ?? eventTime ?? first,
     occurredAtNs,
@@ -170,6 +170,8 @@ const CORE_FIELDS = {
   source: 'source',
   count: 'count',
   reporter: 'reportingComponent',
+  lastTimestamp: OCCURRENCE_TIME_FIELDS[1].core[0],
+  firstTimestamp: OCCURRENCE_TIME_FIELDS[3].core[0],
 } as const;
 
 const EVENTS_FIELDS = {
@@ -178,32 +180,46 @@ const EVENTS_FIELDS = {
   source: 'deprecatedSource',
   count: 'deprecatedCount',
   reporter: 'reportingController',
+  lastTimestamp: OCCURRENCE_TIME_FIELDS[1].events[0],
+  firstTimestamp: OCCURRENCE_TIME_FIELDS[3].events[0],
 } as const;
 
 function relatedRef(ref: Json | undefined): string {
   if (ref === undefined) return '';
-  const kind = optionalString(ref, 'kind', 'related.kind');
-  const namespace = optionalString(ref, 'namespace', 'related.namespace');
-  const name = optionalString(ref, 'name', 'related.name');
-  return [kind, namespace, name].filter((part) => part !== '').join('/');
+  const kind = optionalString(ref, 'kind', 'related');
+  const namespace = optionalString(ref, 'namespace', 'related');
+  const name = optionalString(ref, 'name', 'related');
+  // The non-empty parts joined by '/'.
+  let out = kind;
+  if (namespace !== '') out = out === '' ? namespace : `${out}/${namespace}`;
+  if (name !== '') out = out === '' ? name : `${out}/${name}`;
+  return out;
+}
+
+/**
+ * The field's path for an error detail: `key` inside `within` ('' for the top level). Built only
+ * when there is an error: these readers run for every field of every event.
+ */
+function pathOf(within: string, key: string): string {
+  return within === '' ? key : `${within}.${key}`;
 }
 
 function optionalString(
   from: Json | undefined,
   key: string,
-  path: string,
+  within: string,
   maxBytes = MAX_RAW_FIELD_BYTES,
   tooLarge: MalformedReason = 'field_too_large',
 ): string {
   const value = from?.[key];
   if (value === undefined || value === null) return '';
-  if (typeof value !== 'string') throw new Malformed('wrong_type', `${path} is ${describe(value)}, not a string`);
+  if (typeof value !== 'string') throw new Malformed('wrong_type', `${pathOf(within, key)} is ${describe(value)}, not a string`);
   if (value.length * 3 > maxBytes && utf8Length(value) > maxBytes) {
-    throw new Malformed(tooLarge, `${path} has ${utf8Length(value)} bytes, more than ${maxBytes}`);
+    throw new Malformed(tooLarge, `${pathOf(within, key)} has ${utf8Length(value)} bytes, more than ${maxBytes}`);
   }
   // One scan for the common case (nothing to refuse or replace) instead of three.
   if (!SUSPECT_CHARS.test(value)) return value;
-  if (isBinaryText(value)) throw new Malformed('binary_text', `${path} holds NUL bytes or invalid UTF-16`);
+  if (isBinaryText(value)) throw new Malformed('binary_text', `${pathOf(within, key)} holds NUL bytes or invalid UTF-16`);
   return withoutReplacementChar(value);
 }
 
@@ -211,27 +227,27 @@ function optionalString(
 // eslint-disable-next-line no-control-regex
 const SUSPECT_CHARS = /[\u0000\uD800-\uDFFF\uFFFD]/;
 
-function optionalObject(from: Json | undefined, key: string, path: string): Json | undefined {
+function optionalObject(from: Json | undefined, key: string, within: string): Json | undefined {
   const value = from?.[key];
   if (value === undefined || value === null) return undefined;
-  if (!isObject(value)) throw new Malformed('wrong_type', `${path} is ${describe(value)}, not an object`);
+  if (!isObject(value)) throw new Malformed('wrong_type', `${pathOf(within, key)} is ${describe(value)}, not an object`);
   return value;
 }
 
-function optionalTime(from: Json | undefined, key: string, path: string): bigint | undefined {
-  const text = optionalString(from, key, path);
+function optionalTime(from: Json | undefined, key: string, within: string): bigint | undefined {
+  const text = optionalString(from, key, within);
   if (text === '') return undefined;
   const ns = parseRfc3339Ns(text);
-  if (ns === undefined) throw new Malformed('invalid_timestamp', `${path} "${cutForDetail(text)}" is not an RFC 3339 time`);
+  if (ns === undefined) throw new Malformed('invalid_timestamp', `${pathOf(within, key)} "${cutForDetail(text)}" is not an RFC 3339 time`);
   return ns;
 }
 
 /** A positive count, or undefined when missing (0 means the same as missing). */
-function optionalCount(from: Json | undefined, key: string, path: string): number | undefined {
+function optionalCount(from: Json | undefined, key: string, within: string): number | undefined {
   const value = from?.[key];
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new Malformed('wrong_type', `${path} is ${describe(value)}, not a count`);
+    throw new Malformed('wrong_type', `${pathOf(within, key)} is ${describe(value)}, not a count`);
   }
   return value === 0 ? undefined : value;
 }

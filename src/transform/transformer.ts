@@ -53,12 +53,6 @@ export function futureEdgeNs(nowMs: number): bigint {
   return edge - (((edge % MINUTE_NS) + MINUTE_NS) % MINUTE_NS);
 }
 
-/** The entry time: the occurrence time, moved inside [clamp edge, future edge] when outside. */
-function entryTimeNs(occurredAtNs: bigint, edges: Edges): { ns: bigint; retimed?: RetimeReason } {
-  if (occurredAtNs < edges.oldest) return { ns: edges.oldest, retimed: 'too_old' };
-  return occurredAtNs > edges.newest ? { ns: edges.newest, retimed: 'too_new' } : { ns: occurredAtNs };
-}
-
 interface Edges {
   readonly nowMs: number;
   readonly oldest: bigint;
@@ -80,15 +74,15 @@ export function createTransformer(options: TransformOptions, deps: TransformDeps
     normalize: normalizeEvent,
     toEntry(event, occurrences = event.count) {
       edges = edgesAt(edges, deps.now(), resolved.acceptWindowMs);
-      const time = entryTimeNs(event.occurredAtNs, edges);
-      return {
-        labels: labelsOf(event),
-        timestampNs: time.ns,
-        line: buildLine(event, resolved.lineFormat, resolved.maxMessageBytes, time.retimed ? event.occurredAtNs : undefined),
-        structuredMetadata: resolved.structuredMetadata ? structuredMetadataOf(event, occurrences) : {},
-        occurrenceId: occurrenceIdOf(event),
-        ...(time.retimed ? { retimed: time.retimed } : {}),
-      };
+      // The entry time: the occurrence time, moved inside [clamp edge, future edge] when outside.
+      const at = event.occurredAtNs;
+      const retimed: RetimeReason | undefined = at < edges.oldest ? 'too_old' : at > edges.newest ? 'too_new' : undefined;
+      const labels = labelsOf(event);
+      const line = buildLine(event, resolved.lineFormat, resolved.maxMessageBytes, retimed !== undefined ? at : undefined);
+      const structuredMetadata = resolved.structuredMetadata ? structuredMetadataOf(event, occurrences) : {};
+      const occurrenceId = occurrenceIdOf(event);
+      if (retimed === undefined) return { labels, timestampNs: at, line, structuredMetadata, occurrenceId };
+      return { labels, timestampNs: retimed === 'too_old' ? edges.oldest : edges.newest, line, structuredMetadata, occurrenceId, retimed };
     },
     retime(entry, timestampNs) {
       if (timestampNs === entry.timestampNs) return entry;

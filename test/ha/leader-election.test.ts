@@ -265,6 +265,31 @@ describe('leader election', () => {
     await a.stop();
   });
 
+  it('a shutdown that arrives while the lease is being acquired never starts the work and releases the lease', async () => {
+    const metrics = createMetrics({ version: 't' });
+    const real = createKubeRequest(api.kubeConfig());
+    const shutdown = new AbortController();
+    // SIGTERM lands after the API server created the Lease for us, before the answer is handled.
+    const request: KubeRequest = async (method, path, options) => {
+      const res = await real(method, path, options);
+      if (method === 'POST') shutdown.abort();
+      return res;
+    };
+    const elector = createLeaderElector({ ...fast, identity: 'a' }, { request, clock: systemClock, random: () => 0.5, logger: silent, metrics });
+    let starts = 0;
+    const done = elector.runWhileLeader(async (signal) => {
+      starts += 1;
+      await aborted(signal);
+    }, shutdown.signal);
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([done.then(() => 'ended' as const), new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 5_000)))]);
+    clearTimeout(timer);
+    assert.equal(ended, 'ended', 'runWhileLeader returns after the shutdown');
+    assert.equal(starts, 0, 'the work never started');
+    assert.equal(leaseSpec(api)?.['holderIdentity'], '', 'the lease it had just taken is released');
+    assert.equal(await metricValue(metrics, 'kube_event_shipper_leader'), 0);
+  });
+
   it('work that fails on its own releases the lease and rejects', async () => {
     const metrics = createMetrics({ version: 't' });
     const elector = createLeaderElector(

@@ -49,6 +49,22 @@ describe('health tracker', () => {
     assert.match(health.liveness().reason, /entries are pending but nothing was delivered/);
   });
 
+  it('a failed push is progress: a long Loki outage does not fail liveness', () => {
+    const clock = new ManualClock();
+    const health = createHealthTracker({ clock, stallTimeoutMs: 60_000 });
+    health.setActive(true);
+    health.sinkPending(true);
+    // The watch is paused by backpressure; only the sink's retries move, every few seconds.
+    for (let t = 0; t < 30 * 60_000; t += 5_000) {
+      clock.advance(5_000);
+      health.sinkUnavailable({ cause: 'unavailable', summary: 'HTTP 503' });
+      assert.equal(health.liveness().ok, true, `live at ${t / 1000}s of the outage`);
+    }
+    assert.equal(health.readiness().ok, false, 'but not ready');
+    clock.advance(61_000);
+    assert.match(health.liveness().reason, /entries are pending but nothing was delivered/, 'retries that stop are a stall');
+  });
+
   it('readiness needs an open watch and a destination that answered', () => {
     const clock = new ManualClock();
     const health = createHealthTracker({ clock, stallTimeoutMs: 1000 });

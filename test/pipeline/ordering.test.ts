@@ -79,7 +79,8 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     }).length;
     assert.ok(wouldRefuse > n / 2, `${wouldRefuse} would be refused in key order`);
 
-    // ~1 KB per entry by the sorter's estimate: runs of ~100 entries.
+    // ~650 bytes per entry by the sorter's estimate (a record names its label set and metadata
+    // names by number, not as JSON): runs of ~160 entries.
     const { shipper, summary, sortDir } = await shipListSorted(n, 100 * 1024);
     const stored = loki.entries();
     assert.deepEqual(loki.refusals(), [], 'the fake Loki (stock rules) refused nothing');
@@ -89,7 +90,7 @@ describe('ordering: nothing refused for its age or order by a stock Loki', () =>
     assert.equal(summary['entries'], n);
     assert.ok((summary['spilledRuns'] as number) >= 5, `spilled ${String(summary['spilledRuns'])} runs`);
     // The structural memory bound: one run's worth in memory plus one head per run, never the whole list.
-    assert.ok((summary['peakInMemory'] as number) <= 150 + (summary['spilledRuns'] as number), `peak ${String(summary['peakInMemory'])} entries in memory`);
+    assert.ok((summary['peakInMemory'] as number) <= 170 + (summary['spilledRuns'] as number), `peak ${String(summary['peakInMemory'])} entries in memory`);
     assert.deepEqual(await readdir(sortDir), [], 'the spilled runs are removed');
   });
 
