@@ -136,8 +136,11 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
         }
         // In input order: an event's first state counts its whole count, each later one its rise.
         lastCounts.raise(uid, count, uidKey);
-        if (deps.sortByTime) await sorter.add(entry, 0);
-        else await write(entry);
+        if (deps.sortByTime) {
+          // Awaited only when it spills: an await per entry costs a microtask turn each.
+          const spilling = sorter.add(entry, 0);
+          if (spilling !== undefined) await spilling;
+        } else await write(entry);
         tick();
       }
     }
@@ -151,18 +154,36 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
     input.destroy();
   }
   // After a stop signal, what was read is still handed to the sink, for half the drain budget at
-  // most (a full queue blocks); the sink's close gets the rest of the grace period.
+  // most (a full queue blocks); the sink's close gets the rest of the grace period. The wait for
+  // the write at hand is cut short then. (A Promise.race of each write against one promise that
+  // settles at the end left a reaction on it per entry: ~300 B each, 60 MB over 200k entries, and
+  // 0.8 µs per entry.)
   const stopWaiting = new AbortController();
-  const gaveUp = new Promise<true>((resolve) => {
-    const start = (): void => void clock.sleep(deps.drainTimeoutMs / 2, stopWaiting.signal).then(() => resolve(true), () => undefined);
-    if (signal.aborted) start();
-    else signal.addEventListener('abort', start, { once: true });
-  });
+  let gaveUp = false;
+  let cutShort: ((gaveUp: true) => void) | undefined;
+  const start = (): void =>
+    void clock.sleep(deps.drainTimeoutMs / 2, stopWaiting.signal).then(
+      () => {
+        gaveUp = true;
+        cutShort?.(true);
+      },
+      () => undefined,
+    );
+  if (signal.aborted) start();
+  else signal.addEventListener('abort', start, { once: true });
+  /** Resolves false once the sink took the entry, or true if the grace runs out first (then a write not taken at once is not waited for). */
+  const handedOver = (written: Promise<void>): Promise<boolean> =>
+    new Promise<boolean>((resolve, reject) => {
+      cutShort = resolve;
+      written.then(() => resolve(false), reject);
+      // Queued after the write's own reaction: a write taken at once still wins.
+      if (gaveUp) queueMicrotask(() => resolve(true));
+    });
   try {
     // Oldest first, so no stream gets an entry more than the window older than what it holds.
     shipping: for await (const batch of sorter.drainBatches()) {
       for (const { entry } of batch) {
-        if ((await Promise.race([write(retimer.place(entry)), gaveUp])) === true) break shipping;
+        if (await handedOver(write(retimer.place(entry)))) break shipping;
       }
       tick();
     }
