@@ -67,13 +67,19 @@ describe('replay (in process)', () => {
     class FullSink implements EntrySink {
       readonly written: Entry[] = [];
       private readonly held: { onOutcome: OutcomeListener; resolve: () => void }[] = [];
-      constructor(private readonly room: number) {}
+      /** Resolves when the first write is held. */
+      readonly full: Promise<void>;
+      private onFull: () => void = () => undefined;
+      constructor(private readonly room: number) {
+        this.full = new Promise<void>((resolve) => (this.onFull = resolve));
+      }
       write(entry: Entry, onOutcome: OutcomeListener): Promise<void> {
         this.written.push(entry);
         if (this.written.length <= this.room) {
           onOutcome({ kind: 'delivered' });
           return Promise.resolve();
         }
+        this.onFull();
         return new Promise<void>((resolve) => this.held.push({ onOutcome, resolve }));
       }
       flush(): Promise<void> {
@@ -109,7 +115,7 @@ describe('replay (in process)', () => {
       stop.signal,
     );
     const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-    for (let i = 0; i < 1000 && sink.written.length < 4; i++) await turn();
+    await sink.full;
     assert.equal(sink.written.length, 4, 'three entries taken, the fourth waits');
     stop.abort();
     for (let i = 0; i < 20; i++) await turn();
