@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import snappy from 'snappyjs';
-import { encodeEntry, encodePushBody, encodePushRequest, encodePushRequestFromEncoded, type PushStream } from '../../src/sink/loki/codec.js';
+import { encodeEntry, encodePushBody, encodePushRequest, encodePushRequestFromEncoded, EntryWriter, type PushStream } from '../../src/sink/loki/codec.js';
 import { decodePushBody, decodePushRequest } from '../../src/sink/loki/push-decode.js';
 import { PushDecodeError } from '../../src/sink/loki/errors.js';
 import { decodeWithProto } from '../fakes/loki-receiver.js';
@@ -89,6 +89,26 @@ describe('push codec', () => {
         assert.deepEqual(Buffer.from(encodePushRequestFromEncoded(held)), Buffer.from(encodePushRequest(streams)));
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('the sink\'s one-pass entry writer makes the bytes encodeEntry makes, and measures the strings as Buffer.byteLength does', () => {
+    const text = fc.string({ unit: 'binary' });
+    // Short and long strings: a metadata name, value or pair from 128 bytes on takes the measuring path.
+    const any = fc.oneof(text, fc.string({ minLength: 40, maxLength: 100 }), fc.string({ unit: 'binary', minLength: 40, maxLength: 200 }));
+    const entry = fc.record({ timestampNs: fc.bigInt({ min: -(2n ** 62n), max: 2n ** 62n }), line: fc.oneof(text, fc.string({ unit: 'grapheme', maxLength: 3000 })), structuredMetadata: fc.dictionary(any, any, { maxKeys: 4 }) });
+    // One writer for every run, as the sink keeps one: space left from a longer entry must not leak into a shorter one.
+    const writer = new EntryWriter();
+    fc.assert(
+      fc.property(entry, (e) => {
+        const written = writer.write(e);
+        assert.equal(written, encodeEntry(e).toString('latin1'));
+        assert.equal(writer.lineBytes, Buffer.byteLength(e.line));
+        const pairs = Object.entries(e.structuredMetadata);
+        assert.equal(writer.metadataCount, pairs.length);
+        assert.equal(writer.metadataBytes, pairs.reduce((sum, [name, value]) => sum + Buffer.byteLength(name) + Buffer.byteLength(value), 0));
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -5,7 +5,7 @@
  */
 import { Buffer } from 'node:buffer';
 import type { Entry, LabelMap, OutcomeListener } from '../../core/entry.js';
-import { encodeEntry, encodePushRequestFromEncoded } from './codec.js';
+import { encodePushRequestFromEncoded, EntryWriter } from './codec.js';
 import { formatLabels, parseLabelString } from './labels.js';
 import type { SentStream } from './refusals.js';
 import { SnappyCompressor } from './snappy.js';
@@ -52,43 +52,51 @@ export interface HeldEntry {
 
 /** Turns entries into HeldEntry records, sharing one label string per stream between them. */
 export class EntryEncoder {
-  private readonly sharedLabels = new Map<string, string>();
+  private readonly sharedLabels = new Map<string, SharedLabels>();
+  /** The transform hands out one label object per label set: most entries are answered by identity. */
+  private readonly labelsByMap = new WeakMap<LabelMap, SharedLabels>();
+  private readonly writer = new EntryWriter();
 
   constructor(private readonly structuredMetadata: boolean) {}
 
   encode(entry: Entry, onOutcome: OutcomeListener): HeldEntry {
-    let labels = formatLabels(entry.labels);
-    const shared = this.sharedLabels.get(labels);
-    if (shared !== undefined) labels = shared;
-    else {
-      if (this.sharedLabels.size >= MAX_SHARED_LABEL_STRINGS) this.sharedLabels.clear();
-      this.sharedLabels.set(labels, labels);
-    }
-    const structuredMetadata = this.structuredMetadata ? entry.structuredMetadata : {};
-    let metadataCount = 0;
-    let metadataBytes = 0;
-    for (const name in structuredMetadata) {
-      metadataCount += 1;
-      metadataBytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(structuredMetadata[name] ?? '', 'utf8');
-    }
-    const lineBytes = Buffer.byteLength(entry.line, 'utf8');
-    const encoded = encodeEntry({ timestampNs: entry.timestampNs, line: entry.line, structuredMetadata }).toString('latin1');
+    const labels = this.labelsByMap.get(entry.labels) ?? this.shareLabels(entry.labels);
+    const writer = this.writer;
+    const encoded = writer.write(this.structuredMetadata ? entry : { timestampNs: entry.timestampNs, line: entry.line, structuredMetadata: {} });
     return {
       occurrenceId: entry.occurrenceId,
       onOutcome,
-      labels,
+      labels: labels.text,
       timestampNs: entry.timestampNs,
       encoded,
-      lineBytes,
-      metadataCount,
-      metadataBytes,
-      wireSize: ENTRY_OVERHEAD_BYTES + Buffer.byteLength(labels, 'utf8') + lineBytes + metadataBytes,
+      lineBytes: writer.lineBytes,
+      metadataCount: writer.metadataCount,
+      metadataBytes: writer.metadataBytes,
+      wireSize: ENTRY_OVERHEAD_BYTES + labels.bytes + writer.lineBytes + writer.metadataBytes,
       // A one-byte JS string costs a byte per character (two-byte strings are rare in ids).
       size: encoded.length + entry.occurrenceId.length + HELD_OVERHEAD_BYTES,
       seq: 0,
       enqueuedAt: 0,
     };
   }
+
+  private shareLabels(map: LabelMap): SharedLabels {
+    const text = formatLabels(map);
+    let shared = this.sharedLabels.get(text);
+    if (shared === undefined) {
+      if (this.sharedLabels.size >= MAX_SHARED_LABEL_STRINGS) this.sharedLabels.clear();
+      shared = { text, bytes: Buffer.byteLength(text, 'utf8') };
+      this.sharedLabels.set(text, shared);
+    }
+    this.labelsByMap.set(map, shared);
+    return shared;
+  }
+}
+
+/** A stream's label string, shared by its entries, and its UTF-8 length. */
+interface SharedLabels {
+  readonly text: string;
+  readonly bytes: number;
 }
 
 interface Stream {

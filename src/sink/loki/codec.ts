@@ -129,6 +129,101 @@ export function encodeEntry(entry: PushEntry): Buffer {
   return out.finish();
 }
 
+/** Room before an entry's line for its timestamp field and the line's tag and length (at most 25 bytes). */
+const ENTRY_HEAD = 32;
+/** Room per metadata pair besides its strings: the pair's and its two fields' tags and lengths. */
+const PAIR_HEAD = 12;
+
+/**
+ * Encodes entries one by one into the bytes `encodeEntry` makes, read out as latin1 strings, in
+ * one pass over each string: it is written as UTF-8 into space kept between calls and measured by
+ * what was written, where `encodeEntry` measures every string (Buffer.byteLength) and then writes
+ * it. The line goes in first; its length and the timestamp are then written in front of it.
+ * A metadata pair of 128 bytes or more (a two-byte length) takes `encodeEntry`.
+ */
+export class EntryWriter {
+  private buf: Buffer = Buffer.allocUnsafe(4096);
+  /** UTF-8 bytes of the last entry's line. */
+  lineBytes = 0;
+  /** UTF-8 bytes of the last entry's metadata names and values. */
+  metadataBytes = 0;
+  metadataCount = 0;
+
+  write(entry: PushEntry): string {
+    const { line, structuredMetadata: metadata } = entry;
+    let capacity = ENTRY_HEAD + 3 * line.length;
+    for (const name in metadata) capacity += PAIR_HEAD + 3 * (name.length + (metadata[name] ?? '').length);
+    if (this.buf.length < capacity) this.buf = Buffer.allocUnsafe(Math.max(capacity, 2 * this.buf.length));
+    const buf = this.buf;
+    const lineBytes = line === '' ? 0 : buf.write(line, ENTRY_HEAD, 'utf8');
+    let pos = ENTRY_HEAD + lineBytes;
+    let metadataBytes = 0;
+    let metadataCount = 0;
+    for (const name in metadata) {
+      const value = metadata[name] ?? '';
+      let p = pos + 2;
+      if (name !== '') {
+        buf[p] = TAG_PAIR_NAME;
+        const n = buf.write(name, p + 2, 'utf8');
+        buf[p + 1] = n; // wrong from 128 bytes on, when the pair is too: see below
+        p += 2 + n;
+        metadataBytes += n;
+      }
+      if (value !== '') {
+        buf[p] = TAG_PAIR_VALUE;
+        const n = buf.write(value, p + 2, 'utf8');
+        buf[p + 1] = n;
+        p += 2 + n;
+        metadataBytes += n;
+      }
+      // A pair under 128 bytes has a one-byte length, and so have its name and value.
+      const pairLength = p - pos - 2;
+      if (pairLength >= 0x80) return this.slow(entry);
+      buf[pos] = TAG_METADATA;
+      buf[pos + 1] = pairLength;
+      pos = p;
+      metadataCount += 1;
+    }
+    // Seconds and nanos as splitTimestamp makes them.
+    const timestampNs = entry.timestampNs;
+    let secondsBig = timestampNs / NS_PER_SECOND;
+    let nanosBig = timestampNs % NS_PER_SECOND;
+    if (nanosBig < 0n) {
+      nanosBig += NS_PER_SECOND;
+      secondsBig -= 1n;
+    }
+    const seconds = Number(secondsBig);
+    const nanos = Number(nanosBig);
+    const timestampLength = (seconds === 0 ? 0 : 1 + int64Size(seconds)) + (nanos === 0 ? 0 : 1 + varintSize(nanos));
+    const start = ENTRY_HEAD - (1 + varintSize(timestampLength) + timestampLength + (lineBytes === 0 ? 0 : 1 + varintSize(lineBytes)));
+    const out = new BufferWriter(ENTRY_HEAD, buf, start);
+    out.tag(TAG_TIMESTAMP).varint(timestampLength);
+    if (seconds !== 0) out.tag(TAG_SECONDS).int64(seconds);
+    if (nanos !== 0) out.tag(TAG_NANOS).varint(nanos);
+    if (lineBytes !== 0) out.tag(TAG_LINE).varint(lineBytes);
+    out.end();
+    this.lineBytes = lineBytes;
+    this.metadataBytes = metadataBytes;
+    this.metadataCount = metadataCount;
+    return buf.toString('latin1', start, pos);
+  }
+
+  /** Long metadata: measured, then written, by encodeEntry. */
+  private slow(entry: PushEntry): string {
+    const metadata = entry.structuredMetadata;
+    let metadataBytes = 0;
+    let metadataCount = 0;
+    for (const name in metadata) {
+      metadataCount += 1;
+      metadataBytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(metadata[name] ?? '', 'utf8');
+    }
+    this.lineBytes = Buffer.byteLength(entry.line, 'utf8');
+    this.metadataBytes = metadataBytes;
+    this.metadataCount = metadataCount;
+    return encodeEntry(entry).toString('latin1');
+  }
+}
+
 /**
  * A PushRequest from entries encoded with `encodeEntry` and kept as latin1 strings (one char per
  * byte): the same bytes `encodePushRequest` makes from the entries themselves. Written into
@@ -191,13 +286,15 @@ function pairSize(name: string, value: string): number {
 /** Writes protobuf wire data into a buffer of a size known in advance. */
 class BufferWriter {
   private readonly buf: Buffer;
-  private pos = 0;
+  private pos: number;
 
+  /** Where the writing ends: `size` bytes from the start of `scratch` (its space when large enough). */
   private readonly size: number;
 
-  constructor(size: number, scratch?: Buffer) {
+  constructor(size: number, scratch?: Buffer, start = 0) {
     this.buf = scratch !== undefined && scratch.length >= size ? scratch : Buffer.allocUnsafe(size);
     this.size = size;
+    this.pos = start;
   }
 
   tag(tag: number): this {
@@ -243,8 +340,13 @@ class BufferWriter {
     return this.varint(byteLength).raw(text, byteLength);
   }
 
-  finish(): Buffer {
+  /** Checks that exactly the announced bytes were written. */
+  end(): void {
     if (this.pos !== this.size) throw new Error(`push encoder wrote ${this.pos} of ${this.size} bytes`);
+  }
+
+  finish(): Buffer {
+    this.end();
     return this.size === this.buf.length ? this.buf : this.buf.subarray(0, this.size);
   }
 }

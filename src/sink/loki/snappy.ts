@@ -1,8 +1,10 @@
 /**
  * Snappy's raw block format (what Loki's push API expects), compress side only. The algorithm is
  * snappyjs' port of Google's (64 KiB fragments, a hash table of 4-byte sequences, literals and
- * copies); this one keeps its hash table and output space between calls and hashes with
- * Math.imul, so compressing a 1 MiB push allocates only the result, and runs about twice as fast.
+ * copies); this one keeps its hash table and output space between calls, hashes with Math.imul,
+ * reads four bytes at a time through one DataView without per-read bounds checks and finds where
+ * a match ends from the XOR of four bytes, so compressing a 1 MiB push allocates only the result,
+ * and runs two to three times as fast as snappyjs.
  * Decompression (the fake Loki, tests) stays with snappyjs, which also checks this one's output.
  */
 import { Buffer } from 'node:buffer';
@@ -13,6 +15,8 @@ const MAX_HASH_TABLE_BITS = 14;
 const INPUT_MARGIN = 15;
 /** Literals longer than this are copied with TypedArray#set instead of a loop. */
 const SET_COPY_MIN = 32;
+/** Snappy's multiplier for hashing four bytes. */
+const HASH_MUL = 0x1e35a7bd;
 
 /** The worst case: literals only, with their tags, and the length varint. */
 export function maxCompressedLength(inputLength: number): number {
@@ -36,67 +40,72 @@ export class SnappyCompressor {
   }
 
   private compressFragment(input: Uint8Array, start: number, size: number, out: Uint8Array, op: number): number {
+    const end = start + size;
+    if (size < INPUT_MARGIN) return emitLiteral(input, start, size, out, op);
     const view = new DataView(input.buffer, input.byteOffset, input.byteLength);
-    const last = input.length - 4;
-    const load32 = (p: number): number => (p <= last ? view.getInt32(p, true) : tail32(input, p));
     let bits = 1;
     while (1 << bits <= size && bits <= MAX_HASH_TABLE_BITS) bits += 1;
     bits -= 1;
     const shift = 32 - bits;
     const table = this.table;
     table.fill(0, 0, 1 << bits);
-    const end = start + size;
+    // Every read below is of four bytes starting before `end` - 3 (at most `limit` + 3 or checked
+    // against `end`): inside the input, so no read needs a bounds check of its own.
+    const limit = end - INPUT_MARGIN;
     let nextEmit = start;
-    if (size >= INPUT_MARGIN) {
-      const limit = end - INPUT_MARGIN;
-      let ip = start + 1;
-      let nextHash = hash(load32(ip), shift);
+    let ip = start + 1;
+    let nextBytes = view.getInt32(ip, true);
+    for (;;) {
+      // Find a 4-byte match, skipping faster the longer nothing matches.
+      let skip = 32;
+      let nextIp = ip;
+      let candidate: number;
+      let bytes: number;
+      do {
+        ip = nextIp;
+        bytes = nextBytes;
+        const h = Math.imul(bytes, HASH_MUL) >>> shift;
+        nextIp = ip + (skip >>> 5);
+        skip += 1;
+        if (ip > limit) return emitLiteral(input, nextEmit, end - nextEmit, out, op);
+        // Past `limit` the next round ends before it hashes these bytes.
+        nextBytes = nextIp <= limit ? view.getInt32(nextIp, true) : 0;
+        candidate = start + (table[h] ?? 0);
+        table[h] = ip - start;
+      } while (bytes !== view.getInt32(candidate, true));
+      op = emitLiteral(input, nextEmit, ip - nextEmit, out, op);
+      // Emit copies for as long as the bytes after each one match again at once.
       for (;;) {
-        // Find a 4-byte match, skipping faster the longer nothing matches.
-        let skip = 32;
-        let nextIp = ip;
-        let candidate: number;
-        do {
-          ip = nextIp;
-          const h = nextHash;
-          nextIp = ip + (skip >>> 5);
-          skip += 1;
-          if (ip > limit) return emitLiteral(input, nextEmit, end - nextEmit, out, op);
-          nextHash = hash(load32(nextIp), shift);
-          candidate = start + (table[h] ?? 0);
-          table[h] = ip - start;
-        } while (load32(ip) !== load32(candidate));
-        op = emitLiteral(input, nextEmit, ip - nextEmit, out, op);
-        // Emit copies for as long as the bytes after each one match again at once.
-        do {
-          const base = ip;
-          let matched = 4;
-          while (ip + matched + 4 <= end && load32(ip + matched) === load32(candidate + matched)) matched += 4;
-          while (ip + matched < end && input[ip + matched] === input[candidate + matched]) matched += 1;
-          ip += matched;
-          op = emitCopy(out, op, base - candidate, matched);
-          nextEmit = ip;
-          if (ip >= limit) return nextEmit < end ? emitLiteral(input, nextEmit, end - nextEmit, out, op) : op;
-          table[hash(load32(ip - 1), shift)] = ip - 1 - start;
-          const h = hash(load32(ip), shift);
-          candidate = start + (table[h] ?? 0);
-          table[h] = ip - start;
-        } while (load32(ip) === load32(candidate));
-        ip += 1;
-        nextHash = hash(load32(ip), shift);
+        const base = ip;
+        let matched = 4;
+        for (;;) {
+          if (ip + matched + 4 > end) {
+            while (ip + matched < end && input[ip + matched] === input[candidate + matched]) matched += 1;
+            break;
+          }
+          const diff = view.getInt32(ip + matched, true) ^ view.getInt32(candidate + matched, true);
+          if (diff !== 0) {
+            // The first differing byte: the lowest set bit of the difference (little-endian).
+            matched += (31 - Math.clz32(diff & -diff)) >>> 3;
+            break;
+          }
+          matched += 4;
+        }
+        ip += matched;
+        op = emitCopy(out, op, base - candidate, matched);
+        nextEmit = ip;
+        if (ip >= limit) return nextEmit < end ? emitLiteral(input, nextEmit, end - nextEmit, out, op) : op;
+        table[Math.imul(view.getInt32(ip - 1, true), HASH_MUL) >>> shift] = ip - 1 - start;
+        bytes = view.getInt32(ip, true);
+        const h = Math.imul(bytes, HASH_MUL) >>> shift;
+        candidate = start + (table[h] ?? 0);
+        table[h] = ip - start;
+        if (bytes !== view.getInt32(candidate, true)) break;
       }
+      ip += 1;
+      nextBytes = view.getInt32(ip, true);
     }
-    return nextEmit < end ? emitLiteral(input, nextEmit, end - nextEmit, out, op) : op;
   }
-}
-
-function hash(key: number, shift: number): number {
-  return Math.imul(key, 0x1e35a7bd) >>> shift;
-}
-
-/** Four bytes little-endian as an int32 near the end of the input (missing bytes read as 0). */
-function tail32(a: Uint8Array, p: number): number {
-  return (a[p] ?? 0) | ((a[p + 1] ?? 0) << 8) | ((a[p + 2] ?? 0) << 16) | ((a[p + 3] ?? 0) << 24);
 }
 
 function emitLiteral(input: Uint8Array, from: number, length: number, out: Uint8Array, op: number): number {
