@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { enableCompileCache } from 'node:module';
+import { setFlagsFromString } from 'node:v8';
 import type { CommandHandlers } from './program.js';
 import { runCli } from './program.js';
 
@@ -10,6 +11,13 @@ try {
 } catch {
   // An old Node or an unusable cache directory: start without it.
 }
+
+// undici parses HTTP with llhttp compiled to WebAssembly. V8 soon re-compiles its hot parser function
+// with TurboFan on a worker thread, whose ~15 MB of compiler memory the allocator keeps for good:
+// an idle `run` held 101 MiB RSS with it and 86 without, while the parser's own work (headers and
+// chunk boundaries; bodies pass through as slices) stays a small part of a burst's CPU in Liftoff,
+// V8's baseline WebAssembly compiler. Set before any module is compiled, so it applies to llhttp.
+setFlagsFromString('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
 
 /**
  * Each command's handler is in `commands/<name>.ts`. It (and all it imports: undici, pino,

@@ -31,6 +31,8 @@ export function readProc(pid: number): Omit<ProcSnapshot, 'wallS'> | undefined {
     const stime = Number(fields[12]);
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+    // An exited process not yet reaped (a zombie) has no memory lines left: nothing to measure.
+    if (Number.isNaN(kb('VmRSS'))) return undefined;
     return { cpuS: (utime + stime) / CLK_TCK, rssMb: (kb('VmRSS') * 1024) / MiB, peakRssMb: (kb('VmHWM') * 1024) / MiB };
   } catch {
     return undefined;

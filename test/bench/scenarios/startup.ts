@@ -2,14 +2,16 @@
  * Scenario 4, idle and start-up: `--version` wall time and the time from spawn to the first list
  * request reaching the API server, each as the median of a few tries beside a bare Node doing the
  * least it could (`node -e 0`; an HTTP GET of the same list URL); the RSS of a `run` whose watch
- * has been open and quiet for a while, beside a bare idle Node.
+ * has been open and quiet for a while, beside a bare idle Node (with Node's defaults and with the
+ * Deployment's NODE_OPTIONS).
  */
 import { BenchApiServer } from '../lib/api-server.js';
 import { cliPath, type BenchContext } from '../lib/context.js';
 import { BenchLoki } from '../lib/loki.js';
 import { sleep, waitUntil } from '../lib/child.js';
 import { atMost } from '../lib/report.js';
-import { bareNodeRss, median, spawnNode, spawnRun } from '../lib/shipper.js';
+import { bareNodeRss, childEnv, median, spawnNode, spawnRun } from '../lib/shipper.js';
+import type { ProcSnapshot } from '../lib/child.js';
 
 /** Wall time to exit, and the largest RSS sampled every 5 ms meanwhile (a short-lived process has no later /proc to read). */
 async function exitWallMs(args: readonly string[]): Promise<{ ms: number; rssMb: number }> {
@@ -75,27 +77,41 @@ export async function startup(ctx: BenchContext): Promise<void> {
       target: atMost(listMs, 300, '≤ 300 ms'),
     });
 
-    // Idle: the watch open on a cluster where nothing happens.
-    const idleMs = ctx.quick ? 3_000 : 10_000;
+    // Idle: the watch open on a cluster where nothing happens; with Node's defaults and with the
+    // Deployment's NODE_OPTIONS (how users run it).
     const bareIdle = await bareNodeRss();
-    const child = spawnRun(ctx, kubeconfig, loki.url);
-    try {
-      await waitUntil(() => server.openWatches > 0, 60_000, 'run to open its watch');
-      await sleep(idleMs);
-      const snap = child.measure();
-      ctx.report({
-        scenario: 'idle',
-        figure: `\`run\` RSS, watch open and quiet for ${idleMs / 1000} s`,
-        measured: { value: snap.rssMb, unit: 'MiB' },
-        reference: { value: bareIdle.rssMb, unit: 'MiB', what: 'bare idle node' },
-        target: atMost(snap.rssMb, 80, '≤ 80 MiB'),
-        note: `peak during start-up ${snap.peakRssMb.toFixed(0)} MiB, ${snap.cpuS.toFixed(2)} CPU-s so far`,
-      });
-    } finally {
-      await child.stop();
-    }
+    await idleRss(ctx, { server, kubeconfig, lokiUrl: loki.url, bareIdle }, '', childEnv());
+    await idleRss(ctx, { server, kubeconfig, lokiUrl: loki.url, bareIdle }, ` (NODE_OPTIONS=${ctx.deploy.nodeOptions})`, childEnv({ NODE_OPTIONS: ctx.deploy.nodeOptions }));
   } finally {
     await loki.close();
     await server.close();
+  }
+}
+
+interface IdleInput {
+  readonly server: BenchApiServer;
+  readonly kubeconfig: string;
+  readonly lokiUrl: string;
+  readonly bareIdle: ProcSnapshot;
+}
+
+async function idleRss(ctx: BenchContext, input: IdleInput, label: string, env: NodeJS.ProcessEnv): Promise<void> {
+  const idleMs = ctx.quick ? 3_000 : 10_000;
+  const watchesBefore = input.server.watchRequests;
+  const child = spawnRun(ctx, input.kubeconfig, input.lokiUrl, [], env);
+  try {
+    await waitUntil(() => input.server.watchRequests > watchesBefore, 60_000, 'run to open its watch');
+    await sleep(idleMs);
+    const snap = child.measure();
+    ctx.report({
+      scenario: `idle${label}`,
+      figure: `\`run\` RSS, watch open and quiet for ${idleMs / 1000} s`,
+      measured: { value: snap.rssMb, unit: 'MiB' },
+      reference: { value: input.bareIdle.rssMb, unit: 'MiB', what: 'bare idle node' },
+      target: atMost(snap.rssMb, 80, '≤ 80 MiB'),
+      note: `peak during start-up ${snap.peakRssMb.toFixed(0)} MiB, ${snap.cpuS.toFixed(2)} CPU-s so far`,
+    });
+  } finally {
+    await child.stop();
   }
 }
