@@ -64,7 +64,8 @@ export class ListedOrder {
       }
       this.listing.set(stream, { startedMs, firstId: entry.occurrenceId, first: tag.seq, last: tag.seq });
     } else attempt.last = tag.seq;
-    await sorter.add(entry, tag);
+    const spilling = sorter.add(entry, tag);
+    if (spilling !== undefined) await spilling;
   }
 
   /**

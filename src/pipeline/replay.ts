@@ -140,8 +140,11 @@ export async function replay(input: Readable, deps: ReplayDeps, signal: AbortSig
         }
         // In input order: an event's first state counts its whole count, each later one its rise.
         lastCounts.raise(uid, count, uidKey);
-        if (deps.sortByTime) await sorter.add(entry, 0);
-        else await write(entry);
+        if (deps.sortByTime) {
+          // Awaited only when it spills: an await per entry costs a microtask turn each.
+          const spilling = sorter.add(entry, 0);
+          if (spilling !== undefined) await spilling;
+        } else await write(entry);
         tick();
       }
     }

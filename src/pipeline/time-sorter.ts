@@ -94,7 +94,8 @@ export class TimeSorter<T extends SortTag = number> {
     return this.spills;
   }
 
-  async add(entry: Entry, tag: T): Promise<void> {
+  /** Returns a promise only when the held records are spilled to disk (await it then). */
+  add(entry: Entry, tag: T): Promise<void> | undefined {
     const n = this.offsets.length;
     if (n > 0 && this.heldInOrder) {
       const before = this.times[n - 1] as bigint;
@@ -105,7 +106,7 @@ export class TimeSorter<T extends SortTag = number> {
     this.times.push(entry.timestampNs);
     this.count += 1;
     this.track(1);
-    if (this.held.length + KEY_BYTES * this.offsets.length >= this.options.budgetBytes) await this.spill();
+    return this.held.length + KEY_BYTES * this.offsets.length >= this.options.budgetBytes ? this.spill() : undefined;
   }
 
   /**

@@ -115,12 +115,32 @@ export function formatRfc3339Ns(ns: bigint): string {
   // A line carries first_seen and last_seen, often the same time, and the next event's often
   // repeat them: the last two are kept.
   if (ns === lastFormattedNs) return lastFormatted;
-  const text = ns === otherFormattedNs ? otherFormatted : format(ns);
+  // The time was most likely just parsed (an event's own first and last time): when its text is
+  // already the canonical form, that text is the answer.
+  const text =
+    ns === otherFormattedNs
+      ? otherFormatted
+      : ns === lastNs && isCanonical(lastText)
+        ? lastText
+        : ns === otherNs && isCanonical(otherText)
+          ? otherText
+          : format(ns);
   otherFormattedNs = lastFormattedNs;
   otherFormatted = lastFormatted;
   lastFormattedNs = ns;
   lastFormatted = text;
   return text;
+}
+
+/**
+ * Whether `text`, a time that parsed, is what `format` makes of it: `T` and `Z` upper case, no
+ * offset, and a fraction (if any) without trailing zeros. The fields themselves were checked by
+ * the parse (fixed widths, valid ranges), so their digits come back the same.
+ */
+function isCanonical(text: string): boolean {
+  const len = text.length;
+  if (len < 20 || text.charCodeAt(10) !== 84 || text.charCodeAt(len - 1) !== 90) return false;
+  return len === 20 || (text.charCodeAt(19) === 46 && text.charCodeAt(len - 2) !== ZERO);
 }
 
 function format(ns: bigint): string {

@@ -63,4 +63,35 @@ describe('RFC 3339 timestamps as bigint nanoseconds', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('a time parsed just before formats as from scratch, whatever form its text had', () => {
+    /** Leaves neither cache holding anything near `ns`. */
+    const flush = (): void => {
+      for (const other of [1n, 2n]) {
+        parseRfc3339Ns(formatRfc3339Ns(other));
+        parseRfc3339Ns(formatRfc3339Ns(other));
+      }
+    };
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 253402300799999999999n }), fc.integer({ min: 0, max: 5 }), (ns, form) => {
+        flush();
+        const canonical = formatRfc3339Ns(ns);
+        // A trailing zero only where the fraction has room for one (at most 9 digits).
+        const pad = (zeros: string): string => (canonical.length + zeros.length <= 30 ? canonical.replace(/Z$/, `${zeros}Z`) : canonical);
+        const variants = [
+          canonical,
+          canonical.replace('T', 't'),
+          canonical.replace(/Z$/, 'z'),
+          canonical.includes('.') ? pad('0') : canonical.replace(/Z$/, '.000Z'),
+          canonical.replace(/Z$/, '+00:00'),
+          canonical.includes('.') ? pad('00') : canonical.replace(/Z$/, '.0Z'),
+        ];
+        const text = variants[form] as string;
+        flush();
+        assert.equal(parseRfc3339Ns(text), ns, text);
+        assert.equal(formatRfc3339Ns(ns), canonical, text);
+      }),
+      { numRuns: 3000 },
+    );
+  });
 });

@@ -2,7 +2,8 @@
  * Scenario 6, per-stage microbenchmarks, in-process on the same realistic events as the burst, so
  * a regression shows where it is: watch-line parsing (JSON.parse alone, the source's WatchStream
  * reading a stream from the bench API server, and client-node's Watch, the reader it replaced), transform (normalize + toEntry, logfmt), protobuf
- * encoding of 1,000-entry batches, snappy compression. Best of a few rounds each.
+ * encoding of 1,000-entry batches, snappy compression (snappyjs), and the Loki sink's own path
+ * (encode on arrival, protobuf from held entries, its snappy). Best of a few rounds each.
  */
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -10,7 +11,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Watch } from '@kubernetes/client-node';
 import snappy from 'snappyjs';
 import type { Entry } from '../../../src/core/entry.js';
-import { encodePushRequest, type PushStream } from '../../../src/sink/loki/codec.js';
+import { Batch, EntryEncoder, type HeldEntry } from '../../../src/sink/loki/batch.js';
+import { encodePushRequest, encodePushRequestFromEncoded, type PushStream } from '../../../src/sink/loki/codec.js';
+import { LOKI_SINK_DEFAULTS } from '../../../src/sink/loki/options.js';
+import { SnappyCompressor } from '../../../src/sink/loki/snappy.js';
 import { WatchStream } from '../../../src/source/watch-stream.js';
 import { createTransformer, DEFAULT_TRANSFORM_OPTIONS } from '../../../src/transform/index.js';
 import { BenchApiServer } from '../lib/api-server.js';
@@ -144,9 +148,45 @@ export async function micro(ctx: BenchContext): Promise<void> {
     compressed = 0;
     for (const p of protobufs) compressed += snappy.compress(p).length;
   });
-  rows(ctx, 'snappy compress', n, protoBytes, snappyS, 'protobuf in', floorRef);
+  rows(ctx, 'snappy compress (snappyjs)', n, protoBytes, snappyS, 'protobuf in', floorRef);
   ctx.log(`micro: protobuf ${(protoBytes / n).toFixed(0)} B per entry, snappy ratio ${(protoBytes / compressed).toFixed(1)}×`);
+  sinkStages(ctx, entries, floorRef);
   await legacyBenches(ctx);
+}
+
+/**
+ * The Loki sink's own path, which the rows above do not take: each entry encoded once on arrival
+ * (EntryEncoder), then per push the protobuf made from the held entries (1 MiB pushes, as the
+ * default --batch-max-bytes cuts them) and compressed by the sink's SnappyCompressor.
+ */
+function sinkStages(ctx: BenchContext, entries: readonly Entry[], floorRef: Row['reference']): void {
+  const lineBytes = entries.reduce((s, e) => s + Buffer.byteLength(e.line), 0);
+  let held: HeldEntry[] = [];
+  const encodeS = best(() => {
+    const encoder = new EntryEncoder(true);
+    held = entries.map((e) => encoder.encode(e, () => undefined));
+  });
+  rows(ctx, 'sink: entries encoded on arrival (EntryEncoder)', entries.length, lineBytes, encodeS, 'lines in', floorRef);
+  const batches: Batch[] = [];
+  for (let i = 0; i < held.length; ) {
+    let bytes = 0;
+    let j = i;
+    for (; j < held.length && (j === i || bytes + (held[j]?.wireSize ?? 0) <= LOKI_SINK_DEFAULTS.batchMaxBytes); j++) bytes += held[j]?.wireSize ?? 0;
+    batches.push(new Batch(held.slice(i, j)));
+    i = j;
+  }
+  const streams = batches.map((b) => b.streams().map(({ labels, entries: inStream }) => ({ labels, entries: inStream.map((e) => e.encoded) })));
+  let protobufs: Buffer[] = [];
+  const protoS = best(() => {
+    protobufs = streams.map((s) => encodePushRequestFromEncoded(s));
+  });
+  const protoBytes = protobufs.reduce((s, p) => s + p.length, 0);
+  rows(ctx, `sink: protobuf from held entries (${batches.length} pushes of 1 MiB)`, entries.length, protoBytes, protoS, 'protobuf', floorRef);
+  const compressor = new SnappyCompressor();
+  const snappyS = best(() => {
+    for (const p of protobufs) compressor.compress(p);
+  });
+  rows(ctx, "sink: snappy compress (the sink's SnappyCompressor)", entries.length, protoBytes, snappyS, 'protobuf in', floorRef);
 }
 
 /**
