@@ -26,9 +26,11 @@ export class ShippedCounts {
   private readonly counts = new Map<string, number>();
   /**
    * One live iterator from the oldest key on (see RecentIds): a fresh `keys()` per eviction steps
-   * over every slot deleted since the last rehash, which made a full record slow to update.
+   * over every slot deleted since the last rehash, which made a full record slow to update. Made
+   * at the first eviction: made with the empty map, it kept every table the map outgrew until
+   * then (0.9 MB more at 19 000 events).
    */
-  private readonly oldest = this.counts.keys();
+  private oldest: MapIterator<string> | undefined;
   /** How many keys of the table are legacy ones. */
   private legacy = 0;
 
@@ -78,6 +80,7 @@ export class ShippedCounts {
       this.counts.set(h, Math.max(known, count));
     }
     while (this.counts.size > this.capacity) {
+      this.oldest ??= this.counts.keys();
       const oldest = this.oldest.next();
       if (oldest.done) break;
       this.counts.delete(oldest.value);
