@@ -19,6 +19,16 @@ try {
 // V8's baseline WebAssembly compiler. Set before any module is compiled, so it applies to llhttp.
 setFlagsFromString('--liftoff-only --no-wasm-tier-up --no-wasm-dynamic-tiering');
 
+// Most of what start-up allocates lives on (modules, config, clients), and V8 takes that survival
+// as a reason to double its young generation, which then stays: an idle `run` held 6.8 MB of new
+// space for 2.7 MB in use. Start-up runs with the young generation at its initial size; a second
+// later it may grow again (V8's default factor of 2), as a burst needs: idle RSS 80 -> 77 MiB.
+// A growth factor given on the command line is left alone.
+if (!process.execArgv.some((arg) => arg.startsWith('--semi-space-growth-factor'))) {
+  setFlagsFromString('--semi-space-growth-factor=1');
+  setTimeout(() => setFlagsFromString('--semi-space-growth-factor=2'), 1_000).unref();
+}
+
 /**
  * Each command's handler is in `commands/<name>.ts`. It (and all it imports: undici, pino,
  * prom-client, the Kubernetes client) loads only when that command runs, so `--version` and
