@@ -227,7 +227,6 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
       ended();
       workError = err ?? new Error('work failed');
     });
-    const workDone = running.then(() => 'work' as const);
 
     // Wakes at the deadline; a renewal meanwhile moved it, so it sleeps again for what is left.
     const watchdogStop = new AbortController();
@@ -248,8 +247,10 @@ export function createLeaderElector(options: LeaderElectionOptions, deps: Leader
     const renewing = AbortSignal.any([termLost.signal, workOver.signal]);
     while (!termLost.signal.aborted && !workEnded) {
       // No jitter while leading (as in client-go): a jittered period could outlast a tight renew deadline.
-      const slept = await Promise.race([pause(options.retryPeriodMs, renewing).then(() => 'slept' as const), workDone]);
-      if (slept === 'work' || workEnded || termLost.signal.aborted) break;
+      // The work's end aborts `renewing`, which ends the pause: no race with a promise that lives
+      // as long as the term (each race would leave a reaction on it, every retry period, for days).
+      const slept = await pause(options.retryPeriodMs, renewing);
+      if (!slept || workEnded || termLost.signal.aborted) break;
       const { result, startedAt } = await attempt(renewing, lastRenew + options.renewDeadlineMs);
       if (result === 'acquired') lastRenew = Math.max(lastRenew, startedAt);
       else if (result === 'held-by-other') lose(result);
