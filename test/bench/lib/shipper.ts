@@ -9,10 +9,15 @@ import { MeasuredChild, sleep, waitUntil, type ProcSnapshot } from './child.js';
 
 let runs = 0;
 
-/** The environment of every child: this one's, without NODE_OPTIONS unless a scenario sets it. */
+/**
+ * The environment of every child: this one's, without NODE_OPTIONS unless a scenario sets it, and
+ * without NODE_EXTRA_CA_CERTS (a machine-wide CA bundle there makes Node load it in the background
+ * as soon as TLS loads; a shipper in its image has none, and its kubeconfig carries its CA).
+ */
 export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
   delete env['NODE_OPTIONS'];
+  delete env['NODE_EXTRA_CA_CERTS'];
   return { ...env, ...extra };
 }
 
