@@ -184,16 +184,7 @@ export class EntryWriter {
       pos = p;
       metadataCount += 1;
     }
-    // Seconds and nanos as splitTimestamp makes them.
-    const timestampNs = entry.timestampNs;
-    let secondsBig = timestampNs / NS_PER_SECOND;
-    let nanosBig = timestampNs % NS_PER_SECOND;
-    if (nanosBig < 0n) {
-      nanosBig += NS_PER_SECOND;
-      secondsBig -= 1n;
-    }
-    const seconds = Number(secondsBig);
-    const nanos = Number(nanosBig);
+    const [seconds, nanos] = splitTimestamp(entry.timestampNs);
     const timestampLength = (seconds === 0 ? 0 : 1 + int64Size(seconds)) + (nanos === 0 ? 0 : 1 + varintSize(nanos));
     const start = ENTRY_HEAD - (1 + varintSize(timestampLength) + timestampLength + (lineBytes === 0 ? 0 : 1 + varintSize(lineBytes)));
     const out = new BufferWriter(ENTRY_HEAD, buf, start);
