@@ -127,6 +127,18 @@ export function hash64(s: string, out: Uint32Array): void {
   out[1] = h2;
 }
 
+/**
+ * Marks, in front of it, a key read from a version-1 checkpoint (SHA-256). Such keys live in the
+ * same table as current ones, so they age out in order with the rest, are looked up only while some
+ * are left, and are written back with the hash they were made with.
+ */
+export const LEGACY_MARK = '\u0000';
+
+/** A key with the legacy mark (five code units; a current key has four). */
+export function isLegacyKey(key: string): boolean {
+  return key.length > 4;
+}
+
 /** The key a version-1 checkpoint stored: the first 8 bytes of SHA-256 of the UTF-8 string. */
 export function legacyKeyOf(s: string): string {
   return keyFromBytes(hash('sha256', s, 'buffer'), 0);

@@ -5,7 +5,8 @@
  * evicted first, and serialised to one base64 string: 20 000 events take ~320 KB. An evicted or
  * never seen event counts its whole count again (see docs/design.md, "Structured metadata").
  */
-import { isBase64, KEY_BYTES, keyFromBytes, keyOf, legacyKeyOf, writeKey, type KeyHash } from './id-hash.js';
+import { isBase64, isLegacyKey, KEY_BYTES, keyFromBytes, keyOf, LEGACY_MARK, legacyKeyOf, writeKey, type KeyHash } from './id-hash.js';
+import { OldestFirstEviction } from './oldest-first.js';
 
 const COUNT_BYTES = 4;
 const RECORD_BYTES = KEY_BYTES + COUNT_BYTES;
@@ -18,19 +19,11 @@ const MAX_STORED_COUNT = 0xffff_ffff;
  */
 export const DEFAULT_SHIPPED_COUNTS_CAPACITY = 20_000;
 
-/** Marks a key read from a version-1 checkpoint (SHA-256); see RecentIds. */
-const LEGACY = '\u0000';
 
 export class ShippedCounts {
   /** Hash → count; insertion-ordered, the first key is the least recently raised. */
   private readonly counts = new Map<string, number>();
-  /**
-   * One live iterator from the oldest key on (see RecentIds): a fresh `keys()` per eviction steps
-   * over every slot deleted since the last rehash, which made a full record slow to update. Made
-   * at the first eviction: made with the empty map, it kept every table the map outgrew until
-   * then (0.9 MB more at 19 000 events).
-   */
-  private oldest: MapIterator<string> | undefined;
+  private readonly eviction = new OldestFirstEviction();
   /** How many keys of the table are legacy ones. */
   private legacy = 0;
 
@@ -43,7 +36,7 @@ export class ShippedCounts {
   /** The count last shipped for this event, or undefined when unknown. `key`: `keyOf(uid)`, when the caller has it. */
   get(uid: string, key = keyOf(uid)): number | undefined {
     const count = this.counts.get(key);
-    return count !== undefined || this.legacy === 0 ? count : this.counts.get(LEGACY + legacyKeyOf(uid));
+    return count !== undefined || this.legacy === 0 ? count : this.counts.get(LEGACY_MARK + legacyKeyOf(uid));
   }
 
   /**
@@ -61,7 +54,7 @@ export class ShippedCounts {
     let stored = Math.min(Math.max(0, Math.floor(count)), MAX_STORED_COUNT);
     if (this.legacy > 0) {
       // Its legacy entry (if any) becomes a current one.
-      const legacyKey = LEGACY + legacyKeyOf(uid);
+      const legacyKey = LEGACY_MARK + legacyKeyOf(uid);
       const legacyCount = this.counts.get(legacyKey);
       if (legacyCount !== undefined) {
         this.counts.delete(legacyKey);
@@ -79,13 +72,7 @@ export class ShippedCounts {
       this.counts.delete(h); // re-adding refreshes its age
       this.counts.set(h, Math.max(known, count));
     }
-    while (this.counts.size > this.capacity) {
-      this.oldest ??= this.counts.keys();
-      const oldest = this.oldest.next();
-      if (oldest.done) break;
-      this.counts.delete(oldest.value);
-      if (oldest.value.length > 4) this.legacy -= 1;
-    }
+    if (this.counts.size > this.capacity) this.legacy -= this.eviction.trim(this.counts, this.capacity);
   }
 
   /** Every (hash, count) pair made with `hash` (by default the current one), oldest first, as one base64 string. */
@@ -93,7 +80,7 @@ export class ShippedCounts {
     const buf = Buffer.alloc((hash === 'murmur3' ? this.counts.size - this.legacy : this.legacy) * RECORD_BYTES);
     let off = 0;
     for (const [h, count] of this.counts) {
-      if ((h.length > 4) !== (hash === 'sha256')) continue;
+      if (isLegacyKey(h) !== (hash === 'sha256')) continue;
       writeKey(hash === 'sha256' ? h.slice(1) : h, buf, off);
       buf.writeUInt32BE(count, off + KEY_BYTES);
       off += RECORD_BYTES;
@@ -113,8 +100,8 @@ export class ShippedCounts {
       const count = buf.readUInt32BE(off + KEY_BYTES);
       if (hash === 'murmur3') this.raiseKey(key, count);
       else {
-        if (!this.counts.has(LEGACY + key)) this.legacy += 1;
-        this.raiseKey(LEGACY + key, count);
+        if (!this.counts.has(LEGACY_MARK + key)) this.legacy += 1;
+        this.raiseKey(LEGACY_MARK + key, count);
       }
     }
     return true;

@@ -4,29 +4,15 @@
  * Oldest evicted first. Serialises to one base64 string, so 20 000 ids take ~213 KB, well under a
  * ConfigMap's 1 MiB.
  */
-import { isBase64, KEY_BYTES, keyFromBytes, keyOf, legacyKeyOf, writeKey, type KeyHash } from '../checkpoint/id-hash.js';
+import { isBase64, isLegacyKey, KEY_BYTES, keyFromBytes, keyOf, LEGACY_MARK, legacyKeyOf, writeKey, type KeyHash } from '../checkpoint/id-hash.js';
+import { OldestFirstEviction } from '../checkpoint/oldest-first.js';
 
 export const DEFAULT_RECENT_CAPACITY = 20_000;
-
-/**
- * Marks a key read from a version-1 checkpoint (SHA-256): such keys live in the same table, so
- * they age out in order with the rest, and are looked up only while some are left.
- */
-const LEGACY = '\u0000';
 
 export class RecentIds {
   /** Insertion-ordered: the first key is the oldest. */
   private readonly hashes = new Set<string>();
-  /**
-   * One live iterator that walks from the oldest entry on. A fresh `values()` per eviction starts
-   * at the table's beginning and steps over every slot deleted since the last rehash: with 20 000
-   * ids that was 10 % of `run`'s CPU in a burst. Everything behind this iterator has been evicted
-   * (a refreshed id moves to the end, ahead of it), so its next value is always the oldest.
-   * Made at the first eviction, when a fresh one starts at the oldest too: made with the empty
-   * table, it kept every table the set outgrew until then (V8 links an outgrown table to its
-   * successor for the iterators still on it): 0.6 MB more at 19 000 ids.
-   */
-  private oldest: SetIterator<string> | undefined;
+  private readonly eviction = new OldestFirstEviction();
   /** How many keys of the table are legacy ones. */
   private legacy = 0;
 
@@ -38,24 +24,18 @@ export class RecentIds {
 
   /** `key`: `keyOf(id)`, when the caller has it already. */
   has(id: string, key = keyOf(id)): boolean {
-    return this.hashes.has(key) || (this.legacy > 0 && this.hashes.has(LEGACY + legacyKeyOf(id)));
+    return this.hashes.has(key) || (this.legacy > 0 && this.hashes.has(LEGACY_MARK + legacyKeyOf(id)));
   }
 
   add(id: string, key = keyOf(id)): void {
-    if (this.legacy > 0 && this.hashes.delete(LEGACY + legacyKeyOf(id))) this.legacy -= 1;
+    if (this.legacy > 0 && this.hashes.delete(LEGACY_MARK + legacyKeyOf(id))) this.legacy -= 1;
     this.addKey(key);
   }
 
   private addKey(h: string): void {
     this.hashes.delete(h); // re-adding refreshes its age
     this.hashes.add(h);
-    while (this.hashes.size > this.capacity) {
-      this.oldest ??= this.hashes.values();
-      const oldest = this.oldest.next();
-      if (oldest.done) break;
-      this.hashes.delete(oldest.value);
-      if (oldest.value.length > 4) this.legacy -= 1;
-    }
+    if (this.hashes.size > this.capacity) this.legacy -= this.eviction.trim(this.hashes, this.capacity);
   }
 
   /** The hashes made with `hash` (by default the current one), oldest first, as one base64 string. */
@@ -63,7 +43,7 @@ export class RecentIds {
     const buf = Buffer.alloc((hash === 'murmur3' ? this.hashes.size - this.legacy : this.legacy) * KEY_BYTES);
     let off = 0;
     for (const h of this.hashes) {
-      if ((h.length > 4) !== (hash === 'sha256')) continue;
+      if (isLegacyKey(h) !== (hash === 'sha256')) continue;
       writeKey(hash === 'sha256' ? h.slice(1) : h, buf, off);
       off += KEY_BYTES;
     }
@@ -82,8 +62,8 @@ export class RecentIds {
       const key = keyFromBytes(buf, off);
       if (hash === 'murmur3') this.addKey(key);
       else {
-        if (!this.hashes.has(LEGACY + key)) this.legacy += 1;
-        this.addKey(LEGACY + key);
+        if (!this.hashes.has(LEGACY_MARK + key)) this.legacy += 1;
+        this.addKey(LEGACY_MARK + key);
       }
     }
     return true;
